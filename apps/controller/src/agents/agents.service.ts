@@ -1,0 +1,71 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import { actorOf, type Principal } from '../auth/principal.js';
+import { ErrorCode, VigilError } from '../common/errors.js';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
+import { AgentEntity } from './agent.entity.js';
+import type { HeartbeatDto, RegisterAgentDto } from './dto/agent.dto.js';
+
+/**
+ * Agent registration and liveness. An agent name is bound to the token that first registers it, so
+ * one agent's token cannot speak for another.
+ */
+@Injectable()
+export class AgentsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly audit: AuditService,
+    @Inject(CONTROLLER_CONFIG) readonly config: ControllerConfig,
+  ) {}
+
+  async register(input: RegisterAgentDto, by: Principal): Promise<AgentEntity> {
+    return this.db.transaction(async (em) => {
+      const now = new Date();
+      const existing = await em.findOne(AgentEntity, { where: { name: input.name }, lock: { mode: 'pessimistic_write' } });
+      if (existing && existing.tokenId !== by.tokenId) {
+        throw VigilError.conflict(`agent name ${input.name} is bound to another token`, 'name');
+      }
+      const agent = existing ?? em.create(AgentEntity, { name: input.name, tokenId: by.tokenId, watchClusters: null });
+      const changed = !existing || existing.zone !== input.zone || existing.version !== input.version;
+      Object.assign(agent, { zone: input.zone, version: input.version, lastSeenAt: now, startedAt: now });
+      await em.save(agent);
+      if (changed) {
+        await this.audit.record(
+          { type: existing ? 'agent.reregistered' : 'agent.registered', actor: `agent:${input.name}`, data: { agentId: agent.id, zone: input.zone, version: input.version, token: by.tokenName } },
+          em,
+        );
+      }
+      return agent;
+    });
+  }
+
+  /** Stamps the agent's last-seen time. Heartbeats are not events: they would drown the log. */
+  async heartbeat(name: string, input: HeartbeatDto, by: Principal): Promise<Date> {
+    const rows = await this.db.query<{ token_id: string; last_seen_at: Date }[]>(
+      `UPDATE agents SET last_seen_at = now(), version = $2,
+              started_at = now() - make_interval(secs => $3::double precision / 1000)
+        WHERE name = $1 AND token_id = $4
+        RETURNING token_id, last_seen_at`,
+      [name, input.version, input.uptimeMs, by.tokenId],
+    );
+    if (rows.length === 1) return rows[0]!.last_seen_at;
+    const agent = await this.db.getRepository(AgentEntity).findOneBy({ name });
+    if (!agent) throw VigilError.notFound(`agent ${name} (register first)`);
+    throw new VigilError(ErrorCode.FORBIDDEN, `agent ${name} is bound to another token`);
+  }
+
+  list(): Promise<AgentEntity[]> {
+    return this.db.getRepository(AgentEntity).find({ order: { zone: 'ASC', name: 'ASC' } });
+  }
+
+  async remove(name: string, by: Principal): Promise<void> {
+    await this.db.transaction(async (em) => {
+      const agent = await em.findOneBy(AgentEntity, { name });
+      if (!agent) throw VigilError.notFound(`agent ${name}`);
+      await em.delete(AgentEntity, { id: agent.id });
+      await this.audit.record({ type: 'agent.removed', actor: actorOf(by), data: { agentId: agent.id, name, zone: agent.zone } }, em);
+    });
+  }
+}

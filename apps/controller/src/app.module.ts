@@ -1,0 +1,31 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AgentsModule } from './agents/agents.module.js';
+import { AuditModule } from './audit/audit.module.js';
+import { AuthModule } from './auth/auth.module.js';
+import { ConfigModule } from './config/config.module.js';
+import type { ControllerConfig } from './config/config.js';
+import { dataSourceOptions } from './database/data-source.js';
+import { JobsModule } from './jobs/jobs.module.js';
+import { ObservabilityModule } from './observability/observability.module.js';
+import { TopologyModule } from './topology/topology.module.js';
+
+/** The controller: one module per domain concept, wired from a validated config. */
+@Module({})
+export class AppModule {
+  static forRoot(config: ControllerConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        TypeOrmModule.forRoot({ ...dataSourceOptions(config.databaseUrl), migrationsRun: config.migrationsRun }),
+        JobsModule.forRoot(config),
+        AuditModule,
+        AuthModule,
+        TopologyModule,
+        AgentsModule,
+        ObservabilityModule,
+      ],
+    };
+  }
+}

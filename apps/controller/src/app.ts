@@ -1,0 +1,68 @@
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { type INestApplication, RequestMethod } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { SwaggerModule } from '@nestjs/swagger';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { pinoHttp } from 'pino-http';
+import { AppModule } from './app.module.js';
+import { AuthService } from './auth/auth.service.js';
+import { HttpExceptionFilter } from './common/http-exception.filter.js';
+import { createValidationPipe } from './common/validation.js';
+import type { ControllerConfig } from './config/config.js';
+import { createPino, PinoLoggerService } from '../../../libs/logging/src/index.js';
+import { MetricsService } from './observability/metrics.service.js';
+import { API_PREFIX, buildOpenApiDocument } from './openapi/openapi.js';
+
+/**
+ * Builds the controller application from a validated config: used by `main.ts`, the OpenAPI writer
+ * and the tests, so all three run the same wiring.
+ */
+export async function createControllerApp(config: ControllerConfig): Promise<INestApplication> {
+  const pino = createPino(config.logLevel, 'vigil-controller');
+  const app = await NestFactory.create(AppModule.forRoot(config), { logger: new PinoLoggerService(pino), bodyParser: false, abortOnError: false });
+  app.enableShutdownHooks();
+
+  app.use(
+    pinoHttp({
+      logger: pino,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[A-Za-z0-9._-]{1,128}$/.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/health/live' || req.url === '/metrics' },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    }),
+  );
+  app.use(express.json({ limit: config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
+
+  const metrics = app.get(MetricsService);
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const stop = metrics.httpDuration.startTimer();
+    res.on('finish', () => {
+      const route = (req.route as { path?: string } | undefined)?.path ?? (res.statusCode === 404 ? 'unmatched' : req.path);
+      metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
+      stop({ method: req.method, route });
+    });
+    next();
+  });
+
+  app.setGlobalPrefix(API_PREFIX, {
+    exclude: [
+      { path: 'health/live', method: RequestMethod.GET },
+      { path: 'health/ready', method: RequestMethod.GET },
+      { path: 'metrics', method: RequestMethod.GET },
+    ],
+  });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new HttpExceptionFilter());
+
+  const document = buildOpenApiDocument(app);
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/openapi.json', customSiteTitle: 'Vigil API' });
+
+  await app.init();
+  await app.get(AuthService).seedAdminToken();
+  return app;
+}

@@ -1,0 +1,55 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { type EntityManager, Repository } from 'typeorm';
+import { EventEntity } from './event.entity.js';
+
+/** What a caller records; `at` and `id` come from the database. */
+export interface EventInput {
+  type: string;
+  actor: string;
+  cluster?: { id: string; name: string };
+  data?: Record<string, unknown>;
+}
+
+export interface EventQuery {
+  cluster?: string;
+  type?: string;
+  since?: Date;
+  until?: Date;
+  /** Keyset cursor: return events with an id greater than this. */
+  after?: string;
+  limit: number;
+}
+
+/** The append-only event log. Writes join the caller's transaction when given its EntityManager. */
+@Injectable()
+export class AuditService {
+  constructor(@InjectRepository(EventEntity) private readonly events: Repository<EventEntity>) {}
+
+  async record(input: EventInput, em?: EntityManager): Promise<void> {
+    const repo = em ? em.getRepository(EventEntity) : this.events;
+    await repo.save(
+      repo.create({
+        type: input.type,
+        actor: input.actor,
+        clusterId: input.cluster?.id ?? null,
+        clusterName: input.cluster?.name ?? null,
+        data: input.data ?? {},
+      }),
+    );
+  }
+
+  /** Events in id order (which is commit order for one writer), one page plus whether more follow. */
+  async query(q: EventQuery): Promise<{ items: EventEntity[]; next: string | null }> {
+    const qb = this.events.createQueryBuilder('e').orderBy('e.id', 'ASC').limit(q.limit + 1);
+    if (q.cluster !== undefined) qb.andWhere('e.cluster_name = :cluster', { cluster: q.cluster });
+    if (q.type !== undefined) qb.andWhere('e.type = :type', { type: q.type });
+    if (q.since !== undefined) qb.andWhere('e.at >= :since', { since: q.since });
+    if (q.until !== undefined) qb.andWhere('e.at < :until', { until: q.until });
+    if (q.after !== undefined) qb.andWhere('e.id > :after', { after: q.after });
+    const rows = await qb.getMany();
+    const more = rows.length > q.limit;
+    const items = more ? rows.slice(0, q.limit) : rows;
+    return { items, next: more ? items[items.length - 1]!.id : null };
+  }
+}

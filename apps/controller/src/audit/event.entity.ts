@@ -1,0 +1,30 @@
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+/**
+ * One entry of the append-only event log. The database refuses UPDATE and DELETE on this table; the
+ * cluster is kept by name and id without a foreign key so the history outlives the cluster.
+ */
+@Entity({ name: 'events' })
+export class EventEntity {
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id: string;
+
+  @Column({ type: 'timestamptz', default: () => 'now()' })
+  at: Date;
+
+  @Column({ type: 'text' })
+  type: string;
+
+  @Column({ name: 'cluster_id', type: 'uuid', nullable: true })
+  clusterId: string | null;
+
+  @Column({ name: 'cluster_name', type: 'text', nullable: true })
+  clusterName: string | null;
+
+  /** Who caused it: `token:<name>`, `agent:<name>`, `controller:<name>`. */
+  @Column({ type: 'text' })
+  actor: string;
+
+  @Column({ type: 'jsonb' })
+  data: Record<string, unknown>;
+}

@@ -1,0 +1,36 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { TokenRole } from '../../../../libs/contracts/src/index.js';
+
+/**
+ * A bearer token. The secret is never stored: `secretHash` is scrypt(secret, salt) and `lookup` is
+ * the public part of the token used to find the row (`vgl_<lookup>_<secret>`).
+ */
+@Entity({ name: 'api_tokens' })
+export class ApiTokenEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'text' })
+  name: string;
+
+  @Column({ type: 'text' })
+  role: TokenRole;
+
+  @Column({ type: 'text' })
+  lookup: string;
+
+  @Column({ name: 'secret_hash', type: 'text' })
+  secretHash: string;
+
+  @Column({ name: 'created_by', type: 'text' })
+  createdBy: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'last_used_at', type: 'timestamptz', nullable: true })
+  lastUsedAt: Date | null;
+
+  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
+  revokedAt: Date | null;
+}

@@ -1,0 +1,101 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, Repository } from 'typeorm';
+import type { TokenRole } from '../../../../libs/contracts/src/index.js';
+import { AuditService } from '../audit/audit.service.js';
+import { ErrorCode, VigilError } from '../common/errors.js';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
+import { ApiTokenEntity } from './api-token.entity.js';
+import { actorOf, type Principal } from './principal.js';
+import { cacheKey, hashSecret, mintToken, parseToken, verifySecret } from './token-secret.js';
+
+/** Row name and lookup of the token seeded from VIGIL_ADMIN_TOKEN. */
+export const BOOTSTRAP_TOKEN_NAME = 'bootstrap-admin';
+const BOOTSTRAP_LOOKUP = 'bootstrap';
+
+/** Verified tokens are remembered this long, so scrypt runs once per token per window, not per request. */
+const CACHE_TTL_MS = 30_000;
+const CACHE_MAX = 10_000;
+
+@Injectable()
+export class AuthService {
+  private readonly logger = new Logger(AuthService.name);
+  private readonly cache = new Map<string, { principal: Principal; expiresAt: number }>();
+
+  constructor(
+    @InjectRepository(ApiTokenEntity) private readonly tokens: Repository<ApiTokenEntity>,
+    private readonly audit: AuditService,
+    @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
+  ) {}
+
+  /** Resolves a bearer token to a principal, or throws 401. */
+  async authenticate(presented: string | undefined): Promise<Principal> {
+    if (!presented) throw new VigilError(ErrorCode.UNAUTHENTICATED, 'missing bearer token');
+    const key = cacheKey(presented);
+    const cached = this.cache.get(key);
+    if (cached && cached.expiresAt > Date.now()) return cached.principal;
+
+    const parsed = parseToken(presented);
+    const row = await this.tokens.findOneBy({ lookup: parsed ? parsed.lookup : BOOTSTRAP_LOOKUP, revokedAt: IsNull() });
+    const secret = parsed ? parsed.secret : presented;
+    if (!row || !(await verifySecret(secret, row.secretHash))) {
+      throw new VigilError(ErrorCode.UNAUTHENTICATED, 'invalid or revoked token');
+    }
+    const principal: Principal = { tokenId: row.id, tokenName: row.name, role: row.role };
+    if (this.cache.size >= CACHE_MAX) this.cache.clear();
+    this.cache.set(key, { principal, expiresAt: Date.now() + CACHE_TTL_MS });
+    // Best effort and cheap: at most once per cache window per token.
+    void this.tokens.update({ id: row.id }, { lastUsedAt: new Date() }).catch(() => undefined);
+    return principal;
+  }
+
+  /** Creates or refreshes the bootstrap admin from VIGIL_ADMIN_TOKEN. */
+  async seedAdminToken(): Promise<void> {
+    const token = this.config.adminToken;
+    if (!token) return;
+    const existing = await this.tokens.findOneBy({ lookup: BOOTSTRAP_LOOKUP });
+    if (existing && existing.revokedAt === null && (await verifySecret(token, existing.secretHash))) return;
+    const secretHash = await hashSecret(token);
+    await this.tokens.manager.transaction(async (em) => {
+      if (existing) {
+        await em.update(ApiTokenEntity, { id: existing.id }, { secretHash, revokedAt: null, role: 'admin' });
+      } else {
+        await em.insert(ApiTokenEntity, { name: BOOTSTRAP_TOKEN_NAME, role: 'admin', lookup: BOOTSTRAP_LOOKUP, secretHash, createdBy: 'env:VIGIL_ADMIN_TOKEN' });
+      }
+      await this.audit.record({ type: 'token.seeded', actor: `controller:${this.config.controllerName}`, data: { name: BOOTSTRAP_TOKEN_NAME } }, em);
+    });
+    this.logger.log('bootstrap admin token seeded from VIGIL_ADMIN_TOKEN');
+  }
+
+  async create(name: string, role: TokenRole, by: Principal): Promise<{ row: ApiTokenEntity; token: string }> {
+    const minted = mintToken();
+    const secretHash = await hashSecret(minted.secret);
+    const row = await this.tokens.manager.transaction(async (em) => {
+      if (await em.existsBy(ApiTokenEntity, { name })) throw VigilError.conflict(`a token named ${name} already exists`, 'name');
+      const saved = await em.save(em.create(ApiTokenEntity, { name, role, lookup: minted.lookup, secretHash, createdBy: actorOf(by), lastUsedAt: null, revokedAt: null }));
+      await this.audit.record({ type: 'token.created', actor: actorOf(by), data: { tokenId: saved.id, name, role } }, em);
+      return saved;
+    });
+    return { row, token: minted.token };
+  }
+
+  list(): Promise<ApiTokenEntity[]> {
+    return this.tokens.find({ order: { createdAt: 'ASC' } });
+  }
+
+  async revoke(id: string, by: Principal): Promise<ApiTokenEntity> {
+    const row = await this.tokens.manager.transaction(async (em) => {
+      const found = await em.findOneBy(ApiTokenEntity, { id });
+      if (!found) throw VigilError.notFound(`token ${id}`);
+      if (found.revokedAt === null) {
+        found.revokedAt = new Date();
+        await em.save(found);
+        await this.audit.record({ type: 'token.revoked', actor: actorOf(by), data: { tokenId: id, name: found.name } }, em);
+      }
+      return found;
+    });
+    // Forget every cached verification: the revoked token must stop working here at once.
+    this.cache.clear();
+    return row;
+  }
+}

@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { QueryFailedError } from 'typeorm';
+import { ERROR_STATUS, ErrorCode, type FieldIssue, VigilError } from './errors.js';
+
+/** The body of every error answer; documented in OpenAPI as `ErrorResponse`. */
+export interface ErrorBody {
+  statusCode: number;
+  error: ErrorCode;
+  message: string;
+  details?: FieldIssue[];
+  errorId?: string;
+}
+
+const HTTP_CODES: Record<number, ErrorCode> = {
+  400: ErrorCode.VALIDATION,
+  401: ErrorCode.UNAUTHENTICATED,
+  403: ErrorCode.FORBIDDEN,
+  404: ErrorCode.NOT_FOUND,
+  409: ErrorCode.CONFLICT,
+  413: ErrorCode.PAYLOAD_TOO_LARGE,
+  503: ErrorCode.UNAVAILABLE,
+};
+
+/** Postgres SQLSTATEs that mean "the client asked for something the schema forbids". */
+const PG_CLIENT_ERRORS: Record<string, ErrorCode> = {
+  '23505': ErrorCode.CONFLICT, // unique_violation
+  '23503': ErrorCode.CONFLICT, // foreign_key_violation
+  '23514': ErrorCode.VALIDATION, // check_violation
+  '23502': ErrorCode.VALIDATION, // not_null_violation
+  '22P02': ErrorCode.VALIDATION, // invalid_text_representation
+  '22003': ErrorCode.VALIDATION, // numeric_value_out_of_range
+  '22001': ErrorCode.VALIDATION, // string_data_right_truncation
+};
+
+/**
+ * The one place that turns thrown errors into HTTP answers. Client mistakes keep their status and
+ * reason; anything unexpected is a 500 that carries only an `errorId`, which is also in the log.
+ */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger(HttpExceptionFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<Request>();
+    const body = this.toBody(exception, req);
+    if (res.headersSent) return;
+    if (body.statusCode === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="vigil"');
+    res.status(body.statusCode).json(body);
+  }
+
+  private toBody(exception: unknown, req: Request): ErrorBody {
+    if (exception instanceof VigilError) {
+      return { statusCode: ERROR_STATUS[exception.code], error: exception.code, message: exception.message, details: exception.details };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      if (status < 500) {
+        const response = exception.getResponse();
+        const message =
+          typeof response === 'string'
+            ? response
+            : typeof (response as { message?: unknown }).message === 'string'
+              ? (response as { message: string }).message
+              : exception.message;
+        return { statusCode: status, error: HTTP_CODES[status] ?? ErrorCode.VALIDATION, message };
+      }
+    }
+    if (exception instanceof QueryFailedError) {
+      const driver = (exception as QueryFailedError & { driverError?: { code?: string; detail?: string; constraint?: string } }).driverError;
+      const code = driver?.code ? PG_CLIENT_ERRORS[driver.code] : undefined;
+      if (code) {
+        const message = driver?.constraint ? `violates ${driver.constraint}` : (driver?.detail ?? 'rejected by the database');
+        return { statusCode: ERROR_STATUS[code], error: code, message };
+      }
+    }
+    // body-parser and friends raise plain errors carrying an HTTP status (bad JSON, too large, bad charset).
+    const status = (exception as { status?: unknown; statusCode?: unknown })?.status ?? (exception as { statusCode?: unknown })?.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      const type = (exception as { type?: string }).type;
+      const message = type === 'entity.parse.failed' ? 'body is not valid JSON' : ((exception as Error).message ?? 'bad request');
+      return { statusCode: status, error: HTTP_CODES[status] ?? ErrorCode.VALIDATION, message, details: type === 'entity.parse.failed' ? [{ field: 'body', reason: 'is not valid JSON' }] : undefined };
+    }
+    const errorId = randomUUID();
+    this.logger.error({ err: exception, errorId, method: req.method, url: req.originalUrl }, 'unhandled error');
+    return { statusCode: 500, error: ErrorCode.INTERNAL, message: 'internal error', errorId };
+  }
+}

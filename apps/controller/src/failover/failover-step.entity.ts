@@ -1,0 +1,31 @@
+import { Column, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import type { FailoverEntity } from './failover.entity.js';
+
+/** One timestamped step of a failover, in order (`seq`). */
+@Entity({ name: 'failover_steps' })
+export class FailoverStepEntity {
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id: string;
+
+  @Column({ name: 'failover_id', type: 'uuid' })
+  failoverId: string;
+
+  @ManyToOne('FailoverEntity', 'steps', { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'failover_id' })
+  failover?: FailoverEntity;
+
+  @Column({ type: 'integer' })
+  seq: number;
+
+  @Column({ type: 'text' })
+  name: string;
+
+  @Column({ type: 'text' })
+  status: 'started' | 'succeeded' | 'failed' | 'skipped';
+
+  @Column({ type: 'timestamptz' })
+  at: Date;
+
+  @Column({ type: 'jsonb' })
+  detail: Record<string, unknown>;
+}

@@ -1,0 +1,32 @@
+import type { JobsOptions } from 'bullmq';
+
+/**
+ * Every queue, job name, payload and default option in one place. Jobs carry retryable side effects
+ * only; the failover critical path never waits on a queue.
+ */
+export const QUEUES = {
+  topology: 'vigil-topology',
+} as const;
+
+export const TOPOLOGY_JOBS = {
+  /** Ask a cluster's nodes for their roles until every node has answered. */
+  discoverRoles: 'discover-roles',
+} as const;
+
+export interface DiscoverRolesJob {
+  clusterId: string;
+  /** Correlation id of the request that caused the job. */
+  requestId?: string;
+}
+
+export const DEFAULT_JOB_OPTIONS: JobsOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: 1000,
+  removeOnFail: false,
+};
+
+/** Options for a discovery job; one pending discovery per cluster (`jobId`). */
+export function discoverRolesJobOptions(clusterId: string): JobsOptions {
+  return { ...DEFAULT_JOB_OPTIONS, jobId: `discover-roles.${clusterId}` };
+}

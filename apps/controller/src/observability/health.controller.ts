@@ -1,0 +1,64 @@
+import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Response } from 'express';
+import { Redis } from 'ioredis';
+import { DataSource } from 'typeorm';
+import { Public } from '../auth/principal.js';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
+import { MetricsService } from './metrics.service.js';
+
+const CHECK_TIMEOUT_MS = 2000;
+
+function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} did not answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS).unref())]);
+}
+
+/** Liveness, readiness and Prometheus metrics: open routes, outside /api/v1. */
+@ApiExcludeController()
+@Controller()
+@Public()
+export class HealthController {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly metrics: MetricsService,
+    @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
+  ) {}
+
+  @Get('health/live')
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('health/ready')
+  async ready(@Res() res: Response): Promise<void> {
+    const checks: Record<string, { status: 'up' | 'down'; error?: string }> = {};
+    try {
+      await withTimeout(this.db.query('SELECT 1'), 'postgres');
+      checks['postgres'] = { status: 'up' };
+    } catch (err) {
+      checks['postgres'] = { status: 'down', error: (err as Error).message };
+    }
+    if (this.config.redisUrl) {
+      const redis = new Redis(this.config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: CHECK_TIMEOUT_MS, retryStrategy: () => null });
+      redis.on('error', () => undefined);
+      try {
+        await withTimeout(redis.connect().then(() => redis.ping()), 'redis');
+        checks['redis'] = { status: 'up' };
+      } catch (err) {
+        checks['redis'] = { status: 'down', error: (err as Error).message };
+      } finally {
+        redis.disconnect();
+      }
+    }
+    const up = Object.values(checks).every((c) => c.status === 'up');
+    res.status(up ? 200 : 503).json({ status: up ? 'ok' : 'unavailable', controller: this.config.controllerName, checks });
+  }
+
+  @Get('metrics')
+  @Header('Cache-Control', 'no-store')
+  async scrape(@Res() res: Response): Promise<void> {
+    res.setHeader('Content-Type', this.metrics.registry.contentType);
+    res.send(await this.metrics.registry.metrics());
+  }
+}

@@ -1,0 +1,20 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { ErrorResponseDto } from '../common/api-docs.js';
+
+export const API_PREFIX = 'api/v1';
+
+/** Builds the OpenAPI document from the running app's routes and DTOs. */
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Vigil controller API')
+    .setDescription(
+      'High-availability control plane for Redis primary/replica groups. Every route needs a bearer token; ' +
+        'roles are viewer < operator < admin, plus agent for probe agents. Errors share one shape (ErrorResponse).',
+    )
+    .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API token (vgl_…) or the bootstrap VIGIL_ADMIN_TOKEN' }, 'bearer')
+    .addSecurityRequirements('bearer')
+    .build();
+  return SwaggerModule.createDocument(app, config, { extraModels: [ErrorResponseDto], operationIdFactory: (controllerKey, methodKey) => `${controllerKey.replace(/Controller$/, '')}_${methodKey}` });
+}

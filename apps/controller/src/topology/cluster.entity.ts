@@ -1,0 +1,66 @@
+import { Column, CreateDateColumn, Entity, OneToMany, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { bigintNumber } from '../database/transformers.js';
+import { NodeEntity } from './node.entity.js';
+
+/** One replication group: the unit of failover (Sentinel's "monitored master"). */
+@Entity({ name: 'clusters' })
+export class ClusterEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'text' })
+  name: string;
+
+  @Column({ type: 'integer' })
+  quorum: number;
+
+  @Column({ name: 'down_after_ms', type: 'integer' })
+  downAfterMs: number;
+
+  @Column({ name: 'failover_timeout_ms', type: 'integer' })
+  failoverTimeoutMs: number;
+
+  @Column({ name: 'cooldown_ms', type: 'integer' })
+  cooldownMs: number;
+
+  @Column({ name: 'auto_failover', type: 'boolean' })
+  autoFailover: boolean;
+
+  @Column({ name: 'maintenance_until', type: 'timestamptz', nullable: true })
+  maintenanceUntil: Date | null;
+
+  @Column({ name: 'min_replicas_to_write', type: 'integer' })
+  minReplicasToWrite: number;
+
+  @Column({ name: 'min_replicas_max_lag_s', type: 'integer' })
+  minReplicasMaxLagS: number;
+
+  @Column({ name: 'max_replica_lag_bytes', type: 'bigint', transformer: bigintNumber })
+  maxReplicaLagBytes: number;
+
+  @Column({ name: 'redis_username', type: 'text', nullable: true })
+  redisUsername: string | null;
+
+  /** AES-256-GCM sealed; see `SecretBox`. Never leaves the controller. */
+  @Column({ name: 'redis_password_sealed', type: 'text', nullable: true })
+  redisPasswordSealed: string | null;
+
+  @Column({ name: 'redis_tls', type: 'boolean' })
+  redisTls: boolean;
+
+  @Column({ name: 'dns_names', type: 'text', array: true })
+  dnsNames: string[];
+
+  /** Fencing token: raised by every failover and switchover. */
+  @Column({ type: 'bigint', transformer: bigintNumber })
+  epoch: number;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+
+  @OneToMany(() => NodeEntity, (node) => node.cluster)
+  nodes: NodeEntity[];
+}

@@ -1,0 +1,111 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { CurrentPrincipal, type Principal, RequireRole } from '../auth/principal.js';
+import { ApiErrors } from '../common/api-docs.js';
+import { ClusterNamePipe, uuidParam } from '../common/params.js';
+import { ClusterDto, ClusterListDto, NodeDto, NodeListDto } from './dto/cluster-response.dto.js';
+import { CreateClusterDto, NodeInputDto, NodeUpdateDto, UpdateClusterDto } from './dto/cluster.dto.js';
+import { TopologyService } from './topology.service.js';
+
+const requestIdOf = (req: Request): string | undefined => (req as Request & { id?: string }).id;
+
+@ApiTags('clusters')
+@Controller('clusters')
+@ApiParam({ name: 'name', description: 'Cluster name', example: 'orders', required: true, schema: { type: 'string' } })
+export class ClustersController {
+  constructor(private readonly topology: TopologyService) {}
+
+  @Post()
+  @RequireRole('operator')
+  @ApiOperation({ summary: 'Create a cluster with its nodes; the master is found by asking the nodes' })
+  @ApiCreatedResponse({ type: ClusterDto })
+  @ApiErrors(400, 403, 409)
+  async create(@Body() body: CreateClusterDto, @CurrentPrincipal() principal: Principal, @Req() req: Request): Promise<ClusterDto> {
+    const view = await this.topology.create(body, principal, requestIdOf(req));
+    return ClusterDto.from(view.cluster, view.nodes);
+  }
+
+  @Get()
+  @RequireRole('viewer')
+  @ApiOperation({ summary: 'List clusters with their nodes' })
+  @ApiOkResponse({ type: ClusterListDto })
+  @ApiErrors()
+  async list(): Promise<ClusterListDto> {
+    return { items: (await this.topology.list()).map((v) => ClusterDto.from(v.cluster, v.nodes)) };
+  }
+
+  @Get(':name')
+  @RequireRole('viewer')
+  @ApiOperation({ summary: 'One cluster with its nodes' })
+  @ApiOkResponse({ type: ClusterDto })
+  @ApiErrors(400, 404)
+  async get(@Param('name', ClusterNamePipe) name: string): Promise<ClusterDto> {
+    const view = await this.topology.get(name);
+    return ClusterDto.from(view.cluster, view.nodes);
+  }
+
+  @Patch(':name')
+  @RequireRole('operator')
+  @ApiOperation({ summary: 'Change cluster settings (nodes have their own routes)' })
+  @ApiOkResponse({ type: ClusterDto })
+  @ApiErrors(400, 403, 404)
+  async update(@Param('name', ClusterNamePipe) name: string, @Body() body: UpdateClusterDto, @CurrentPrincipal() principal: Principal): Promise<ClusterDto> {
+    const view = await this.topology.update(name, body, principal);
+    return ClusterDto.from(view.cluster, view.nodes);
+  }
+
+  @Delete(':name')
+  @HttpCode(204)
+  @RequireRole('admin')
+  @ApiOperation({ summary: 'Stop managing a cluster (its failover history and events are kept)' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiErrors(400, 403, 404)
+  async remove(@Param('name', ClusterNamePipe) name: string, @CurrentPrincipal() principal: Principal): Promise<void> {
+    await this.topology.remove(name, principal);
+  }
+
+  @Get(':name/nodes')
+  @RequireRole('viewer')
+  @ApiOperation({ summary: "A cluster's nodes" })
+  @ApiOkResponse({ type: NodeListDto })
+  @ApiErrors(400, 404)
+  async nodes(@Param('name', ClusterNamePipe) name: string): Promise<NodeListDto> {
+    return { items: (await this.topology.get(name)).nodes.map((n) => NodeDto.from(n)) };
+  }
+
+  @Post(':name/nodes')
+  @RequireRole('operator')
+  @ApiOperation({ summary: 'Add a node to a cluster' })
+  @ApiCreatedResponse({ type: NodeDto })
+  @ApiErrors(400, 403, 404, 409)
+  async addNode(@Param('name', ClusterNamePipe) name: string, @Body() body: NodeInputDto, @CurrentPrincipal() principal: Principal, @Req() req: Request): Promise<NodeDto> {
+    return NodeDto.from(await this.topology.addNode(name, body, principal, requestIdOf(req)));
+  }
+
+  @Patch(':name/nodes/:nodeId')
+  @RequireRole('operator')
+  @ApiOperation({ summary: "Change a node's priority or zone" })
+  @ApiParam({ name: 'nodeId', format: 'uuid' })
+  @ApiOkResponse({ type: NodeDto })
+  @ApiErrors(400, 403, 404)
+  async updateNode(
+    @Param('name', ClusterNamePipe) name: string,
+    @Param('nodeId', uuidParam('nodeId')) nodeId: string,
+    @Body() body: NodeUpdateDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<NodeDto> {
+    return NodeDto.from(await this.topology.updateNode(name, nodeId, body, principal));
+  }
+
+  @Delete(':name/nodes/:nodeId')
+  @HttpCode(204)
+  @RequireRole('operator')
+  @ApiOperation({ summary: 'Remove a node from a cluster' })
+  @ApiParam({ name: 'nodeId', format: 'uuid' })
+  @ApiNoContentResponse({ description: 'Removed' })
+  @ApiErrors(400, 403, 404, 409)
+  async removeNode(@Param('name', ClusterNamePipe) name: string, @Param('nodeId', uuidParam('nodeId')) nodeId: string, @CurrentPrincipal() principal: Principal): Promise<void> {
+    await this.topology.removeNode(name, nodeId, principal);
+  }
+}

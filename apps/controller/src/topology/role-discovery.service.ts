@@ -1,0 +1,80 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { probeReplication } from '../../../../libs/redis-admin/src/index.js';
+import { AuditService } from '../audit/audit.service.js';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
+import { ClusterEntity } from './cluster.entity.js';
+import { NodeEntity } from './node.entity.js';
+import { decideRoles } from './role-decision.js';
+import { SecretBox } from './secret-box.js';
+
+/**
+ * Finds a cluster's master by asking its nodes (`INFO replication`), then records the roles.
+ * Used when nodes join; continuous tracking is the probe agents' job.
+ */
+@Injectable()
+export class RoleDiscoveryService {
+  private readonly secrets: SecretBox;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly audit: AuditService,
+    @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
+  ) {
+    this.secrets = new SecretBox(config.secretKey);
+  }
+
+  /** Returns true when every node answered (nothing left to retry), false otherwise. */
+  async discover(clusterId: string): Promise<boolean> {
+    const cluster = await this.db.getRepository(ClusterEntity).findOneBy({ id: clusterId });
+    if (!cluster) return true; // deleted meanwhile: nothing to discover
+    const nodes = await this.db.getRepository(NodeEntity).findBy({ clusterId });
+    const password = cluster.redisPasswordSealed ? this.secrets.open(cluster.redisPasswordSealed) : undefined;
+    const probed = await Promise.all(
+      nodes.map(async (n) => ({
+        id: n.id,
+        host: n.host,
+        port: n.port,
+        probe: await probeReplication({ host: n.host, port: n.port, username: cluster.redisUsername ?? undefined, password, tls: cluster.redisTls }, this.config.redisAdminTimeoutMs),
+      })),
+    );
+    const decision = decideRoles(probed);
+    const now = new Date();
+    const changed = nodes.filter((n) => decision.roles.get(n.id) !== n.role);
+    await this.db.transaction(async (em) => {
+      for (const n of nodes) {
+        const answered = probed.find((p) => p.id === n.id)!.probe.ok;
+        await em.update(NodeEntity, { id: n.id }, { role: decision.roles.get(n.id)!, ...(answered ? { roleCheckedAt: now } : {}) });
+      }
+      if (changed.length > 0 || decision.warnings.length > 0) {
+        await this.audit.record(
+          {
+            type: 'cluster.roles_discovered',
+            actor: `controller:${this.config.controllerName}`,
+            cluster,
+            data: {
+              master: decision.masterId ? addressById(nodes, decision.masterId) : null,
+              warnings: decision.warnings,
+              nodes: probed.map((p) => ({
+                host: p.host,
+                port: p.port,
+                role: decision.roles.get(p.id),
+                ...(p.probe.ok
+                  ? { reported: p.probe.info.role, offset: p.probe.info.masterReplOffset, masterHost: p.probe.info.masterHost, masterPort: p.probe.info.masterPort }
+                  : { error: p.probe.error, authFailure: p.probe.authFailure }),
+              })),
+            },
+          },
+          em,
+        );
+      }
+    });
+    return probed.every((p) => p.probe.ok);
+  }
+}
+
+function addressById(nodes: NodeEntity[], id: string): { host: string; port: number } | null {
+  const n = nodes.find((x) => x.id === id);
+  return n ? { host: n.host, port: n.port } : null;
+}

@@ -1,0 +1,227 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Queue } from 'bullmq';
+import { DataSource, type EntityManager, In } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import { actorOf, type Principal } from '../auth/principal.js';
+import { VigilError } from '../common/errors.js';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
+import { type DiscoverRolesJob, discoverRolesJobOptions, QUEUES, TOPOLOGY_JOBS } from '../jobs/queues.js';
+import { ClusterEntity } from './cluster.entity.js';
+import type { ClusterSettingsDto, CreateClusterDto, NodeInputDto, NodeUpdateDto } from './dto/cluster.dto.js';
+import { NodeEntity } from './node.entity.js';
+import { RoleDiscoveryService } from './role-discovery.service.js';
+import { SecretBox } from './secret-box.js';
+
+export const DEFAULT_SETTINGS = {
+  failoverTimeoutMs: 60_000,
+  cooldownMs: 300_000,
+  autoFailover: true,
+  minReplicasToWrite: 0,
+  minReplicasMaxLagS: 10,
+  maxReplicaLagBytes: 0,
+  priority: 100,
+} as const;
+
+/** A cluster with its nodes, in address order. */
+export interface ClusterView {
+  cluster: ClusterEntity;
+  nodes: NodeEntity[];
+}
+
+@Injectable()
+export class TopologyService {
+  private readonly logger = new Logger(TopologyService.name);
+  private readonly secrets: SecretBox;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly audit: AuditService,
+    private readonly discovery: RoleDiscoveryService,
+    @InjectQueue(QUEUES.topology) private readonly topologyQueue: Queue<DiscoverRolesJob>,
+    @Inject(CONTROLLER_CONFIG) config: ControllerConfig,
+  ) {
+    this.secrets = new SecretBox(config.secretKey);
+  }
+
+  async create(input: CreateClusterDto, by: Principal, requestId?: string): Promise<ClusterView> {
+    assertDistinctAddresses(input.nodes, 'nodes');
+    const created = await this.db.transaction(async (em) => {
+      if (await em.existsBy(ClusterEntity, { name: input.name })) {
+        throw VigilError.conflict(`a cluster named ${input.name} already exists`, 'name');
+      }
+      await assertAddressesFree(em, input.nodes, 'nodes');
+      const cluster = em.create(ClusterEntity, {
+        name: input.name,
+        quorum: input.quorum,
+        downAfterMs: input.downAfterMs,
+        failoverTimeoutMs: input.failoverTimeoutMs ?? DEFAULT_SETTINGS.failoverTimeoutMs,
+        cooldownMs: input.cooldownMs ?? DEFAULT_SETTINGS.cooldownMs,
+        autoFailover: input.autoFailover ?? DEFAULT_SETTINGS.autoFailover,
+        maintenanceUntil: input.maintenanceUntil ?? null,
+        minReplicasToWrite: input.minReplicasToWrite ?? DEFAULT_SETTINGS.minReplicasToWrite,
+        minReplicasMaxLagS: input.minReplicasMaxLagS ?? DEFAULT_SETTINGS.minReplicasMaxLagS,
+        maxReplicaLagBytes: input.maxReplicaLagBytes ?? DEFAULT_SETTINGS.maxReplicaLagBytes,
+        redisUsername: input.redis?.username ?? null,
+        redisPasswordSealed: input.redis?.password !== undefined ? this.secrets.seal(input.redis.password) : null,
+        redisTls: input.redis?.tls ?? false,
+        dnsNames: input.dnsNames ?? [],
+        epoch: 0,
+      });
+      await em.save(cluster);
+      const nodes = input.nodes.map((n) => this.newNode(em, cluster.id, n));
+      await em.save(nodes);
+      await this.audit.record(
+        { type: 'cluster.created', actor: actorOf(by), cluster, data: { settings: describeSettings(input), nodes: input.nodes.map(addressOf) } },
+        em,
+      );
+      return cluster;
+    });
+    await this.discoverOrSchedule(created.id, requestId);
+    return this.get(input.name);
+  }
+
+  async list(): Promise<ClusterView[]> {
+    const clusters = await this.db.getRepository(ClusterEntity).find({ order: { name: 'ASC' } });
+    if (clusters.length === 0) return [];
+    const nodes = await this.db.getRepository(NodeEntity).find({ where: { clusterId: In(clusters.map((c) => c.id)) }, order: { host: 'ASC', port: 'ASC' } });
+    return clusters.map((cluster) => ({ cluster, nodes: nodes.filter((n) => n.clusterId === cluster.id) }));
+  }
+
+  async get(name: string): Promise<ClusterView> {
+    return this.load(this.db.manager, name);
+  }
+
+  async update(name: string, input: ClusterSettingsDto, by: Principal): Promise<ClusterView> {
+    await this.db.transaction(async (em) => {
+      const { cluster } = await this.load(em, name, true);
+      const changes = describeSettings(input);
+      if (input.quorum !== undefined) cluster.quorum = input.quorum;
+      if (input.downAfterMs !== undefined) cluster.downAfterMs = input.downAfterMs;
+      if (input.failoverTimeoutMs !== undefined) cluster.failoverTimeoutMs = input.failoverTimeoutMs;
+      if (input.cooldownMs !== undefined) cluster.cooldownMs = input.cooldownMs;
+      if (input.autoFailover !== undefined) cluster.autoFailover = input.autoFailover;
+      if (input.maintenanceUntil !== undefined) cluster.maintenanceUntil = input.maintenanceUntil;
+      if (input.minReplicasToWrite !== undefined) cluster.minReplicasToWrite = input.minReplicasToWrite;
+      if (input.minReplicasMaxLagS !== undefined) cluster.minReplicasMaxLagS = input.minReplicasMaxLagS;
+      if (input.maxReplicaLagBytes !== undefined) cluster.maxReplicaLagBytes = input.maxReplicaLagBytes;
+      if (input.dnsNames !== undefined) cluster.dnsNames = input.dnsNames;
+      if (input.redis) {
+        if (input.redis.username !== undefined) cluster.redisUsername = input.redis.username;
+        if (input.redis.password !== undefined) cluster.redisPasswordSealed = this.secrets.seal(input.redis.password);
+        if (input.redis.tls !== undefined) cluster.redisTls = input.redis.tls;
+      }
+      await em.save(cluster);
+      await this.audit.record({ type: 'cluster.updated', actor: actorOf(by), cluster, data: { changes } }, em);
+    });
+    return this.get(name);
+  }
+
+  async remove(name: string, by: Principal): Promise<void> {
+    await this.db.transaction(async (em) => {
+      const { cluster, nodes } = await this.load(em, name, true);
+      await em.delete(ClusterEntity, { id: cluster.id });
+      await this.audit.record({ type: 'cluster.deleted', actor: actorOf(by), cluster, data: { nodes: nodes.map(addressOf), epoch: cluster.epoch } }, em);
+    });
+  }
+
+  async addNode(name: string, input: NodeInputDto, by: Principal, requestId?: string): Promise<NodeEntity> {
+    const node = await this.db.transaction(async (em) => {
+      const { cluster } = await this.load(em, name, true);
+      await assertAddressesFree(em, [input], 'body');
+      const saved = await em.save(this.newNode(em, cluster.id, input));
+      await this.audit.record({ type: 'node.added', actor: actorOf(by), cluster, data: { nodeId: saved.id, ...addressOf(input), priority: saved.priority, zone: saved.zone } }, em);
+      return saved;
+    });
+    await this.discoverOrSchedule(node.clusterId, requestId);
+    return this.db.getRepository(NodeEntity).findOneByOrFail({ id: node.id });
+  }
+
+  async updateNode(name: string, nodeId: string, input: NodeUpdateDto, by: Principal): Promise<NodeEntity> {
+    return this.db.transaction(async (em) => {
+      const { cluster, nodes } = await this.load(em, name, true);
+      const node = nodes.find((n) => n.id === nodeId);
+      if (!node) throw VigilError.notFound(`node ${nodeId} in cluster ${name}`);
+      if (input.priority !== undefined) node.priority = input.priority;
+      if (input.zone !== undefined) node.zone = input.zone;
+      await em.save(node);
+      await this.audit.record({ type: 'node.updated', actor: actorOf(by), cluster, data: { nodeId, ...addressOf(node), changes: { ...input } } }, em);
+      return node;
+    });
+  }
+
+  async removeNode(name: string, nodeId: string, by: Principal): Promise<void> {
+    await this.db.transaction(async (em) => {
+      const { cluster, nodes } = await this.load(em, name, true);
+      const node = nodes.find((n) => n.id === nodeId);
+      if (!node) throw VigilError.notFound(`node ${nodeId} in cluster ${name}`);
+      if (nodes.length === 1) throw VigilError.conflict('a cluster keeps at least one node; delete the cluster instead', 'nodeId');
+      await em.delete(NodeEntity, { id: node.id });
+      await this.audit.record({ type: 'node.removed', actor: actorOf(by), cluster, data: { nodeId, ...addressOf(node), role: node.role } }, em);
+    });
+  }
+
+  /** Probes the nodes now; whatever stays unknown is retried in the background with backoff. */
+  private async discoverOrSchedule(clusterId: string, requestId?: string): Promise<void> {
+    const complete = await this.discovery.discover(clusterId).catch((err: unknown) => {
+      this.logger.warn({ err, clusterId }, 'role discovery failed; scheduling a retry');
+      return false;
+    });
+    if (!complete) {
+      await this.topologyQueue.add(TOPOLOGY_JOBS.discoverRoles, { clusterId, requestId }, discoverRolesJobOptions(clusterId));
+    }
+  }
+
+  private newNode(em: EntityManager, clusterId: string, input: NodeInputDto): NodeEntity {
+    return em.create(NodeEntity, {
+      clusterId,
+      host: input.host.toLowerCase(),
+      port: input.port,
+      role: 'unknown',
+      priority: input.priority ?? DEFAULT_SETTINGS.priority,
+      zone: input.zone ?? null,
+      roleCheckedAt: null,
+    });
+  }
+
+  private async load(em: EntityManager, name: string, lock = false): Promise<ClusterView> {
+    const cluster = await em.getRepository(ClusterEntity).findOne({ where: { name }, lock: lock ? { mode: 'pessimistic_write' } : undefined });
+    if (!cluster) throw VigilError.notFound(`cluster ${name}`);
+    const nodes = await em.getRepository(NodeEntity).find({ where: { clusterId: cluster.id }, order: { host: 'ASC', port: 'ASC' } });
+    return { cluster, nodes };
+  }
+}
+
+function addressOf(node: { host: string; port: number }): { host: string; port: number } {
+  return { host: node.host.toLowerCase(), port: node.port };
+}
+
+/** The settings in an input, for the event log, with the Redis password replaced by a marker. */
+function describeSettings(input: ClusterSettingsDto): Record<string, unknown> {
+  const { redis, ...rest } = input as ClusterSettingsDto & { nodes?: unknown; name?: unknown };
+  delete (rest as { nodes?: unknown }).nodes;
+  delete (rest as { name?: unknown }).name;
+  const out: Record<string, unknown> = { ...rest };
+  if (redis) out['redis'] = { ...redis, password: redis.password === undefined ? undefined : '<redacted>' };
+  return out;
+}
+
+function assertDistinctAddresses(nodes: NodeInputDto[], field: string): void {
+  const seen = new Map<string, number>();
+  nodes.forEach((n, i) => {
+    const key = `${n.host.toLowerCase()}:${n.port}`;
+    const first = seen.get(key);
+    if (first !== undefined) throw VigilError.validation([{ field: `${field}[${i}]`, reason: `duplicates ${field}[${first}] (${key})` }]);
+    seen.set(key, i);
+  });
+}
+
+async function assertAddressesFree(em: EntityManager, nodes: NodeInputDto[], field: string): Promise<void> {
+  for (const [i, n] of nodes.entries()) {
+    const taken = await em.findOneBy(NodeEntity, { host: n.host.toLowerCase(), port: n.port });
+    if (taken) {
+      throw VigilError.conflict(`${n.host}:${n.port} already belongs to a cluster`, field === 'body' ? 'host' : `${field}[${i}]`);
+    }
+  }
+}

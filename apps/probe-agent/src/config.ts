@@ -1,0 +1,58 @@
+/** The probe agent's configuration, read once from the environment; a bad variable stops it with one line. */
+export interface AgentConfig {
+  readonly controllerUrls: string[];
+  readonly token: string;
+  readonly name: string;
+  readonly zone: string;
+  readonly probeIntervalMs: number;
+  readonly requestTimeoutMs: number;
+  readonly logLevel: string;
+}
+
+export class AgentConfigError extends Error {
+  constructor(variable: string, reason: string) {
+    super(`invalid configuration: ${variable} ${reason}`);
+    this.name = 'AgentConfigError';
+  }
+}
+
+const NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+function positiveInt(env: Record<string, string | undefined>, name: string, fallback: number, min: number, max: number): number {
+  const v = env[name]?.trim();
+  if (!v) return fallback;
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new AgentConfigError(name, `must be an integer between ${min} and ${max}`);
+  return Number(v);
+}
+
+export function loadAgentConfig(env: Record<string, string | undefined> = process.env): AgentConfig {
+  const rawUrls = env['VIGIL_CONTROLLER_URL']?.trim();
+  if (!rawUrls) throw new AgentConfigError('VIGIL_CONTROLLER_URL', 'is required (one or more URLs, comma-separated)');
+  const controllerUrls = rawUrls.split(',').map((u) => u.trim()).filter(Boolean).map((u) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(u);
+    } catch {
+      throw new AgentConfigError('VIGIL_CONTROLLER_URL', `has an invalid URL: ${u}`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new AgentConfigError('VIGIL_CONTROLLER_URL', `must use http or https: ${u}`);
+    return parsed.origin + parsed.pathname.replace(/\/+$/, '');
+  });
+  const token = env['VIGIL_AGENT_TOKEN']?.trim();
+  if (!token) throw new AgentConfigError('VIGIL_AGENT_TOKEN', 'is required');
+  const name = env['VIGIL_AGENT_NAME']?.trim();
+  if (!name || !NAME.test(name)) throw new AgentConfigError('VIGIL_AGENT_NAME', 'is required: 1-64 letters, digits, dots, dashes or underscores');
+  const zone = env['VIGIL_AGENT_ZONE']?.trim() || 'default';
+  if (!NAME.test(zone)) throw new AgentConfigError('VIGIL_AGENT_ZONE', 'must be 1-64 letters, digits, dots, dashes or underscores');
+  return {
+    controllerUrls,
+    token,
+    name,
+    zone,
+    probeIntervalMs: positiveInt(env, 'PROBE_INTERVAL_MS', 250, 50, 60_000),
+    requestTimeoutMs: positiveInt(env, 'CONTROLLER_TIMEOUT_MS', 2000, 100, 60_000),
+    logLevel: env['LOG_LEVEL']?.trim() || 'info',
+  };
+}
+
+export const AGENT_CONFIG = Symbol('AGENT_CONFIG');

@@ -1,0 +1,3 @@
+export * from './info.js';
+export * from './connection.js';
+export * from './replication.js';

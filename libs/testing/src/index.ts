@@ -1,0 +1,5 @@
+export * from './binaries.js';
+export * from './ports.js';
+export * from './processes.js';
+export * from './postgres.js';
+export * from './redis.js';

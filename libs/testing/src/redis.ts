@@ -1,0 +1,99 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { redisServerBinary } from './binaries.js';
+import { freePort, waitFor } from './ports.js';
+import { type ManagedProcess, startProcess } from './processes.js';
+
+export interface RedisServer {
+  readonly host: '127.0.0.1';
+  readonly port: number;
+  readonly process: ManagedProcess;
+  /** A new ioredis client to this server (the caller closes it). */
+  client(): Redis;
+  /** Sends a signal without waiting (SIGKILL to crash, SIGSTOP/SIGCONT to hang and resume). */
+  signal(sig: NodeJS.Signals): void;
+  stop(): Promise<void>;
+}
+
+export interface StartRedisOptions {
+  port?: number;
+  /** Start as a replica of this address. */
+  replicaOf?: { host: string; port: number };
+  /** `requirepass` for the default user. */
+  password?: string;
+  /** Extra redis-server arguments (`['--hz', '1']`). */
+  args?: string[];
+}
+
+/** Starts a real redis-server on 127.0.0.1 with nothing persisted, and waits until it answers PING. */
+export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
+  const port = options.port ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-redis-'));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--logfile', ''];
+  if (options.replicaOf) args.push('--replicaof', options.replicaOf.host, String(options.replicaOf.port));
+  if (options.password) args.push('--requirepass', options.password, '--masterauth', options.password);
+  args.push(...(options.args ?? []));
+  const proc = startProcess(redisServerBinary(), args);
+  const client = () => new Redis({ host: '127.0.0.1', port, password: options.password, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  await waitFor(
+    async () => {
+      if (proc.child.exitCode !== null) throw new Error(`redis-server exited: ${proc.output().slice(-2000)}`);
+      const c = client();
+      c.on('error', () => undefined);
+      try {
+        await c.connect();
+        return (await c.ping()) === 'PONG';
+      } finally {
+        c.disconnect();
+      }
+    },
+    10_000,
+    `redis-server on port ${port}`,
+  );
+  return {
+    host: '127.0.0.1',
+    port,
+    process: proc,
+    client,
+    signal: (sig) => proc.child.kill(sig),
+    async stop() {
+      proc.child.kill('SIGCONT');
+      await proc.stop('SIGTERM', 3000);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A master with `replicas` replicas attached and in sync (`master_link_status:up`). */
+export async function startReplicationGroup(replicas: number, options: Omit<StartRedisOptions, 'replicaOf'> & { ports?: number[] } = {}): Promise<RedisServer[]> {
+  const master = await startRedis({ ...options, port: options.ports?.[0] });
+  const group = [master];
+  try {
+    for (let i = 0; i < replicas; i++) {
+      group.push(await startRedis({ ...options, port: options.ports?.[i + 1], replicaOf: { host: master.host, port: master.port } }));
+    }
+    for (const replica of group.slice(1)) {
+      await waitFor(
+        async () => {
+          const c = replica.client();
+          c.on('error', () => undefined);
+          try {
+            await c.connect();
+            return /master_link_status:up/.test(await c.info('replication'));
+          } finally {
+            c.disconnect();
+          }
+        },
+        15_000,
+        `replica ${replica.port} to sync`,
+        100,
+      );
+    }
+  } catch (err) {
+    await Promise.all(group.map((s) => s.stop()));
+    throw err;
+  }
+  return group;
+}
