@@ -22,15 +22,9 @@ export interface StartPostgresOptions {
   port?: number;
 }
 
-const isRoot = () => process.getuid?.() === 0;
-
-/** PostgreSQL refuses to run as root: as root, run its programs as the `postgres` user. */
-function asPostgresUser(command: string, args: string[]): [string, string[]] {
-  return isRoot() ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
-}
-
+/** PostgreSQL refuses to run as root: as root, its programs run as the `postgres` user. */
 function ensurePostgresUser(): { uid: number; gid: number } | undefined {
-  if (!isRoot()) return undefined;
+  if (process.getuid?.() !== 0) return undefined;
   try {
     const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
@@ -54,17 +48,15 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   mkdirSync(dataDir, { recursive: true });
   if (owner) chownSync(dataDir, owner.uid, owner.gid);
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
-    const [cmd, args] = asPostgresUser(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--locale=C']);
-    execFileSync(cmd, args, { stdio: 'pipe' });
+    execFileSync(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--locale=C'], { stdio: 'pipe', cwd: dataDir, ...owner });
   }
   const port = options.port ?? (await freePort());
-  const [cmd, args] = asPostgresUser(join(bin, 'postgres'), [
+  const proc: ManagedProcess = startProcess(join(bin, 'postgres'), [
     '-D', dataDir, '-p', String(port), '-k', dataDir,
     '-c', 'listen_addresses=127.0.0.1',
     '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
     '-c', 'max_connections=300', '-c', 'shared_buffers=64MB',
-  ]);
-  const proc: ManagedProcess = startProcess(cmd, args);
+  ], { cwd: dataDir, ...owner });
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
   try {
     await waitFor(

@@ -1,7 +1,10 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { ApiTokenEntity } from '../auth/api-token.entity.js';
+import { Check, Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 /** A registered probe agent. Its name is bound to the token that first registered it. */
 @Entity({ name: 'agents' })
+@Unique('uq_agents_name', ['name'])
+@Check('chk_agents_name', `"name" ~ '^[A-Za-z0-9._-]{1,64}$'`)
 export class AgentEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -14,6 +17,10 @@ export class AgentEntity {
 
   @Column({ name: 'token_id', type: 'uuid' })
   tokenId: string;
+
+  @ManyToOne(() => ApiTokenEntity, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'token_id', foreignKeyConstraintName: 'fk_agents_token' })
+  token?: ApiTokenEntity;
 
   @Column({ type: 'text' })
   version: string;

@@ -43,13 +43,14 @@ export class AgentsService {
 
   /** Stamps the agent's last-seen time. Heartbeats are not events: they would drown the log. */
   async heartbeat(name: string, input: HeartbeatDto, by: Principal): Promise<Date> {
-    const rows = await this.db.query<{ token_id: string; last_seen_at: Date }[]>(
-      `UPDATE agents SET last_seen_at = now(), version = $2,
-              started_at = now() - make_interval(secs => $3::double precision / 1000)
-        WHERE name = $1 AND token_id = $4
-        RETURNING token_id, last_seen_at`,
-      [name, input.version, input.uptimeMs, by.tokenId],
-    );
+    const result = await this.db
+      .createQueryBuilder()
+      .update(AgentEntity)
+      .set({ lastSeenAt: () => 'now()', version: input.version, startedAt: () => `now() - make_interval(secs => ${Number(input.uptimeMs) / 1000})` })
+      .where('name = :name AND token_id = :tokenId', { name, tokenId: by.tokenId })
+      .returning('"last_seen_at"')
+      .execute();
+    const rows = result.raw as { last_seen_at: Date }[];
     if (rows.length === 1) return rows[0]!.last_seen_at;
     const agent = await this.db.getRepository(AgentEntity).findOneBy({ name });
     if (!agent) throw VigilError.notFound(`agent ${name} (register first)`);

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, Unique } from 'typeorm';
 import type { TokenRole } from '../../../../libs/contracts/src/index.js';
 
 /**
@@ -6,6 +6,10 @@ import type { TokenRole } from '../../../../libs/contracts/src/index.js';
  * the public part of the token used to find the row (`vgl_<lookup>_<secret>`).
  */
 @Entity({ name: 'api_tokens' })
+@Unique('uq_api_tokens_name', ['name'])
+@Unique('uq_api_tokens_lookup', ['lookup'])
+@Check('chk_api_tokens_role', `"role" IN ('viewer', 'operator', 'admin', 'agent')`)
+@Check('chk_api_tokens_name', `char_length("name") BETWEEN 1 AND 100`)
 export class ApiTokenEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -66,7 +66,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
             : typeof (response as { message?: unknown }).message === 'string'
               ? (response as { message: string }).message
               : exception.message;
-        return { statusCode: status, error: HTTP_CODES[status] ?? ErrorCode.VALIDATION, message };
+        // A bare 400 reaches here only from body parsing (DTO and param errors are VigilErrors).
+        const details = status === 400 ? [{ field: 'body', reason: message }] : undefined;
+        return { statusCode: status, error: HTTP_CODES[status] ?? ErrorCode.VALIDATION, message, details };
       }
     }
     if (exception instanceof QueryFailedError) {

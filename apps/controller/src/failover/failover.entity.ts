@@ -1,4 +1,5 @@
-import { Column, Entity, OneToMany, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, OneToMany, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { ClusterEntity } from '../topology/cluster.entity.js';
 import { bigintNumber } from '../database/transformers.js';
 import { FailoverStepEntity } from './failover-step.entity.js';
 
@@ -10,12 +11,20 @@ export const FAILOVER_OUTCOMES = ['running', 'succeeded', 'failed', 'aborted'] a
  * addresses so the record stays readable after topology changes.
  */
 @Entity({ name: 'failovers' })
+@Unique('uq_failovers_cluster_epoch', ['clusterId', 'epoch'])
+@Index('ix_failovers_cluster_started', ['clusterName', 'startedAt'])
+@Check('chk_failovers_trigger', `"trigger" IN ('auto', 'manual', 'switchover')`)
+@Check('chk_failovers_outcome', `"outcome" IN ('running', 'succeeded', 'failed', 'aborted')`)
 export class FailoverEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
   @Column({ name: 'cluster_id', type: 'uuid', nullable: true })
   clusterId: string | null;
+
+  @ManyToOne(() => ClusterEntity, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'cluster_id', foreignKeyConstraintName: 'fk_failovers_cluster' })
+  cluster?: ClusterEntity | null;
 
   @Column({ name: 'cluster_name', type: 'text' })
   clusterName: string;

@@ -26,7 +26,7 @@ export class MetricsService {
 
   constructor(@InjectDataSource() db: DataSource, @Inject(CONTROLLER_CONFIG) config: ControllerConfig) {
     this.registry.setDefaultLabels({ controller: config.controllerName });
-    collectDefaultMetrics({ register: this.registry, prefix: 'vigil_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'vigil_' });
     new Gauge({
       name: 'vigil_agents',
       help: 'Registered probe agents by state (stale = no heartbeat within AGENT_STALE_AFTER_MS)',

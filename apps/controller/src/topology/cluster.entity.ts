@@ -1,9 +1,18 @@
-import { Column, CreateDateColumn, Entity, OneToMany, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, OneToMany, PrimaryGeneratedColumn, Unique, UpdateDateColumn } from 'typeorm';
 import { bigintNumber } from '../database/transformers.js';
 import { NodeEntity } from './node.entity.js';
 
 /** One replication group: the unit of failover (Sentinel's "monitored master"). */
 @Entity({ name: 'clusters' })
+@Unique('uq_clusters_name', ['name'])
+@Check('chk_clusters_name', `"name" ~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$'`)
+@Check('chk_clusters_quorum', `"quorum" >= 1`)
+@Check('chk_clusters_down_after', `"down_after_ms" >= 100`)
+@Check('chk_clusters_failover_timeout', `"failover_timeout_ms" >= 1000`)
+@Check('chk_clusters_cooldown', `"cooldown_ms" >= 0`)
+@Check('chk_clusters_write_safety', `"min_replicas_to_write" >= 0 AND "min_replicas_max_lag_s" >= 0`)
+@Check('chk_clusters_max_lag', `"max_replica_lag_bytes" >= 0`)
+@Check('chk_clusters_epoch', `"epoch" >= 0`)
 export class ClusterEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
 import type { ClusterEntity } from './cluster.entity.js';
 
 export const NODE_ROLES = ['master', 'replica', 'unknown'] as const;
@@ -6,6 +6,12 @@ export type NodeRole = (typeof NODE_ROLES)[number];
 
 /** One redis-server of a cluster. `role` is the role as last decided by the controller. */
 @Entity({ name: 'nodes' })
+@Unique('uq_nodes_address', ['host', 'port'])
+@Index('ix_nodes_cluster', ['clusterId'])
+@Check('chk_nodes_port', `"port" BETWEEN 1 AND 65535`)
+@Check('chk_nodes_role', `"role" IN ('master', 'replica', 'unknown')`)
+@Check('chk_nodes_priority', `"priority" >= 0`)
+@Check('chk_nodes_host', `char_length("host") BETWEEN 1 AND 253`)
 export class NodeEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -14,7 +20,7 @@ export class NodeEntity {
   clusterId: string;
 
   @ManyToOne('ClusterEntity', 'nodes', { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'cluster_id' })
+  @JoinColumn({ name: 'cluster_id', foreignKeyConstraintName: 'fk_nodes_cluster' })
   cluster?: ClusterEntity;
 
   @Column({ type: 'text' })
