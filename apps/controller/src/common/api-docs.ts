@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
 import { ErrorCode } from './errors.js';
 
 export class FieldIssueDto {
@@ -38,10 +38,9 @@ const DESCRIPTIONS: Record<number, string> = {
   500: 'Unexpected server error; `errorId` is in the log',
 };
 
-/** Documents the error answers a route can give, plus the bearer scheme, in one line. */
+/** Documents the error answers a route can give (the bearer requirement is document-wide). */
 export function ApiErrors(...statuses: number[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
-    ApiBearerAuth('bearer'),
     ...[401, 500, ...statuses].map((status) => ApiResponse({ status, description: DESCRIPTIONS[status] ?? 'Error', type: ErrorResponseDto })),
   );
 }
