@@ -30,7 +30,12 @@ describe('REST API on a real controller, PostgreSQL and redis-server', () => {
 
   describe('auth', () => {
     it('answers 401 without a token, with a malformed header and with an unknown token', async () => {
-      const attempts: Record<string, string>[] = [{}, { authorization: 'Basic abc' }, { authorization: `Bearer vgl_AAAAAAAAAAAA_${'x'.repeat(43)}` }, { authorization: 'Bearer not-a-token' }];
+      const attempts: Record<string, string>[] = [
+        {},
+        { authorization: 'Basic abc' },
+        { authorization: `Bearer vgl_AAAAAAAAAAAA_${'x'.repeat(43)}` },
+        { authorization: 'Bearer not-a-token' },
+      ];
       for (const headers of attempts) {
         const res = await fetch(`${ctl.url}/api/v1/clusters`, { headers });
         expect(res.status).toBe(401);
@@ -61,7 +66,10 @@ describe('REST API on a real controller, PostgreSQL and redis-server', () => {
 
     it('answers 403 when the role is too weak, and 409 for a duplicate token name', async () => {
       expect((await ctl.api('POST', '/api/v1/tokens', { token: operator, body: { name: 'x', role: 'admin' } })).status).toBe(403);
-      const forbidden = await ctl.api('POST', '/api/v1/clusters', { token: viewer, body: { name: 'v', quorum: 1, downAfterMs: 1000, nodes: [{ host: 'h', port: 1 }] } });
+      const forbidden = await ctl.api('POST', '/api/v1/clusters', {
+        token: viewer,
+        body: { name: 'v', quorum: 1, downAfterMs: 1000, nodes: [{ host: 'h', port: 1 }] },
+      });
       expect(forbidden.status).toBe(403);
       expect(forbidden.body.message).toMatch(/needs the operator role; the token has viewer/);
       expect((await ctl.api('GET', '/api/v1/clusters', { token: agentToken })).status).toBe(403);
@@ -88,7 +96,14 @@ describe('REST API on a real controller, PostgreSQL and redis-server', () => {
         body: { name: 'orders', quorum: 2, downAfterMs: 5000, nodes: nodesOf(), redis: { password: REDIS_PASSWORD } },
       });
       expect(res.status).toBe(201);
-      expect(res.body).toMatchObject({ name: 'orders', quorum: 2, downAfterMs: 5000, epoch: 0, autoFailover: true, redis: { passwordSet: true, username: null, tls: false } });
+      expect(res.body).toMatchObject({
+        name: 'orders',
+        quorum: 2,
+        downAfterMs: 5000,
+        epoch: 0,
+        autoFailover: true,
+        redis: { passwordSet: true, username: null, tls: false },
+      });
       expect(res.body.master).toEqual({ host: group[0]!.host, port: group[0]!.port });
       expect(res.body.nodes.map((n: { role: string }) => n.role).sort()).toEqual(['master', 'replica', 'replica']);
     });
@@ -116,7 +131,16 @@ describe('REST API on a real controller, PostgreSQL and redis-server', () => {
       [{ nodes: [{ host: 'bad host!', port: 6379 }] }, 'nodes[0].host', 'must be an IP address or a host name'],
       [{ nodes: [{ host: '10.0.0.1', port: 0 }] }, 'nodes[0].port', 'must not be less than 1'],
       [{ nodes: [{ host: '10.0.0.1', port: 1, priority: -1 }] }, 'nodes[0].priority', 'must not be less than 0'],
-      [{ nodes: [{ host: '10.0.0.1', port: 1 }, { host: '10.0.0.1', port: 1 }] }, 'nodes[1]', 'duplicates nodes[0] (10.0.0.1:1)'],
+      [
+        {
+          nodes: [
+            { host: '10.0.0.1', port: 1 },
+            { host: '10.0.0.1', port: 1 },
+          ],
+        },
+        'nodes[1]',
+        'duplicates nodes[0] (10.0.0.1:1)',
+      ],
       [{ surprise: true }, 'surprise', 'property surprise should not exist'],
       [{ redis: { password: 5 } }, 'redis.password', 'must be a string'],
     ])('rejects bad input %j with 400 naming the field', async (override, field, reason) => {
@@ -144,17 +168,26 @@ describe('REST API on a real controller, PostgreSQL and redis-server', () => {
     it('answers 404 for an unknown cluster and 409 for a duplicate name or a node already in use', async () => {
       expect((await ctl.api('GET', '/api/v1/clusters/nope')).status).toBe(404);
       expect((await ctl.api('PATCH', '/api/v1/clusters/nope', { token: operator, body: { quorum: 1 } })).status).toBe(404);
-      const dup = await ctl.api('POST', '/api/v1/clusters', { token: operator, body: { name: 'orders', quorum: 1, downAfterMs: 1000, nodes: [{ host: '10.9.9.9', port: 1 }] } });
+      const dup = await ctl.api('POST', '/api/v1/clusters', {
+        token: operator,
+        body: { name: 'orders', quorum: 1, downAfterMs: 1000, nodes: [{ host: '10.9.9.9', port: 1 }] },
+      });
       expect(dup.status).toBe(409);
       expect(dup.body.details).toEqual([{ field: 'name', reason: 'a cluster named orders already exists' }]);
-      const taken = await ctl.api('POST', '/api/v1/clusters', { token: operator, body: { name: 'other', quorum: 1, downAfterMs: 1000, nodes: [{ host: '10.9.9.9', port: 1 }, nodesOf()[1]] } });
+      const taken = await ctl.api('POST', '/api/v1/clusters', {
+        token: operator,
+        body: { name: 'other', quorum: 1, downAfterMs: 1000, nodes: [{ host: '10.9.9.9', port: 1 }, nodesOf()[1]] },
+      });
       expect(taken.status).toBe(409);
       expect(taken.body.details[0].field).toBe('nodes[1]');
       expect((await ctl.api('GET', '/api/v1/clusters/other')).status).toBe(404);
     });
 
     it('updates settings and nodes, and deletes, each with an event naming the actor', async () => {
-      const patched = await ctl.api('PATCH', '/api/v1/clusters/orders', { token: operator, body: { quorum: 3, autoFailover: false, redis: { password: 'rotated-password' } } });
+      const patched = await ctl.api('PATCH', '/api/v1/clusters/orders', {
+        token: operator,
+        body: { quorum: 3, autoFailover: false, redis: { password: 'rotated-password' } },
+      });
       expect(patched.status).toBe(200);
       expect(patched.body).toMatchObject({ quorum: 3, autoFailover: false, redis: { passwordSet: true } });
       expect(patched.text).not.toContain('rotated-password');
@@ -164,7 +197,10 @@ describe('REST API on a real controller, PostgreSQL and redis-server', () => {
       const nodePatched = await ctl.api('PATCH', `/api/v1/clusters/orders/nodes/${node.id}`, { token: operator, body: { priority: 0 } });
       expect(nodePatched.body.priority).toBe(0);
 
-      await ctl.api('POST', '/api/v1/clusters', { token: operator, body: { name: 'scratch', quorum: 1, downAfterMs: 1000, nodes: [{ host: '10.9.9.9', port: 7 }] } });
+      await ctl.api('POST', '/api/v1/clusters', {
+        token: operator,
+        body: { name: 'scratch', quorum: 1, downAfterMs: 1000, nodes: [{ host: '10.9.9.9', port: 7 }] },
+      });
       const added = await ctl.api('POST', '/api/v1/clusters/scratch/nodes', { token: operator, body: { host: '10.9.9.9', port: 8 } });
       expect(added.status).toBe(201);
       expect(added.body.role).toBe('unknown');
@@ -180,7 +216,11 @@ describe('REST API on a real controller, PostgreSQL and redis-server', () => {
         ['orders', 'token:ops'],
         ['scratch', 'token:ops'],
       ]);
-      expect(byType('cluster.updated')[0]).toMatchObject({ cluster: 'orders', actor: 'token:ops', data: { changes: { quorum: 3, autoFailover: false, redis: { password: '<redacted>' } } } });
+      expect(byType('cluster.updated')[0]).toMatchObject({
+        cluster: 'orders',
+        actor: 'token:ops',
+        data: { changes: { quorum: 3, autoFailover: false, redis: { password: '<redacted>' } } },
+      });
       expect(byType('node.updated')[0]).toMatchObject({ actor: 'token:ops', data: { changes: { priority: 0 } } });
       expect(byType('node.added')).toHaveLength(1);
       expect(byType('node.removed')).toHaveLength(1);
@@ -255,10 +295,14 @@ describe('REST API on a real controller, PostgreSQL and redis-server', () => {
     });
 
     it('waits for the replicas before it is done: roles were read from live nodes', async () => {
-      const view = await waitFor(async () => {
-        const res = await ctl.api('GET', '/api/v1/clusters/orders');
-        return res.body.nodes.every((n: { roleCheckedAt: string | null }) => n.roleCheckedAt) ? res.body : undefined;
-      }, 5000, 'roles checked');
+      const view = await waitFor(
+        async () => {
+          const res = await ctl.api('GET', '/api/v1/clusters/orders');
+          return res.body.nodes.every((n: { roleCheckedAt: string | null }) => n.roleCheckedAt) ? res.body : undefined;
+        },
+        5000,
+        'roles checked',
+      );
       expect(view.nodes.filter((n: { role: string }) => n.role === 'master')).toHaveLength(1);
     });
   });

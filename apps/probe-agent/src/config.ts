@@ -28,16 +28,20 @@ function positiveInt(env: Record<string, string | undefined>, name: string, fall
 export function loadAgentConfig(env: Record<string, string | undefined> = process.env): AgentConfig {
   const rawUrls = env['VIGIL_CONTROLLER_URL']?.trim();
   if (!rawUrls) throw new AgentConfigError('VIGIL_CONTROLLER_URL', 'is required (one or more URLs, comma-separated)');
-  const controllerUrls = rawUrls.split(',').map((u) => u.trim()).filter(Boolean).map((u) => {
-    let parsed: URL;
-    try {
-      parsed = new URL(u);
-    } catch {
-      throw new AgentConfigError('VIGIL_CONTROLLER_URL', `has an invalid URL: ${u}`);
-    }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new AgentConfigError('VIGIL_CONTROLLER_URL', `must use http or https: ${u}`);
-    return parsed.origin + parsed.pathname.replace(/\/+$/, '');
-  });
+  const controllerUrls = rawUrls
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean)
+    .map((u) => {
+      let parsed: URL;
+      try {
+        parsed = new URL(u);
+      } catch {
+        throw new AgentConfigError('VIGIL_CONTROLLER_URL', `has an invalid URL: ${u}`);
+      }
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new AgentConfigError('VIGIL_CONTROLLER_URL', `must use http or https: ${u}`);
+      return parsed.origin + parsed.pathname.replace(/\/+$/, '');
+    });
   const token = env['VIGIL_AGENT_TOKEN']?.trim();
   if (!token) throw new AgentConfigError('VIGIL_AGENT_TOKEN', 'is required');
   const name = env['VIGIL_AGENT_NAME']?.trim();

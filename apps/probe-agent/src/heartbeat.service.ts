@@ -36,7 +36,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
 
   private async run(client: ControllerClient): Promise<void> {
     let registered = false;
-    let intervalMs = 2000;
+    let intervalMs: number;
     let failures = 0;
     while (!this.abort.signal.aborted) {
       try {
@@ -66,10 +66,14 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
-      this.abort.signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        resolve();
-      }, { once: true });
+      this.abort.signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
     });
   }
 }

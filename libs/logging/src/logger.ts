@@ -2,14 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import { pino, type Logger as Pino } from 'pino';
 
 /** Paths masked in every log line: credentials must never reach the logs. */
-export const REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  '*.password',
-  '*.token',
-  '*.secretKey',
-  'redis.password',
-];
+export const REDACT_PATHS = ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.token', '*.secretKey', 'redis.password'];
 
 /** The process's JSON logger. */
 export function createPino(level: string, name: string): Pino {

@@ -34,11 +34,7 @@ export function adminConnectionOptions(node: RedisNodeAddress, timeoutMs: number
  * Opens a short-lived connection, runs `fn`, and always closes the connection. Connection errors are
  * swallowed by a listener so they surface only through the returned promise.
  */
-export async function withAdminConnection<T>(
-  node: RedisNodeAddress,
-  timeoutMs: number,
-  fn: (redis: Redis) => Promise<T>,
-): Promise<T> {
+export async function withAdminConnection<T>(node: RedisNodeAddress, timeoutMs: number, fn: (redis: Redis) => Promise<T>): Promise<T> {
   const redis = new Redis(adminConnectionOptions(node, timeoutMs));
   redis.on('error', () => undefined);
   try {

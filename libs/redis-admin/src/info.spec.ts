@@ -26,7 +26,15 @@ describe('parseReplicationInfo', () => {
 
   it('reads a replica with a broken link', () => {
     const info = parseReplicationInfo(REPLICA);
-    expect(info).toMatchObject({ role: 'replica', masterHost: '10.0.0.1', masterPort: 6379, masterLinkStatus: 'down', masterLinkDownSinceSeconds: 7, replicaReplOffset: 999, replicaPriority: 50 });
+    expect(info).toMatchObject({
+      role: 'replica',
+      masterHost: '10.0.0.1',
+      masterPort: 6379,
+      masterLinkStatus: 'down',
+      masterLinkDownSinceSeconds: 7,
+      replicaReplOffset: 999,
+      replicaPriority: 50,
+    });
   });
 
   it('rejects text that is not INFO output', () => {

@@ -2,9 +2,7 @@ import { withAdminConnection, type RedisNodeAddress } from './connection.js';
 import { parseReplicationInfo, type ReplicationInfo } from './info.js';
 
 /** What one node says about itself, or why it could not say. */
-export type NodeReplicationProbe =
-  | { ok: true; info: ReplicationInfo }
-  | { ok: false; error: string; authFailure: boolean };
+export type NodeReplicationProbe = { ok: true; info: ReplicationInfo } | { ok: false; error: string; authFailure: boolean };
 
 const AUTH_ERRORS = /NOAUTH|WRONGPASS|invalid password|invalid username-password/i;
 

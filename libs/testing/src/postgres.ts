@@ -48,15 +48,37 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   mkdirSync(dataDir, { recursive: true });
   if (owner) chownSync(dataDir, owner.uid, owner.gid);
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
-    execFileSync(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--locale=C'], { stdio: 'pipe', cwd: dataDir, ...owner });
+    execFileSync(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--locale=C'], {
+      stdio: 'pipe',
+      cwd: dataDir,
+      ...owner,
+    });
   }
   const port = options.port ?? (await freePort());
-  const proc: ManagedProcess = startProcess(join(bin, 'postgres'), [
-    '-D', dataDir, '-p', String(port), '-k', dataDir,
-    '-c', 'listen_addresses=127.0.0.1',
-    '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
-    '-c', 'max_connections=300', '-c', 'shared_buffers=64MB',
-  ], { cwd: dataDir, ...owner });
+  const proc: ManagedProcess = startProcess(
+    join(bin, 'postgres'),
+    [
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
+      '-k',
+      dataDir,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'max_connections=300',
+      '-c',
+      'shared_buffers=64MB',
+    ],
+    { cwd: dataDir, ...owner },
+  );
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
   try {
     await waitFor(

@@ -13,6 +13,8 @@ function hookExit(): void {
   process.once('exit', killAll);
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
+      // A program with its own handler (the demo) stops its children gracefully itself.
+      if (process.listenerCount(sig) > 0) return;
       killAll();
       process.exit(130);
     });

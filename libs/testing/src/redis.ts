@@ -36,7 +36,8 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   if (options.password) args.push('--requirepass', options.password, '--masterauth', options.password);
   args.push(...(options.args ?? []));
   const proc = startProcess(redisServerBinary(), args);
-  const client = () => new Redis({ host: '127.0.0.1', port, password: options.password, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  const client = () =>
+    new Redis({ host: '127.0.0.1', port, password: options.password, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
   await waitFor(
     async () => {
       if (proc.child.exitCode !== null) throw new Error(`redis-server exited: ${proc.output().slice(-2000)}`);
@@ -67,7 +68,10 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
 }
 
 /** A master with `replicas` replicas attached and in sync (`master_link_status:up`). */
-export async function startReplicationGroup(replicas: number, options: Omit<StartRedisOptions, 'replicaOf'> & { ports?: number[] } = {}): Promise<RedisServer[]> {
+export async function startReplicationGroup(
+  replicas: number,
+  options: Omit<StartRedisOptions, 'replicaOf'> & { ports?: number[] } = {},
+): Promise<RedisServer[]> {
   const master = await startRedis({ ...options, port: options.ports?.[0] });
   const group = [master];
   try {

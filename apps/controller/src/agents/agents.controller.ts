@@ -35,7 +35,12 @@ export class AgentsController {
   @ApiErrors(400, 403, 409)
   async register(@Body() body: RegisterAgentDto, @CurrentPrincipal() principal: Principal): Promise<RegistrationAcceptedDto> {
     const agent = await this.agents.register(body, principal);
-    return { id: agent.id, name: agent.name, heartbeatIntervalMs: this.agents.config.agentHeartbeatIntervalMs, staleAfterMs: this.agents.config.agentStaleAfterMs };
+    return {
+      id: agent.id,
+      name: agent.name,
+      heartbeatIntervalMs: this.agents.config.agentHeartbeatIntervalMs,
+      staleAfterMs: this.agents.config.agentStaleAfterMs,
+    };
   }
 
   @Post(':name/heartbeat')

@@ -33,7 +33,11 @@ export class AgentsService {
       await em.save(agent);
       if (changed) {
         await this.audit.record(
-          { type: existing ? 'agent.reregistered' : 'agent.registered', actor: `agent:${input.name}`, data: { agentId: agent.id, zone: input.zone, version: input.version, token: by.tokenName } },
+          {
+            type: existing ? 'agent.reregistered' : 'agent.registered',
+            actor: `agent:${input.name}`,
+            data: { agentId: agent.id, zone: input.zone, version: input.version, token: by.tokenName },
+          },
           em,
         );
       }

@@ -41,7 +41,10 @@ export class AuditService {
 
   /** Events in id order (which is commit order for one writer), one page plus whether more follow. */
   async query(q: EventQuery): Promise<{ items: EventEntity[]; next: string | null }> {
-    const qb = this.events.createQueryBuilder('e').orderBy('e.id', 'ASC').limit(q.limit + 1);
+    const qb = this.events
+      .createQueryBuilder('e')
+      .orderBy('e.id', 'ASC')
+      .limit(q.limit + 1);
     if (q.cluster !== undefined) qb.andWhere('e.cluster_name = :cluster', { cluster: q.cluster });
     if (q.type !== undefined) qb.andWhere('e.type = :type', { type: q.type });
     if (q.since !== undefined) qb.andWhere('e.at >= :since', { since: q.since });

@@ -60,7 +60,13 @@ export class AuthService {
       if (existing) {
         await em.update(ApiTokenEntity, { id: existing.id }, { secretHash, revokedAt: null, role: 'admin' });
       } else {
-        await em.insert(ApiTokenEntity, { name: BOOTSTRAP_TOKEN_NAME, role: 'admin', lookup: BOOTSTRAP_LOOKUP, secretHash, createdBy: 'env:VIGIL_ADMIN_TOKEN' });
+        await em.insert(ApiTokenEntity, {
+          name: BOOTSTRAP_TOKEN_NAME,
+          role: 'admin',
+          lookup: BOOTSTRAP_LOOKUP,
+          secretHash,
+          createdBy: 'env:VIGIL_ADMIN_TOKEN',
+        });
       }
       await this.audit.record({ type: 'token.seeded', actor: `controller:${this.config.controllerName}`, data: { name: BOOTSTRAP_TOKEN_NAME } }, em);
     });
@@ -72,7 +78,9 @@ export class AuthService {
     const secretHash = await hashSecret(minted.secret);
     const row = await this.tokens.manager.transaction(async (em) => {
       if (await em.existsBy(ApiTokenEntity, { name })) throw VigilError.conflict(`a token named ${name} already exists`, 'name');
-      const saved = await em.save(em.create(ApiTokenEntity, { name, role, lookup: minted.lookup, secretHash, createdBy: actorOf(by), lastUsedAt: null, revokedAt: null }));
+      const saved = await em.save(
+        em.create(ApiTokenEntity, { name, role, lookup: minted.lookup, secretHash, createdBy: actorOf(by), lastUsedAt: null, revokedAt: null }),
+      );
       await this.audit.record({ type: 'token.created', actor: actorOf(by), data: { tokenId: saved.id, name, role } }, em);
       return saved;
     });

@@ -6,8 +6,6 @@ import { AuthService } from './auth.service.js';
 import { CreatedTokenDto, CreateTokenDto, TokenDto, TokenListDto } from './dto/token.dto.js';
 import { CurrentPrincipal, type Principal, RequireRole } from './principal.js';
 
-const uuidPipe = uuidParam('id');
-
 @ApiTags('tokens')
 @Controller('tokens')
 @RequireRole('admin')
@@ -36,7 +34,7 @@ export class TokensController {
   @ApiOperation({ summary: 'Revoke an API token' })
   @ApiOkResponse({ type: TokenDto })
   @ApiErrors(400, 404)
-  async revoke(@Param('id', uuidPipe) id: string, @CurrentPrincipal() principal: Principal): Promise<TokenDto> {
+  async revoke(@Param('id', uuidParam('id')) id: string, @CurrentPrincipal() principal: Principal): Promise<TokenDto> {
     return TokenDto.from(await this.auth.revoke(id, principal));
   }
 }

@@ -84,7 +84,12 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (typeof status === 'number' && status >= 400 && status < 500) {
       const type = (exception as { type?: string }).type;
       const message = type === 'entity.parse.failed' ? 'body is not valid JSON' : ((exception as Error).message ?? 'bad request');
-      return { statusCode: status, error: HTTP_CODES[status] ?? ErrorCode.VALIDATION, message, details: type === 'entity.parse.failed' ? [{ field: 'body', reason: 'is not valid JSON' }] : undefined };
+      return {
+        statusCode: status,
+        error: HTTP_CODES[status] ?? ErrorCode.VALIDATION,
+        message,
+        details: type === 'entity.parse.failed' ? [{ field: 'body', reason: 'is not valid JSON' }] : undefined,
+      };
     }
     const errorId = randomUUID();
     this.logger.error({ err: exception, errorId, method: req.method, url: req.originalUrl }, 'unhandled error');

@@ -38,7 +38,13 @@ export class JobsModule {
     let connection: ConnectionOptions;
     if (backend === 'postgres') {
       setDefaultBackendFactory(createPostgresBackend);
-      const pg: PostgresConnectionOptions = { connectionString: config.databaseUrl, schema: BULLMQ_PG_SCHEMA, migrate: true, max: 4, application_name: 'vigil-jobs' };
+      const pg: PostgresConnectionOptions = {
+        connectionString: config.databaseUrl,
+        schema: BULLMQ_PG_SCHEMA,
+        migrate: true,
+        max: 4,
+        application_name: 'vigil-jobs',
+      };
       connection = pg as unknown as ConnectionOptions;
     } else {
       setDefaultBackendFactory();

@@ -11,7 +11,10 @@ import { MetricsService } from './metrics.service.js';
 const CHECK_TIMEOUT_MS = 2000;
 
 function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
-  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} did not answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS).unref())]);
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} did not answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS).unref()),
+  ]);
 }
 
 /** Liveness, readiness and Prometheus metrics: open routes, outside /api/v1. */
@@ -40,10 +43,19 @@ export class HealthController {
       checks['postgres'] = { status: 'down', error: (err as Error).message };
     }
     if (this.config.redisUrl) {
-      const redis = new Redis(this.config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: CHECK_TIMEOUT_MS, retryStrategy: () => null });
+      const redis = new Redis(this.config.redisUrl, {
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        enableOfflineQueue: false,
+        connectTimeout: CHECK_TIMEOUT_MS,
+        retryStrategy: () => null,
+      });
       redis.on('error', () => undefined);
       try {
-        await withTimeout(redis.connect().then(() => redis.ping()), 'redis');
+        await withTimeout(
+          redis.connect().then(() => redis.ping()),
+          'redis',
+        );
         checks['redis'] = { status: 'up' };
       } catch (err) {
         checks['redis'] = { status: 'down', error: (err as Error).message };

@@ -79,7 +79,12 @@ export class ClustersController {
   @ApiOperation({ summary: 'Add a node to a cluster' })
   @ApiCreatedResponse({ type: NodeDto })
   @ApiErrors(400, 403, 404, 409)
-  async addNode(@Param('name', ClusterNamePipe) name: string, @Body() body: NodeInputDto, @CurrentPrincipal() principal: Principal, @Req() req: Request): Promise<NodeDto> {
+  async addNode(
+    @Param('name', ClusterNamePipe) name: string,
+    @Body() body: NodeInputDto,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: Request,
+  ): Promise<NodeDto> {
     return NodeDto.from(await this.topology.addNode(name, body, principal, requestIdOf(req)));
   }
 
@@ -105,7 +110,11 @@ export class ClustersController {
   @ApiParam({ name: 'nodeId', format: 'uuid' })
   @ApiNoContentResponse({ description: 'Removed' })
   @ApiErrors(400, 403, 404, 409)
-  async removeNode(@Param('name', ClusterNamePipe) name: string, @Param('nodeId', uuidParam('nodeId')) nodeId: string, @CurrentPrincipal() principal: Principal): Promise<void> {
+  async removeNode(
+    @Param('name', ClusterNamePipe) name: string,
+    @Param('nodeId', uuidParam('nodeId')) nodeId: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<void> {
     await this.topology.removeNode(name, nodeId, principal);
   }
 }

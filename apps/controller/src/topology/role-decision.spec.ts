@@ -3,11 +3,15 @@ import type { ReplicationInfo } from '../../../../libs/redis-admin/src/index.js'
 import { decideRoles, type RoleDecisionInput } from './role-decision.js';
 
 const master = (id: string, port: number): RoleDecisionInput => ({
-  id, host: 'h', port,
+  id,
+  host: 'h',
+  port,
   probe: { ok: true, info: { role: 'master', masterReplOffset: 10, connectedReplicas: [] } as ReplicationInfo },
 });
 const replica = (id: string, port: number, of: number): RoleDecisionInput => ({
-  id, host: 'h', port,
+  id,
+  host: 'h',
+  port,
   probe: { ok: true, info: { role: 'replica', masterHost: 'h', masterPort: of, masterReplOffset: 10, connectedReplicas: [] } as ReplicationInfo },
 });
 const down = (id: string, port: number): RoleDecisionInput => ({ id, host: 'h', port, probe: { ok: false, error: 'ECONNREFUSED', authFailure: false } });

@@ -35,13 +35,17 @@ export function decideRoles(nodes: RoleDecisionInput[]): RoleDecision {
   if (claimants.length <= 1) return { roles, masterId: claimants[0]?.id ?? null, warnings };
 
   const followers = (candidate: RoleDecisionInput) =>
-    nodes.filter((n) => n.probe.ok && n.probe.info.role === 'replica' && n.probe.info.masterHost === candidate.host && n.probe.info.masterPort === candidate.port).length;
+    nodes.filter(
+      (n) => n.probe.ok && n.probe.info.role === 'replica' && n.probe.info.masterHost === candidate.host && n.probe.info.masterPort === candidate.port,
+    ).length;
   const ranked = claimants.map((c) => ({ c, followers: followers(c) })).sort((a, b) => b.followers - a.followers);
   const winner = ranked[0]!.followers > ranked[1]!.followers ? ranked[0]!.c : null;
   for (const { c } of ranked) {
     if (c !== winner) {
       roles.set(c.id, 'unknown');
-      warnings.push(`${c.host}:${c.port} claims to be master${winner ? ` but the replicas follow ${winner.host}:${winner.port}` : ' as do other nodes; no majority of replicas decides'}`);
+      warnings.push(
+        `${c.host}:${c.port} claims to be master${winner ? ` but the replicas follow ${winner.host}:${winner.port}` : ' as do other nodes; no majority of replicas decides'}`,
+      );
     }
   }
   return { roles, masterId: winner?.id ?? null, warnings };

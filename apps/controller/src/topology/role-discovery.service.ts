@@ -36,7 +36,10 @@ export class RoleDiscoveryService {
         id: n.id,
         host: n.host,
         port: n.port,
-        probe: await probeReplication({ host: n.host, port: n.port, username: cluster.redisUsername ?? undefined, password, tls: cluster.redisTls }, this.config.redisAdminTimeoutMs),
+        probe: await probeReplication(
+          { host: n.host, port: n.port, username: cluster.redisUsername ?? undefined, password, tls: cluster.redisTls },
+          this.config.redisAdminTimeoutMs,
+        ),
       })),
     );
     const decision = decideRoles(probed);
@@ -61,7 +64,12 @@ export class RoleDiscoveryService {
                 port: p.port,
                 role: decision.roles.get(p.id),
                 ...(p.probe.ok
-                  ? { reported: p.probe.info.role, offset: p.probe.info.masterReplOffset, masterHost: p.probe.info.masterHost, masterPort: p.probe.info.masterPort }
+                  ? {
+                      reported: p.probe.info.role,
+                      offset: p.probe.info.masterReplOffset,
+                      masterHost: p.probe.info.masterHost,
+                      masterPort: p.probe.info.masterPort,
+                    }
                   : { error: p.probe.error, authFailure: p.probe.authFailure }),
               })),
             },

@@ -131,7 +131,10 @@ export class TopologyService {
       const { cluster } = await this.load(em, name, true);
       await assertAddressesFree(em, [input], 'body');
       const saved = await em.save(this.newNode(em, cluster.id, input));
-      await this.audit.record({ type: 'node.added', actor: actorOf(by), cluster, data: { nodeId: saved.id, ...addressOf(input), priority: saved.priority, zone: saved.zone } }, em);
+      await this.audit.record(
+        { type: 'node.added', actor: actorOf(by), cluster, data: { nodeId: saved.id, ...addressOf(input), priority: saved.priority, zone: saved.zone } },
+        em,
+      );
       return saved;
     });
     await this.discoverOrSchedule(node.clusterId, requestId);

@@ -9,7 +9,8 @@ export class NodeDto {
   @ApiProperty({ enum: NODE_ROLES, description: 'Role as last decided by the controller' }) role: NodeRole;
   @ApiProperty({ example: 100, description: '0 = never promote; lower is preferred' }) priority: number;
   @ApiPropertyOptional({ type: String, nullable: true }) zone: string | null;
-  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'When the role was last read from the node' }) roleCheckedAt: string | null;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'When the role was last read from the node' }) roleCheckedAt:
+    string | null;
 
   static from(node: NodeEntity): NodeDto {
     return Object.assign(new NodeDto(), {

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// Makes a fresh machine ready for `npm test` / `npm run demo`: npm dependencies, the redis-server and
+// PostgreSQL binaries (installed with apt-get when running as root, else one line saying what to
+// install), then the build. Plain Node with no dependencies: it runs before node_modules exists.
+import { execSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+
+const mode = process.argv[2] ?? 'test';
+const say = (msg) => process.stderr.write(`[prepare] ${msg}\n`);
+
+function has(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+function hasPostgresServer() {
+  const root = '/usr/lib/postgresql';
+  if (existsSync(root) && readdirSync(root).some((v) => existsSync(`${root}/${v}/bin/initdb`))) return true;
+  return has('initdb');
+}
+
+function run(cmd) {
+  say(cmd);
+  execSync(cmd, { stdio: 'inherit' });
+}
+
+// 1. npm dependencies
+const stamp = 'node_modules/.package-lock.json';
+if (!existsSync(stamp) || statSync('package-lock.json').mtimeMs > statSync(stamp).mtimeMs) {
+  run('npm ci --no-audit --no-fund');
+}
+
+// 2. system binaries (PostgreSQL is not needed for tests pointed at an existing DATABASE_URL)
+const missing = [];
+if (!has('redis-server')) missing.push('redis-server');
+if (!hasPostgresServer() && !(mode === 'test' && process.env.DATABASE_URL)) missing.push('postgresql');
+if (missing.length > 0) {
+  const isRoot = process.getuid?.() === 0;
+  if (isRoot && has('apt-get')) {
+    run('apt-get update -qq');
+    run(`DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${missing.join(' ')}`);
+  } else {
+    console.error(`missing ${missing.join(' and ')}: install with \`sudo apt-get install -y ${missing.join(' ')}\``);
+    process.exit(1);
+  }
+}
+
+// 3. build (incremental: quick when nothing changed)
+run('npm run --silent build');
