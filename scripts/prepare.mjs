@@ -26,7 +26,7 @@ function run(cmd) {
 // 1. npm dependencies
 const stamp = 'node_modules/.package-lock.json';
 if (!existsSync(stamp) || statSync('package-lock.json').mtimeMs > statSync(stamp).mtimeMs) {
-  run('npm ci --no-audit --no-fund');
+  run('npm install --no-audit --no-fund');
 }
 
 // 2. system binaries (PostgreSQL is not needed for tests pointed at an existing DATABASE_URL)
