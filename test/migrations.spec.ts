@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDataSource } from '../apps/controller/src/database/data-source.js';
+import { runMigrationsLocked } from '../apps/controller/src/database/migrations-lock.js';
 import { freshDatabase } from './support/controller.js';
 
 describe('migrations on a real PostgreSQL', () => {
@@ -42,6 +43,18 @@ describe('migrations on a real PostgreSQL', () => {
     const left = await client.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'clusters'`);
     expect(left.rows[0].n).toBe(0);
     expect((await ds.runMigrations({ transaction: 'each' })).length).toBeGreaterThan(0);
+  });
+
+  it('serialise controllers migrating a fresh database at the same time', async () => {
+    const url2 = await freshDatabase();
+    const sources = [createDataSource(url2), createDataSource(url2), createDataSource(url2)];
+    await Promise.all(sources.map((s) => s.initialize()));
+    try {
+      const applied = await Promise.all(sources.map((s) => runMigrationsLocked(s)));
+      expect(applied.map((a) => a.length).sort()).toEqual([0, 0, 1]);
+    } finally {
+      await Promise.all(sources.map((s) => s.destroy()));
+    }
   });
 
   it('enforce constraints in the database itself', async () => {

@@ -5,7 +5,9 @@ import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ConfigModule } from './config/config.module.js';
 import type { ControllerConfig } from './config/config.js';
+import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './database/data-source.js';
+import { runMigrationsLocked } from './database/migrations-lock.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { TopologyModule } from './topology/topology.module.js';
@@ -18,7 +20,15 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        TypeOrmModule.forRoot({ ...dataSourceOptions(config.databaseUrl), migrationsRun: config.migrationsRun }),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => dataSourceOptions(config.databaseUrl),
+          // Migrate before anything else touches the database, under a lock shared by all controllers.
+          dataSourceFactory: async (options) => {
+            const ds = await new DataSource(options!).initialize();
+            if (config.migrationsRun) await runMigrationsLocked(ds);
+            return ds;
+          },
+        }),
         JobsModule.forRoot(config),
         AuditModule,
         AuthModule,

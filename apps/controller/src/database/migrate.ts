@@ -4,6 +4,7 @@
  */
 import 'reflect-metadata';
 import { createDataSource } from './data-source.js';
+import { runMigrationsLocked } from './migrations-lock.js';
 
 async function main(): Promise<void> {
   const command = process.argv[2] ?? 'run';
@@ -16,7 +17,7 @@ async function main(): Promise<void> {
   await ds.initialize();
   try {
     if (command === 'run') {
-      const applied = await ds.runMigrations({ transaction: 'each' });
+      const applied = await runMigrationsLocked(ds);
       console.log(applied.length ? `applied: ${applied.map((m) => m.name).join(', ')}` : 'database is up to date');
     } else if (command === 'revert') {
       await ds.undoLastMigration({ transaction: 'each' });

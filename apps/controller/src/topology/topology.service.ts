@@ -24,6 +24,20 @@ export const DEFAULT_SETTINGS = {
   priority: 100,
 } as const;
 
+/** Plain settings, copied as they are from create/update input to the entity and the event log. */
+const SETTING_KEYS = [
+  'quorum',
+  'downAfterMs',
+  'failoverTimeoutMs',
+  'cooldownMs',
+  'autoFailover',
+  'maintenanceUntil',
+  'minReplicasToWrite',
+  'minReplicasMaxLagS',
+  'maxReplicaLagBytes',
+  'dnsNames',
+] as const satisfies readonly (keyof ClusterSettingsDto)[];
+
 /** A cluster with its nodes, in address order. */
 export interface ClusterView {
   cluster: ClusterEntity;
@@ -97,16 +111,9 @@ export class TopologyService {
     await this.db.transaction(async (em) => {
       const { cluster } = await this.load(em, name, true);
       const changes = describeSettings(input);
-      if (input.quorum !== undefined) cluster.quorum = input.quorum;
-      if (input.downAfterMs !== undefined) cluster.downAfterMs = input.downAfterMs;
-      if (input.failoverTimeoutMs !== undefined) cluster.failoverTimeoutMs = input.failoverTimeoutMs;
-      if (input.cooldownMs !== undefined) cluster.cooldownMs = input.cooldownMs;
-      if (input.autoFailover !== undefined) cluster.autoFailover = input.autoFailover;
-      if (input.maintenanceUntil !== undefined) cluster.maintenanceUntil = input.maintenanceUntil;
-      if (input.minReplicasToWrite !== undefined) cluster.minReplicasToWrite = input.minReplicasToWrite;
-      if (input.minReplicasMaxLagS !== undefined) cluster.minReplicasMaxLagS = input.minReplicasMaxLagS;
-      if (input.maxReplicaLagBytes !== undefined) cluster.maxReplicaLagBytes = input.maxReplicaLagBytes;
-      if (input.dnsNames !== undefined) cluster.dnsNames = input.dnsNames;
+      for (const key of SETTING_KEYS) {
+        if (input[key] !== undefined) (cluster as unknown as Record<string, unknown>)[key] = input[key];
+      }
       if (input.redis) {
         if (input.redis.username !== undefined) cluster.redisUsername = input.redis.username;
         if (input.redis.password !== undefined) cluster.redisPasswordSealed = this.secrets.seal(input.redis.password);
@@ -202,12 +209,10 @@ function addressOf(node: { host: string; port: number }): { host: string; port: 
 
 /** The settings in an input, for the event log, with the Redis password replaced by a marker. */
 function describeSettings(input: ClusterSettingsDto): Record<string, unknown> {
-  const { redis, ...rest } = input as ClusterSettingsDto & { nodes?: unknown; name?: unknown };
-  delete (rest as { nodes?: unknown }).nodes;
-  delete (rest as { name?: unknown }).name;
-  const out: Record<string, unknown> = { ...rest };
-  if (redis) out['redis'] = { ...redis, password: redis.password === undefined ? undefined : '<redacted>' };
-  return out;
+  const settings: Record<string, unknown> = {};
+  for (const key of SETTING_KEYS) if (input[key] !== undefined) settings[key] = input[key];
+  if (input.redis) settings['redis'] = { ...input.redis, ...(input.redis.password !== undefined ? { password: '<redacted>' } : {}) };
+  return settings;
 }
 
 function assertDistinctAddresses(nodes: NodeInputDto[], field: string): void {
