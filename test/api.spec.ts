@@ -182,6 +182,9 @@ describe('REST API on a real controller, PostgreSQL and redis-server', () => {
       expect((await ctl.api('GET', '/api/v1/events?limit=0')).body.details).toContainEqual({ field: 'limit', reason: 'must not be less than 1' });
       expect((await ctl.api('GET', '/api/v1/events?since=yesterday')).body.details).toContainEqual({ field: 'since', reason: 'must be an ISO 8601 date-time' });
       expect((await ctl.api('GET', '/api/v1/clusters/UPPER')).status).toBe(400);
+      const ancient = await ctl.api('PATCH', '/api/v1/clusters/orders', { token: operator, body: { maintenanceUntil: '-200000-01-01T00:00:00Z' } });
+      expect(ancient.status).toBe(400);
+      expect((await ctl.api('GET', '/api/v1/events?since=-200000-01-01T00:00:00Z')).status).toBe(400);
       expect((await ctl.api('GET', '/api/v1/nowhere')).status).toBe(404);
     });
 
@@ -291,6 +294,8 @@ describe('REST API on a real controller, PostgreSQL and redis-server', () => {
       const bad = await ctl.api('POST', '/api/v1/agents/probe-a/heartbeat', { token: agentToken, body: { version: '1', uptimeMs: -5 } });
       expect(bad.status).toBe(400);
       expect(bad.body.details).toContainEqual({ field: 'uptimeMs', reason: 'must not be less than 0' });
+      const huge = await ctl.api('POST', '/api/v1/agents/probe-a/heartbeat', { token: agentToken, body: { version: '1', uptimeMs: Number.MAX_SAFE_INTEGER } });
+      expect(huge.status).toBe(400);
       expect((await ctl.api('POST', '/api/v1/agents/register', { token: agentToken, body: { name: 'has space', zone: 'z', version: '1' } })).status).toBe(400);
     });
   });

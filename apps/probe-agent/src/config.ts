@@ -1,3 +1,5 @@
+import { AGENT_NAME_PATTERN as NAME } from '../../../libs/contracts/src/index.js';
+
 /** The probe agent's configuration, read once from the environment; a bad variable stops it with one line. */
 export interface AgentConfig {
   readonly controllerUrls: string[];
@@ -15,8 +17,6 @@ export class AgentConfigError extends Error {
     this.name = 'AgentConfigError';
   }
 }
-
-const NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
 function positiveInt(env: Record<string, string | undefined>, name: string, fallback: number, min: number, max: number): number {
   const v = env[name]?.trim();

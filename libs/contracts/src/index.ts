@@ -1,4 +1,5 @@
 export * from './roles.js';
+export * from './names.js';
 export * from './agent-api.js';
 
 /** Version reported by the controller and agents (kept equal to package.json's). */

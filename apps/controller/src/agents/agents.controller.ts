@@ -3,8 +3,9 @@ import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } 
 import { CurrentPrincipal, type Principal, RequireRole } from '../auth/principal.js';
 import { ApiErrors } from '../common/api-docs.js';
 import { VigilError } from '../common/errors.js';
+import { AGENT_NAME_PATTERN } from '../../../../libs/contracts/src/index.js';
 import { AgentsService } from './agents.service.js';
-import { AGENT_NAME_PATTERN, AgentDto, AgentListDto, HeartbeatAcceptedDto, HeartbeatDto, RegisterAgentDto, RegistrationAcceptedDto } from './dto/agent.dto.js';
+import { AgentDto, AgentListDto, HeartbeatAcceptedDto, HeartbeatDto, RegisterAgentDto, RegistrationAcceptedDto } from './dto/agent.dto.js';
 
 function agentName(name: string): string {
   if (!AGENT_NAME_PATTERN.test(name)) throw VigilError.validation([{ field: 'name', reason: 'must be an agent name' }]);

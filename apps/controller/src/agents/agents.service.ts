@@ -50,7 +50,8 @@ export class AgentsService {
     const result = await this.db
       .createQueryBuilder()
       .update(AgentEntity)
-      .set({ lastSeenAt: () => 'now()', version: input.version, startedAt: () => `now() - make_interval(secs => ${Number(input.uptimeMs) / 1000})` })
+      .set({ lastSeenAt: () => 'now()', version: input.version, startedAt: () => 'now() - make_interval(secs => :uptimeS)' })
+      .setParameter('uptimeS', input.uptimeMs / 1000)
       .where('name = :name AND token_id = :tokenId', { name, tokenId: by.tokenId })
       .returning('"last_seen_at"')
       .execute();

@@ -32,6 +32,7 @@ const PG_CLIENT_ERRORS: Record<string, ErrorCode> = {
   '22P02': ErrorCode.VALIDATION, // invalid_text_representation
   '22003': ErrorCode.VALIDATION, // numeric_value_out_of_range
   '22001': ErrorCode.VALIDATION, // string_data_right_truncation
+  '22008': ErrorCode.VALIDATION, // datetime_field_overflow (a date outside PostgreSQL's range)
 };
 
 /**

@@ -1,13 +1,13 @@
 import { type PipeTransform, Injectable, ParseUUIDPipe } from '@nestjs/common';
 import { VigilError } from './errors.js';
 
-const CLUSTER_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+import { CLUSTER_NAME_PATTERN } from '../../../../libs/contracts/src/index.js';
 
 /** Validates a `:name` path segment as a cluster name (DNS label). */
 @Injectable()
 export class ClusterNamePipe implements PipeTransform<string, string> {
   transform(value: string): string {
-    if (!CLUSTER_NAME.test(value)) throw VigilError.validation([{ field: 'name', reason: 'must be a cluster name (DNS label)' }]);
+    if (!CLUSTER_NAME_PATTERN.test(value)) throw VigilError.validation([{ field: 'name', reason: 'must be a cluster name (DNS label)' }]);
     return value;
   }
 }

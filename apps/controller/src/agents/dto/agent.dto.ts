@@ -1,9 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import type { AgentHeartbeat, AgentHeartbeatAccepted, AgentRegistration, AgentRegistrationAccepted } from '../../../../../libs/contracts/src/index.js';
+import {
+  AGENT_NAME_PATTERN,
+  type AgentHeartbeat,
+  AgentHeartbeatAccepted,
+  AgentRegistration,
+  AgentRegistrationAccepted,
+} from '../../../../../libs/contracts/src/index.js';
 import type { AgentEntity } from '../agent.entity.js';
 
-export const AGENT_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const NAME_MESSAGE = 'must be 1-64 letters, digits, dots, dashes or underscores';
 
 export class RegisterAgentDto implements AgentRegistration {
@@ -27,10 +32,10 @@ export class HeartbeatDto implements AgentHeartbeat {
   @MaxLength(64)
   version: string;
 
-  @ApiProperty({ example: 120000, description: 'Milliseconds since the agent started' })
+  @ApiProperty({ example: 120000, description: 'Milliseconds since the agent started', maximum: 315360000000 })
   @IsInt({ message: 'must be an integer' })
   @Min(0)
-  @Max(Number.MAX_SAFE_INTEGER)
+  @Max(315_360_000_000, { message: 'must not be greater than 315360000000 (ten years)' })
   uptimeMs: number;
 }
 

@@ -1,12 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDate, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { CLUSTER_NAME_PATTERN } from '../../../../../libs/contracts/src/index.js';
 import type { EventEntity } from '../event.entity.js';
 
 export class EventQueryDto {
   @ApiPropertyOptional({ description: 'Cluster name', example: 'orders' })
   @IsOptional()
-  @Matches(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, { message: 'must be a cluster name (DNS label)' })
+  @Matches(CLUSTER_NAME_PATTERN, { message: 'must be a cluster name (DNS label)' })
   cluster?: string;
 
   @ApiPropertyOptional({ description: 'Event type', example: 'cluster.created' })

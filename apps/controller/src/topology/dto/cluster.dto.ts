@@ -20,10 +20,9 @@ import {
   registerDecorator,
   type ValidationOptions,
 } from 'class-validator';
+import { AGENT_NAME_PATTERN as ZONE_PATTERN, CLUSTER_NAME_PATTERN } from '../../../../../libs/contracts/src/index.js';
 
-export const CLUSTER_NAME_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const CLUSTER_NAME_MESSAGE = 'must be a DNS label: 1-63 lower-case letters, digits and dashes, not starting or ending with a dash';
-const ZONE_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** A Redis host: an IPv4/IPv6 address or an RFC 1123 host name. */
 export function IsRedisHost(options?: ValidationOptions): PropertyDecorator {
