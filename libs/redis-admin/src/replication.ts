@@ -19,8 +19,3 @@ export async function probeReplication(node: RedisNodeAddress, timeoutMs: number
     return { ok: false, error: message, authFailure: AUTH_ERRORS.test(message) };
   }
 }
-
-/** Makes `replica` replicate from `master` (`REPLICAOF host port`). */
-export async function replicaOf(replica: RedisNodeAddress, master: { host: string; port: number }, timeoutMs: number): Promise<void> {
-  await withAdminConnection(replica, timeoutMs, (redis) => redis.call('REPLICAOF', master.host, String(master.port)));
-}

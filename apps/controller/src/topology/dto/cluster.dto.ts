@@ -202,4 +202,3 @@ export class NodeUpdateDto {
   zone?: string | null;
 }
 
-export { CLUSTER_NAME_MESSAGE };
