@@ -201,4 +201,3 @@ export class NodeUpdateDto {
   @Matches(ZONE_PATTERN, { message: 'must be 1-64 letters, digits, dots, dashes or underscores' })
   zone?: string | null;
 }
-
