@@ -7,7 +7,7 @@ import { discoveryRetriedThroughQueue } from './support/jobs-scenario.js';
 describe('BullMQ on its PostgreSQL backend (the default)', () => {
   let ctl: TestController;
   let url: string;
-  let redis: RedisServer | undefined;
+  let redis: RedisServer[] = [];
 
   beforeAll(async () => {
     url = await freshDatabase();
@@ -16,7 +16,7 @@ describe('BullMQ on its PostgreSQL backend (the default)', () => {
 
   afterAll(async () => {
     await ctl?.close();
-    await redis?.stop();
+    await Promise.all(redis.map((s) => s.stop()));
   });
 
   it('retries a side effect through a queue kept in PostgreSQL', async () => {

@@ -8,7 +8,7 @@ describe('BullMQ on its Redis backend (REDIS_URL set)', () => {
   let ctl: TestController;
   let url: string;
   let queueRedis: RedisServer;
-  let node: RedisServer | undefined;
+  let node: RedisServer[] = [];
 
   beforeAll(async () => {
     url = await freshDatabase();
@@ -18,7 +18,7 @@ describe('BullMQ on its Redis backend (REDIS_URL set)', () => {
 
   afterAll(async () => {
     await ctl?.close();
-    await node?.stop();
+    await Promise.all(node.map((s) => s.stop()));
     await queueRedis?.stop();
   });
 

@@ -26,7 +26,11 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   removeOnFail: false,
 };
 
-/** Options for a discovery job; one pending discovery per cluster (`jobId`). */
+/**
+ * Options for a discovery job: at most one waiting per cluster. Deduplication (not a fixed `jobId`)
+ * ends with the job, so a later node that joins gets a job of its own; one added while a job runs
+ * is picked up by the next (`keepLastIfActive`).
+ */
 export function discoverRolesJobOptions(clusterId: string): JobsOptions {
-  return { ...DEFAULT_JOB_OPTIONS, jobId: `discover-roles.${clusterId}` };
+  return { ...DEFAULT_JOB_OPTIONS, deduplication: { id: `discover-roles.${clusterId}`, keepLastIfActive: true } };
 }
