@@ -142,6 +142,19 @@ describe('REST API on a real controller, PostgreSQL and redis-server', () => {
       expect(everything.rows[0].t).not.toContain(REDIS_PASSWORD);
     });
 
+    it('keeps the recorded master through a discovery round it misses', async () => {
+      group[0]!.signal('SIGSTOP');
+      try {
+        const added = await ctl.api('POST', '/api/v1/clusters/orders/nodes', { token: operator, body: { host: '10.9.9.9', port: 99 } });
+        expect(added.status).toBe(201);
+        const view = (await ctl.api('GET', '/api/v1/clusters/orders')).body;
+        expect(view.master).toEqual({ host: group[0]!.host, port: group[0]!.port });
+        expect((await ctl.api('DELETE', `/api/v1/clusters/orders/nodes/${added.body.id}`, { token: operator })).status).toBe(204);
+      } finally {
+        group[0]!.signal('SIGCONT');
+      }
+    });
+
     it.each([
       [{ name: 'Bad_Name' }, 'name', 'must be a DNS label'],
       [{ name: '-x' }, 'name', 'must be a DNS label'],
@@ -245,8 +258,8 @@ describe('REST API on a real controller, PostgreSQL and redis-server', () => {
         data: { changes: { quorum: 3, autoFailover: false, redis: { password: '<redacted>' } } },
       });
       expect(byType('node.updated')[0]).toMatchObject({ actor: 'token:ops', data: { changes: { priority: 0 } } });
-      expect(byType('node.added')).toHaveLength(1);
-      expect(byType('node.removed')).toHaveLength(1);
+      expect(byType('node.added')).toHaveLength(2);
+      expect(byType('node.removed')).toHaveLength(2);
       expect(byType('cluster.deleted')[0]).toMatchObject({ cluster: 'scratch', actor: 'token:bootstrap-admin' });
       expect(byType('token.created').length).toBeGreaterThanOrEqual(3);
       expect(byType('token.revoked')).toHaveLength(1);

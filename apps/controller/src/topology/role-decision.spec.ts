@@ -1,20 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import type { ReplicationInfo } from '../../../../libs/redis-admin/src/index.js';
+import type { NodeRole } from './node.entity.js';
 import { decideRoles, type RoleDecisionInput } from './role-decision.js';
 
 const master = (id: string, port: number): RoleDecisionInput => ({
   id,
   host: 'h',
   port,
+  recorded: 'unknown',
   probe: { ok: true, info: { role: 'master', masterReplOffset: 10, connectedReplicas: [] } as ReplicationInfo },
 });
 const replica = (id: string, port: number, of: number): RoleDecisionInput => ({
   id,
   host: 'h',
   port,
+  recorded: 'unknown',
   probe: { ok: true, info: { role: 'replica', masterHost: 'h', masterPort: of, masterReplOffset: 10, connectedReplicas: [] } as ReplicationInfo },
 });
-const down = (id: string, port: number): RoleDecisionInput => ({ id, host: 'h', port, probe: { ok: false, error: 'ECONNREFUSED', authFailure: false } });
+const down = (id: string, port: number, recorded: NodeRole = 'unknown'): RoleDecisionInput => ({
+  id,
+  host: 'h',
+  port,
+  recorded,
+  probe: { ok: false, error: 'ECONNREFUSED', authFailure: false },
+});
 
 describe('decideRoles', () => {
   it('takes the single self-declared master', () => {
@@ -38,7 +47,19 @@ describe('decideRoles', () => {
     expect(d.warnings).toHaveLength(2);
   });
 
-  it('finds no master when none answers', () => {
+  it('finds no master when none answers and none was recorded', () => {
     expect(decideRoles([down('a', 1)]).masterId).toBeNull();
+  });
+
+  it('keeps the recorded roles of nodes that miss a round', () => {
+    const d = decideRoles([down('a', 1, 'master'), down('b', 2, 'replica'), replica('c', 3, 1)]);
+    expect(d.masterId).toBe('a');
+    expect(Object.fromEntries(d.roles)).toEqual({ a: 'master', b: 'replica', c: 'replica' });
+  });
+
+  it('lets an answering master outrank a silent recorded one', () => {
+    const d = decideRoles([down('a', 1, 'master'), master('b', 2)]);
+    expect(d.masterId).toBe('b');
+    expect(Object.fromEntries(d.roles)).toEqual({ a: 'unknown', b: 'master' });
   });
 });

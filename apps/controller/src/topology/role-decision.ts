@@ -5,6 +5,8 @@ export interface RoleDecisionInput {
   id: string;
   host: string;
   port: number;
+  /** The role recorded before this round. */
+  recorded: NodeRole;
   probe: NodeReplicationProbe;
 }
 
@@ -15,8 +17,9 @@ export interface RoleDecision {
 }
 
 /**
- * Decides each node's role from what the nodes say about themselves. One self-declared master wins
- * outright. Several self-declared masters are resolved only when one has strictly more of the
+ * Decides each node's role from what the nodes say about themselves. A node that does not answer
+ * keeps its recorded role (a missed reply is not evidence of anything), unless it was recorded as
+ * master and an answering node is master now. One self-declared master wins outright. Several self-declared masters are resolved only when one has strictly more of the
  * group's replicas following it; the losers (and every claimant when it is a tie) become `unknown`,
  * since recording two masters would publish a split brain.
  */
@@ -26,13 +29,19 @@ export function decideRoles(nodes: RoleDecisionInput[]): RoleDecision {
   const claimants: RoleDecisionInput[] = [];
   for (const node of nodes) {
     if (!node.probe.ok) {
-      roles.set(node.id, 'unknown');
+      roles.set(node.id, node.recorded);
       continue;
     }
     if (node.probe.info.role === 'master') claimants.push(node);
     roles.set(node.id, node.probe.info.role === 'master' ? 'master' : 'replica');
   }
-  if (claimants.length <= 1) return { roles, masterId: claimants[0]?.id ?? null, warnings };
+  if (claimants.length === 0) {
+    const silentMaster = nodes.find((n) => !n.probe.ok && n.recorded === 'master');
+    return { roles, masterId: silentMaster?.id ?? null, warnings };
+  }
+  // An answering master outranks a recorded one that is silent.
+  for (const n of nodes) if (!n.probe.ok && n.recorded === 'master') roles.set(n.id, 'unknown');
+  if (claimants.length === 1) return { roles, masterId: claimants[0]!.id, warnings };
 
   const followers = (candidate: RoleDecisionInput) =>
     nodes.filter(

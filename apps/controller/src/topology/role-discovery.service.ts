@@ -36,6 +36,7 @@ export class RoleDiscoveryService {
         id: n.id,
         host: n.host,
         port: n.port,
+        recorded: n.role,
         probe: await probeReplication(
           { host: n.host, port: n.port, username: cluster.redisUsername ?? undefined, password, tls: cluster.redisTls },
           this.config.redisAdminTimeoutMs,
@@ -44,13 +45,13 @@ export class RoleDiscoveryService {
     );
     const decision = decideRoles(probed);
     const now = new Date();
-    const changed = nodes.filter((n) => decision.roles.get(n.id) !== n.role);
+    const changed = probed.some((p) => decision.roles.get(p.id) !== p.recorded);
     await this.db.transaction(async (em) => {
-      for (const n of nodes) {
-        const answered = probed.find((p) => p.id === n.id)!.probe.ok;
-        await em.update(NodeEntity, { id: n.id }, { role: decision.roles.get(n.id)!, ...(answered ? { roleCheckedAt: now } : {}) });
+      for (const p of probed) {
+        const role = decision.roles.get(p.id)!;
+        if (role !== p.recorded || p.probe.ok) await em.update(NodeEntity, { id: p.id }, { role, ...(p.probe.ok ? { roleCheckedAt: now } : {}) });
       }
-      if (changed.length > 0 || decision.warnings.length > 0) {
+      if (changed || decision.warnings.length > 0) {
         await this.audit.record(
           {
             type: 'cluster.roles_discovered',
