@@ -7,7 +7,7 @@ import { ErrorCode, VigilError } from '../common/errors.js';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
 import { ApiTokenEntity } from './api-token.entity.js';
 import { actorOf, type Principal } from './principal.js';
-import { cacheKey, hashSecret, mintToken, parseToken, verifySecret } from './token-secret.js';
+import { cacheKey, hashSecret, mintToken, parseToken, secretsEqual, verifySecret } from './token-secret.js';
 
 /** Row name and lookup of the token seeded from VIGIL_ADMIN_TOKEN. */
 export const BOOTSTRAP_TOKEN_NAME = 'bootstrap-admin';
@@ -36,6 +36,11 @@ export class AuthService {
     if (cached && cached.expiresAt > Date.now()) return cached.principal;
 
     const parsed = parseToken(presented);
+    // Anything not minted here can only be the bootstrap token: compare it in memory first, so
+    // garbage tokens cost neither a query nor a scrypt.
+    if (!parsed && !(this.config.adminToken && secretsEqual(presented, this.config.adminToken))) {
+      throw new VigilError(ErrorCode.UNAUTHENTICATED, 'invalid or revoked token');
+    }
     const row = await this.tokens.findOneBy({ lookup: parsed ? parsed.lookup : BOOTSTRAP_LOOKUP, revokedAt: IsNull() });
     const secret = parsed ? parsed.secret : presented;
     if (!row || !(await verifySecret(secret, row.secretHash))) {
@@ -49,11 +54,30 @@ export class AuthService {
     return principal;
   }
 
-  /** Creates or refreshes the bootstrap admin from VIGIL_ADMIN_TOKEN. */
+  /**
+   * Creates or refreshes the bootstrap admin from VIGIL_ADMIN_TOKEN, and revokes it when the
+   * variable is gone: removing the variable must not leave the old token working.
+   */
   async seedAdminToken(): Promise<void> {
     const token = this.config.adminToken;
-    if (!token) return;
     const existing = await this.tokens.findOneBy({ lookup: BOOTSTRAP_LOOKUP });
+    if (!token) {
+      if (existing && existing.revokedAt === null) {
+        await this.tokens.manager.transaction(async (em) => {
+          await em.update(ApiTokenEntity, { id: existing.id }, { revokedAt: new Date() });
+          await this.audit.record(
+            {
+              type: 'token.revoked',
+              actor: `controller:${this.config.controllerName}`,
+              data: { tokenId: existing.id, name: existing.name, reason: 'VIGIL_ADMIN_TOKEN is not set' },
+            },
+            em,
+          );
+        });
+        this.logger.warn('VIGIL_ADMIN_TOKEN is not set: the bootstrap admin token is revoked');
+      }
+      return;
+    }
     if (existing && existing.revokedAt === null && (await verifySecret(token, existing.secretHash))) return;
     const secretHash = await hashSecret(token);
     await this.tokens.manager.transaction(async (em) => {

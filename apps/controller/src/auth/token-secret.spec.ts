@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashSecret, mintToken, parseToken, verifySecret } from './token-secret.js';
+import { hashSecret, mintToken, parseToken, secretsEqual, verifySecret } from './token-secret.js';
 
 describe('token secrets', () => {
   it('mints tokens that parse back into lookup and secret', () => {
@@ -18,5 +18,11 @@ describe('token secrets', () => {
     expect(await verifySecret('s3cret', a)).toBe(true);
     expect(await verifySecret('s3creT', a)).toBe(false);
     expect(await verifySecret('s3cret', 'garbage')).toBe(false);
+  });
+
+  it('compares secrets of any length', () => {
+    expect(secretsEqual('abc', 'abc')).toBe(true);
+    expect(secretsEqual('abc', 'abd')).toBe(false);
+    expect(secretsEqual('abc', 'abcd')).toBe(false);
   });
 });

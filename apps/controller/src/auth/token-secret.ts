@@ -44,6 +44,11 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
+/** Constant-time equality of two secrets of any length (compares their SHA-256 digests). */
+export function secretsEqual(a: string, b: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+}
+
 /** A fast digest of a presented token, used only as an in-memory cache key (never stored). */
 export function cacheKey(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
