@@ -14,15 +14,19 @@ import { NodeEntity } from './node.entity.js';
 import { RoleDiscoveryService } from './role-discovery.service.js';
 import { SecretBox } from './secret-box.js';
 
-export const DEFAULT_SETTINGS = {
+/** Settings a new cluster gets unless the request says otherwise (quorum and downAfterMs are required). */
+export const DEFAULT_CLUSTER_SETTINGS = {
   failoverTimeoutMs: 60_000,
   cooldownMs: 300_000,
   autoFailover: true,
+  maintenanceUntil: null,
   minReplicasToWrite: 0,
   minReplicasMaxLagS: 10,
   maxReplicaLagBytes: 0,
-  priority: 100,
-} as const;
+  dnsNames: [] as string[],
+};
+
+export const DEFAULT_NODE_PRIORITY = 100;
 
 /** Plain settings, copied as they are from create/update input to the entity and the event log. */
 const SETTING_KEYS = [
@@ -68,19 +72,11 @@ export class TopologyService {
       await assertAddressesFree(em, input.nodes, 'nodes');
       const cluster = em.create(ClusterEntity, {
         name: input.name,
-        quorum: input.quorum,
-        downAfterMs: input.downAfterMs,
-        failoverTimeoutMs: input.failoverTimeoutMs ?? DEFAULT_SETTINGS.failoverTimeoutMs,
-        cooldownMs: input.cooldownMs ?? DEFAULT_SETTINGS.cooldownMs,
-        autoFailover: input.autoFailover ?? DEFAULT_SETTINGS.autoFailover,
-        maintenanceUntil: input.maintenanceUntil ?? null,
-        minReplicasToWrite: input.minReplicasToWrite ?? DEFAULT_SETTINGS.minReplicasToWrite,
-        minReplicasMaxLagS: input.minReplicasMaxLagS ?? DEFAULT_SETTINGS.minReplicasMaxLagS,
-        maxReplicaLagBytes: input.maxReplicaLagBytes ?? DEFAULT_SETTINGS.maxReplicaLagBytes,
+        ...DEFAULT_CLUSTER_SETTINGS,
+        ...definedSettings(input),
         redisUsername: input.redis?.username ?? null,
         redisPasswordSealed: input.redis?.password !== undefined ? this.secrets.seal(input.redis.password) : null,
         redisTls: input.redis?.tls ?? false,
-        dnsNames: input.dnsNames ?? [],
         epoch: 0,
       });
       await em.save(cluster);
@@ -111,9 +107,7 @@ export class TopologyService {
     await this.db.transaction(async (em) => {
       const { cluster } = await this.load(em, name, true);
       const changes = describeSettings(input);
-      for (const key of SETTING_KEYS) {
-        if (input[key] !== undefined) (cluster as unknown as Record<string, unknown>)[key] = input[key];
-      }
+      Object.assign(cluster, definedSettings(input));
       if (input.redis) {
         if (input.redis.username !== undefined) cluster.redisUsername = input.redis.username;
         if (input.redis.password !== undefined) cluster.redisPasswordSealed = this.secrets.seal(input.redis.password);
@@ -189,7 +183,7 @@ export class TopologyService {
       host: input.host.toLowerCase(),
       port: input.port,
       role: 'unknown',
-      priority: input.priority ?? DEFAULT_SETTINGS.priority,
+      priority: input.priority ?? DEFAULT_NODE_PRIORITY,
       zone: input.zone ?? null,
       roleCheckedAt: null,
     });
@@ -207,10 +201,14 @@ function addressOf(node: { host: string; port: number }): { host: string; port: 
   return { host: node.host.toLowerCase(), port: node.port };
 }
 
+/** The plain settings an input gives (absent ones left out). */
+function definedSettings(input: ClusterSettingsDto): Partial<Pick<ClusterSettingsDto, (typeof SETTING_KEYS)[number]>> {
+  return Object.fromEntries(SETTING_KEYS.filter((key) => input[key] !== undefined).map((key) => [key, input[key]]));
+}
+
 /** The settings in an input, for the event log, with the Redis password replaced by a marker. */
 function describeSettings(input: ClusterSettingsDto): Record<string, unknown> {
-  const settings: Record<string, unknown> = {};
-  for (const key of SETTING_KEYS) if (input[key] !== undefined) settings[key] = input[key];
+  const settings: Record<string, unknown> = definedSettings(input);
   if (input.redis) settings['redis'] = { ...input.redis, ...(input.redis.password !== undefined ? { password: '<redacted>' } : {}) };
   return settings;
 }
@@ -226,10 +224,13 @@ function assertDistinctAddresses(nodes: NodeInputDto[], field: string): void {
 }
 
 async function assertAddressesFree(em: EntityManager, nodes: NodeInputDto[], field: string): Promise<void> {
-  for (const [i, n] of nodes.entries()) {
-    const taken = await em.findOneBy(NodeEntity, { host: n.host.toLowerCase(), port: n.port });
-    if (taken) {
-      throw VigilError.conflict(`${n.host}:${n.port} already belongs to a cluster`, field === 'body' ? 'host' : `${field}[${i}]`);
-    }
+  const taken = await em.findBy(
+    NodeEntity,
+    nodes.map((n) => ({ host: n.host.toLowerCase(), port: n.port })),
+  );
+  const i = nodes.findIndex((n) => taken.some((t) => t.host === n.host.toLowerCase() && t.port === n.port));
+  if (i >= 0) {
+    const n = nodes[i]!;
+    throw VigilError.conflict(`${n.host}:${n.port} already belongs to a cluster`, field === 'body' ? 'host' : `${field}[${i}]`);
   }
 }
