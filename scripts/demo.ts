@@ -117,25 +117,18 @@ async function main(): Promise<void> {
     }
 
     console.log('starting three probe agents…');
-    const tokens = JSON.parse(persisted('agent-tokens.json', () => '{}')) as Record<string, string>;
+    // Agent tokens are kept across runs; one that the database no longer knows (or revoked) is replaced.
+    const tokens = JSON.parse(persisted('agent-tokens.json', () => '{}')) as Record<string, { id: string; token: string } | undefined>;
+    const live = new Set(((await api('GET', '/tokens')).body.items as { id: string; revokedAt: string | null }[]).filter((t) => !t.revokedAt).map((t) => t.id));
     for (const zone of ZONES) {
       const name = `demo-agent-${zone}`;
-      if (
-        !tokens[name] ||
-        (
-          await fetch(`${url}/api/v1/agents/register`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${tokens[name]}`, 'content-type': 'application/json' },
-            body: JSON.stringify({ name, zone, version: 'demo' }),
-          })
-        ).status !== 200
-      ) {
-        await api('DELETE', `/agents/${name}`);
+      if (!tokens[name] || !live.has(tokens[name].id)) {
+        await api('DELETE', `/agents/${name}`); // its name is bound to the lost token
         const created = await api('POST', '/tokens', { name: `${name}-${Date.now()}`, role: 'agent' });
-        tokens[name] = created.body.token;
+        tokens[name] = { id: created.body.id, token: created.body.token };
       }
       const agent = startProcess('node', [join(ROOT, 'dist/apps/probe-agent/src/main.js')], {
-        env: { ...process.env, VIGIL_CONTROLLER_URL: url, VIGIL_AGENT_TOKEN: tokens[name], VIGIL_AGENT_NAME: name, VIGIL_AGENT_ZONE: zone },
+        env: { ...process.env, VIGIL_CONTROLLER_URL: url, VIGIL_AGENT_TOKEN: tokens[name].token, VIGIL_AGENT_NAME: name, VIGIL_AGENT_ZONE: zone },
       });
       logTo(agent, name);
       stoppers.push(() => agent.stop());
