@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { type INestApplication, RequestMethod } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -12,7 +12,7 @@ import { createValidationPipe } from './common/validation.js';
 import type { ControllerConfig } from './config/config.js';
 import { createPino, PinoLoggerService } from '../../../libs/logging/src/index.js';
 import { MetricsService } from './observability/metrics.service.js';
-import { API_PREFIX, buildOpenApiDocument } from './openapi/openapi.js';
+import { applyApiPrefix, buildOpenApiDocument } from './openapi/openapi.js';
 
 /**
  * Builds the controller application from a validated config: used by `main.ts`, the OpenAPI writer
@@ -49,13 +49,7 @@ export async function createControllerApp(config: ControllerConfig): Promise<INe
     next();
   });
 
-  app.setGlobalPrefix(API_PREFIX, {
-    exclude: [
-      { path: 'health/live', method: RequestMethod.GET },
-      { path: 'health/ready', method: RequestMethod.GET },
-      { path: 'metrics', method: RequestMethod.GET },
-    ],
-  });
+  applyApiPrefix(app);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
 

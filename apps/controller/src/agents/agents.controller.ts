@@ -2,15 +2,9 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/co
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, type Principal, RequireRole } from '../auth/principal.js';
 import { ApiErrors } from '../common/api-docs.js';
-import { VigilError } from '../common/errors.js';
-import { AGENT_NAME_PATTERN } from '../../../../libs/contracts/src/index.js';
+import { agentNameParam } from '../common/params.js';
 import { AgentsService } from './agents.service.js';
 import { AgentDto, AgentListDto, HeartbeatAcceptedDto, HeartbeatDto, RegisterAgentDto, RegistrationAcceptedDto } from './dto/agent.dto.js';
-
-function agentName(name: string): string {
-  if (!AGENT_NAME_PATTERN.test(name)) throw VigilError.validation([{ field: 'name', reason: 'must be an agent name' }]);
-  return name;
-}
 
 @ApiTags('agents')
 @Controller('agents')
@@ -51,8 +45,12 @@ export class AgentsController {
   @ApiParam({ name: 'name', description: 'Agent name' })
   @ApiOkResponse({ type: HeartbeatAcceptedDto })
   @ApiErrors(400, 403, 404)
-  async heartbeat(@Param('name') name: string, @Body() body: HeartbeatDto, @CurrentPrincipal() principal: Principal): Promise<HeartbeatAcceptedDto> {
-    const at = await this.agents.heartbeat(agentName(name), body, principal);
+  async heartbeat(
+    @Param('name', agentNameParam()) name: string,
+    @Body() body: HeartbeatDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<HeartbeatAcceptedDto> {
+    const at = await this.agents.heartbeat(name, body, principal);
     return { at: at.toISOString(), heartbeatIntervalMs: this.agents.config.agentHeartbeatIntervalMs };
   }
 
@@ -63,7 +61,7 @@ export class AgentsController {
   @ApiParam({ name: 'name', description: 'Agent name' })
   @ApiNoContentResponse({ description: 'Removed' })
   @ApiErrors(400, 403, 404)
-  async remove(@Param('name') name: string, @CurrentPrincipal() principal: Principal): Promise<void> {
-    await this.agents.remove(agentName(name), principal);
+  async remove(@Param('name', agentNameParam()) name: string, @CurrentPrincipal() principal: Principal): Promise<void> {
+    await this.agents.remove(name, principal);
   }
 }

@@ -1,8 +1,19 @@
-import type { INestApplication } from '@nestjs/common';
+import { type INestApplication, RequestMethod } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../common/api-docs.js';
 
 export const API_PREFIX = 'api/v1';
+
+/** Every route lives under /api/v1 except the open operational ones. */
+export function applyApiPrefix(app: INestApplication): void {
+  app.setGlobalPrefix(API_PREFIX, {
+    exclude: [
+      { path: 'health/live', method: RequestMethod.GET },
+      { path: 'health/ready', method: RequestMethod.GET },
+      { path: 'metrics', method: RequestMethod.GET },
+    ],
+  });
+}
 
 /** Builds the OpenAPI document from the running app's routes and DTOs. */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {

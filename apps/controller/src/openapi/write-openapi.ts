@@ -1,23 +1,23 @@
 /**
- * `npm run openapi [file]`: writes the OpenAPI document without serving anything. It needs a
- * reachable DATABASE_URL only to boot the modules; MIGRATIONS_RUN is forced off.
+ * `npm run openapi [file]`: writes the OpenAPI document. It builds the module graph in Nest's preview
+ * mode, where no provider is instantiated: nothing connects to a database or to Redis.
  */
 import 'reflect-metadata';
 import { writeFile } from 'node:fs/promises';
-import { createControllerApp } from '../app.js';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from '../app.module.js';
 import { loadConfig } from '../config/config.js';
-import { buildOpenApiDocument } from './openapi.js';
+import { applyApiPrefix, buildOpenApiDocument } from './openapi.js';
 
 async function main(): Promise<void> {
   const target = process.argv[2] ?? 'openapi.json';
-  const config = loadConfig({ ...process.env, MIGRATIONS_RUN: 'false', LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn' });
-  const app = await createControllerApp(config);
-  try {
-    await writeFile(target, `${JSON.stringify(buildOpenApiDocument(app), null, 2)}\n`);
-    console.log(`wrote ${target}`);
-  } finally {
-    await app.close();
-  }
+  // Placeholders: preview mode never uses them, but the modules are wired from a valid config.
+  const config = loadConfig({ DATABASE_URL: 'postgres://unused@127.0.0.1:1/unused', VIGIL_SECRET_KEY: '0'.repeat(64) });
+  const app = await NestFactory.create(AppModule.forRoot(config), { preview: true, logger: false });
+  applyApiPrefix(app);
+  await writeFile(target, `${JSON.stringify(buildOpenApiDocument(app), null, 2)}\n`);
+  console.log(`wrote ${target}`);
+  await app.close();
 }
 
 main().catch((err: unknown) => {

@@ -3,7 +3,7 @@ import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, 
 import type { Request } from 'express';
 import { CurrentPrincipal, type Principal, RequireRole } from '../auth/principal.js';
 import { ApiErrors } from '../common/api-docs.js';
-import { ClusterNamePipe, uuidParam } from '../common/params.js';
+import { clusterNameParam, uuidParam } from '../common/params.js';
 import { ClusterDto, ClusterListDto, NodeDto, NodeListDto } from './dto/cluster-response.dto.js';
 import { CreateClusterDto, NodeInputDto, NodeUpdateDto, UpdateClusterDto } from './dto/cluster.dto.js';
 import { TopologyService } from './topology.service.js';
@@ -40,7 +40,7 @@ export class ClustersController {
   @ApiOperation({ summary: 'One cluster with its nodes' })
   @ApiOkResponse({ type: ClusterDto })
   @ApiErrors(400, 404)
-  async get(@Param('name', ClusterNamePipe) name: string): Promise<ClusterDto> {
+  async get(@Param('name', clusterNameParam()) name: string): Promise<ClusterDto> {
     const view = await this.topology.get(name);
     return ClusterDto.from(view.cluster, view.nodes);
   }
@@ -50,7 +50,7 @@ export class ClustersController {
   @ApiOperation({ summary: 'Change cluster settings (nodes have their own routes)' })
   @ApiOkResponse({ type: ClusterDto })
   @ApiErrors(400, 403, 404)
-  async update(@Param('name', ClusterNamePipe) name: string, @Body() body: UpdateClusterDto, @CurrentPrincipal() principal: Principal): Promise<ClusterDto> {
+  async update(@Param('name', clusterNameParam()) name: string, @Body() body: UpdateClusterDto, @CurrentPrincipal() principal: Principal): Promise<ClusterDto> {
     const view = await this.topology.update(name, body, principal);
     return ClusterDto.from(view.cluster, view.nodes);
   }
@@ -61,7 +61,7 @@ export class ClustersController {
   @ApiOperation({ summary: 'Stop managing a cluster (its failover history and events are kept)' })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(400, 403, 404)
-  async remove(@Param('name', ClusterNamePipe) name: string, @CurrentPrincipal() principal: Principal): Promise<void> {
+  async remove(@Param('name', clusterNameParam()) name: string, @CurrentPrincipal() principal: Principal): Promise<void> {
     await this.topology.remove(name, principal);
   }
 
@@ -70,7 +70,7 @@ export class ClustersController {
   @ApiOperation({ summary: "A cluster's nodes" })
   @ApiOkResponse({ type: NodeListDto })
   @ApiErrors(400, 404)
-  async nodes(@Param('name', ClusterNamePipe) name: string): Promise<NodeListDto> {
+  async nodes(@Param('name', clusterNameParam()) name: string): Promise<NodeListDto> {
     return { items: (await this.topology.get(name)).nodes.map((n) => NodeDto.from(n)) };
   }
 
@@ -80,7 +80,7 @@ export class ClustersController {
   @ApiCreatedResponse({ type: NodeDto })
   @ApiErrors(400, 403, 404, 409)
   async addNode(
-    @Param('name', ClusterNamePipe) name: string,
+    @Param('name', clusterNameParam()) name: string,
     @Body() body: NodeInputDto,
     @CurrentPrincipal() principal: Principal,
     @Req() req: Request,
@@ -95,7 +95,7 @@ export class ClustersController {
   @ApiOkResponse({ type: NodeDto })
   @ApiErrors(400, 403, 404)
   async updateNode(
-    @Param('name', ClusterNamePipe) name: string,
+    @Param('name', clusterNameParam()) name: string,
     @Param('nodeId', uuidParam('nodeId')) nodeId: string,
     @Body() body: NodeUpdateDto,
     @CurrentPrincipal() principal: Principal,
@@ -111,7 +111,7 @@ export class ClustersController {
   @ApiNoContentResponse({ description: 'Removed' })
   @ApiErrors(400, 403, 404, 409)
   async removeNode(
-    @Param('name', ClusterNamePipe) name: string,
+    @Param('name', clusterNameParam()) name: string,
     @Param('nodeId', uuidParam('nodeId')) nodeId: string,
     @CurrentPrincipal() principal: Principal,
   ): Promise<void> {
