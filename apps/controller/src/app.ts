@@ -15,8 +15,8 @@ import { MetricsService } from './observability/metrics.service.js';
 import { applyApiPrefix, buildOpenApiDocument } from './openapi/openapi.js';
 
 /**
- * Builds the controller application from a validated config: used by `main.ts`, the OpenAPI writer
- * and the tests, so all three run the same wiring.
+ * Builds the controller application from a validated config: used by `main.ts` and the tests,
+ * so both run the same wiring.
  */
 export async function createControllerApp(config: ControllerConfig): Promise<INestApplication> {
   const pino = createPino(config.logLevel, 'vigil-controller');

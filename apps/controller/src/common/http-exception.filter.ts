@@ -80,18 +80,6 @@ export class HttpExceptionFilter implements ExceptionFilter {
         return { statusCode: ERROR_STATUS[code], error: code, message };
       }
     }
-    // body-parser and friends raise plain errors carrying an HTTP status (bad JSON, too large, bad charset).
-    const status = (exception as { status?: unknown; statusCode?: unknown })?.status ?? (exception as { statusCode?: unknown })?.statusCode;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      const type = (exception as { type?: string }).type;
-      const message = type === 'entity.parse.failed' ? 'body is not valid JSON' : ((exception as Error).message ?? 'bad request');
-      return {
-        statusCode: status,
-        error: HTTP_CODES[status] ?? ErrorCode.VALIDATION,
-        message,
-        details: type === 'entity.parse.failed' ? [{ field: 'body', reason: 'is not valid JSON' }] : undefined,
-      };
-    }
     const errorId = randomUUID();
     this.logger.error({ err: exception, errorId, method: req.method, url: req.originalUrl }, 'unhandled error');
     return { statusCode: 500, error: ErrorCode.INTERNAL, message: 'internal error', errorId };
