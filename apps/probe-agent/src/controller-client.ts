@@ -16,9 +16,9 @@ export class ControllerCallError extends Error {
     this.name = 'ControllerCallError';
   }
 
-  /** 401/403: the token is wrong or too weak; retrying fast will not help. */
-  get isAuthFault(): boolean {
-    return this.status === 401 || this.status === 403;
+  /** 401/403/409: a wrong or weak token, or a name bound to another token; an operator must act. */
+  get isConfigFault(): boolean {
+    return this.status === 401 || this.status === 403 || this.status === 409;
   }
 }
 

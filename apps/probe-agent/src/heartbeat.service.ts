@@ -56,7 +56,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
         failures++;
         const status = err instanceof ControllerCallError ? err.status : 0;
         if (status === 404) registered = false; // the controller forgot us: register again
-        const level = err instanceof ControllerCallError && err.isAuthFault ? 'error' : failures === 1 ? 'warn' : 'debug';
+        const level = err instanceof ControllerCallError && err.isConfigFault ? 'error' : failures === 1 ? 'warn' : 'debug';
         this.logger[level]({ controller: client.baseUrl, status, failures, err: (err as Error).message }, 'controller call failed');
         await this.sleep(backoffMs(failures));
       }

@@ -30,15 +30,14 @@ export interface ManagedProcess {
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<void>;
 }
 
-/** Spawns a process tracked for cleanup. Output is kept (last 64 KiB) and optionally echoed. */
-export function startProcess(command: string, args: string[], options: SpawnOptions & { echo?: boolean } = {}): ManagedProcess {
+/** Spawns a process tracked for cleanup. The last 64 KiB of its output are kept. */
+export function startProcess(command: string, args: string[], options: SpawnOptions = {}): ManagedProcess {
   hookExit();
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
   children.add(child);
   let buffer = '';
   const keep = (chunk: Buffer) => {
     buffer = (buffer + chunk.toString()).slice(-65_536);
-    if (options.echo) process.stdout.write(chunk);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
