@@ -4,6 +4,7 @@ import { AgentsModule } from './agents/agents.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ConfigModule } from './config/config.module.js';
+import { DetectionModule } from './detection/detection.module.js';
 import type { ControllerConfig } from './config/config.js';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './database/data-source.js';
@@ -33,6 +34,7 @@ export class AppModule {
         AuditModule,
         AuthModule,
         TopologyModule,
+        DetectionModule,
         AgentsModule,
         ObservabilityModule,
       ],

@@ -14,6 +14,9 @@ import { createPino, PinoLoggerService } from '../../../libs/logging/src/index.j
 import { MetricsService } from './observability/metrics.service.js';
 import { applyApiPrefix, buildOpenApiDocument } from './openapi/openapi.js';
 
+/** Several requests per agent per second: logged only when they fail. */
+const AGENT_STREAM = /^\/api\/v1\/agents\/[^/]+\/(reports|assignment|heartbeat)(\?|$)/;
+
 /**
  * Builds the controller application from a validated config: used by `main.ts` and the tests,
  * so both run the same wiring.
@@ -33,9 +36,12 @@ export async function createControllerApp(config: ControllerConfig): Promise<INe
         return id;
       },
       autoLogging: { ignore: (req) => req.url === '/health/live' || req.url === '/metrics' },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      customLogLevel: (req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : AGENT_STREAM.test(req.url ?? '') ? 'silent' : 'info',
     }),
   );
+  // Reports carry every watched node: they get their own, larger limit.
+  app.use('/api/v1/agents/:name/reports', express.json({ limit: config.agentReportLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
   app.use(express.json({ limit: config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
 
   const metrics = app.get(MetricsService);

@@ -9,6 +9,9 @@ export interface AgentConfig {
   readonly probeIntervalMs: number;
   readonly requestTimeoutMs: number;
   readonly logLevel: string;
+  /** Port of the agent's own health and metrics endpoint; off when unset. */
+  readonly httpPort: number | undefined;
+  readonly httpHost: string;
 }
 
 export class AgentConfigError extends Error {
@@ -56,6 +59,8 @@ export function loadAgentConfig(env: Record<string, string | undefined> = proces
     probeIntervalMs: positiveInt(env, 'PROBE_INTERVAL_MS', 250, 50, 60_000),
     requestTimeoutMs: positiveInt(env, 'CONTROLLER_TIMEOUT_MS', 2000, 100, 60_000),
     logLevel: env['LOG_LEVEL']?.trim() || 'info',
+    httpPort: env['AGENT_HTTP_PORT']?.trim() ? positiveInt(env, 'AGENT_HTTP_PORT', 0, 0, 65535) : undefined,
+    httpHost: env['AGENT_HTTP_HOST']?.trim() || '0.0.0.0',
   };
 }
 

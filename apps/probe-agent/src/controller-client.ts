@@ -1,9 +1,12 @@
 import {
   AGENT_API_PREFIX,
+  type AgentAssignment,
   type AgentHeartbeat,
   type AgentHeartbeatAccepted,
   type AgentRegistration,
   type AgentRegistrationAccepted,
+  type AgentReport,
+  type AgentReportAccepted,
 } from '../../../libs/contracts/src/index.js';
 
 /** An answer from a controller that was not 2xx. `status` 0 = the controller could not be reached. */
@@ -38,20 +41,35 @@ export class ControllerClient {
     return this.post(`/${encodeURIComponent(name)}/heartbeat`, body);
   }
 
+  report(name: string, body: AgentReport): Promise<AgentReportAccepted> {
+    return this.post(`/${encodeURIComponent(name)}/reports`, body);
+  }
+
+  /** The assignment, or `undefined` when it is still `knownVersion` (304). */
+  async assignment(name: string, knownVersion?: string): Promise<AgentAssignment | undefined> {
+    const headers: Record<string, string> = knownVersion ? { 'if-none-match': `"${knownVersion}"` } : {};
+    const { status, text } = await this.call('GET', `/${encodeURIComponent(name)}/assignment`, undefined, headers);
+    return status === 304 ? undefined : (JSON.parse(text) as AgentAssignment);
+  }
+
   private async post<T>(path: string, body: unknown): Promise<T> {
+    return JSON.parse((await this.call('POST', path, JSON.stringify(body), { 'content-type': 'application/json' })).text) as T;
+  }
+
+  private async call(method: string, path: string, body: string | undefined, headers: Record<string, string>): Promise<{ status: number; text: string }> {
     let res: Response;
     try {
       res = await fetch(`${this.baseUrl}${AGENT_API_PREFIX}${path}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
+        method,
+        headers: { authorization: `Bearer ${this.token}`, ...headers },
+        body,
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
       throw new ControllerCallError(0, `${this.baseUrl} unreachable: ${(err as Error).message}`);
     }
     const text = await res.text();
-    if (!res.ok) {
+    if (!res.ok && res.status !== 304) {
       let message = text.slice(0, 500);
       try {
         message = (JSON.parse(text) as { message?: string }).message ?? message;
@@ -60,6 +78,6 @@ export class ControllerClient {
       }
       throw new ControllerCallError(res.status, `${this.baseUrl} answered ${res.status}: ${message}`);
     }
-    return JSON.parse(text) as T;
+    return { status: res.status, text };
   }
 }

@@ -39,3 +39,89 @@ export interface AgentHeartbeatAccepted {
   at: string;
   heartbeatIntervalMs: number;
 }
+
+/** How one node is reached by the agents: `GET /api/v1/agents/{name}/assignment`. */
+export interface AssignedNode {
+  id: string;
+  host: string;
+  port: number;
+}
+
+/** One cluster an agent watches, with what it needs to authenticate to the nodes. */
+export interface AssignedCluster {
+  id: string;
+  name: string;
+  downAfterMs: number;
+  /** ACL user and password (plain text, sent to agent tokens only), TLS on/off. */
+  redis: { username?: string; password?: string; tls: boolean };
+  nodes: AssignedNode[];
+}
+
+/**
+ * What an agent must watch. `version` changes whenever the assignment does; the agent sends it with
+ * every report, and the controller's answer carries the current one so the agent refetches at once.
+ */
+export interface AgentAssignment {
+  version: string;
+  clusters: AssignedCluster[];
+}
+
+/**
+ * Probe outcome of one node as one agent sees it now:
+ * - `ok`: a valid reply to the last PING;
+ * - `busy`: alive but not serving (`-LOADING`, `-MASTERDOWN`): a valid reply, as for Sentinel;
+ * - `down`: no valid reply (refused, timed out, reset, other error);
+ * - `auth`: the node refuses our credentials (`-NOAUTH`, `-WRONGPASS`, `-NOPERM`): a configuration fault.
+ */
+export const PROBE_STATUSES = ['ok', 'busy', 'down', 'auth'] as const;
+export type ProbeStatus = (typeof PROBE_STATUSES)[number];
+
+/** Replication facts from the node's `INFO replication`, as last read by the agent. */
+export interface ReplicationObservation {
+  role: 'master' | 'replica';
+  runId?: string;
+  /** master_repl_offset on a master, slave_repl_offset on a replica. */
+  offset: number;
+  masterHost?: string;
+  masterPort?: number;
+  linkUp?: boolean;
+  linkDownSinceS?: number;
+  /** connected_slaves on a master. */
+  replicas?: number;
+  /** Milliseconds since the agent read this INFO. */
+  ageMs: number;
+}
+
+/**
+ * One node in a report. Times are relative (milliseconds before the report was sent), so the agent's
+ * and the controller's clocks never need to agree.
+ */
+export interface NodeObservation {
+  id: string;
+  st: ProbeStatus;
+  /** Milliseconds since the last valid reply; since the agent began watching the node if it never had one. */
+  ago: number;
+  /** Round trip of the last valid PING, in milliseconds. */
+  lat?: number;
+  /** Why the last probe failed (short), when `st` is not `ok`. */
+  err?: string;
+  /** Sent when the replication facts changed, and every few seconds regardless. */
+  repl?: ReplicationObservation;
+}
+
+/** `POST /api/v1/agents/{name}/reports` body: one per agent per probe interval. */
+export interface AgentReport {
+  /** Increases by one per report; a controller ignores a report older than one it has. */
+  seq: number;
+  /** The assignment version the agent is probing. */
+  assignment: string;
+  /** The agent's probe interval. */
+  intervalMs: number;
+  nodes: NodeObservation[];
+}
+
+/** `POST /api/v1/agents/{name}/reports` answer. */
+export interface AgentReportAccepted {
+  /** The current assignment version: when it differs from the report's, fetch the assignment again. */
+  assignment: string;
+}

@@ -1,15 +1,34 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { ApiBody, ApiHeader, ApiNoContentResponse, ApiNotModifiedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { CurrentPrincipal, type Principal, RequireRole } from '../auth/principal.js';
 import { ApiErrors } from '../common/api-docs.js';
+import { VigilError } from '../common/errors.js';
 import { agentNameParam } from '../common/params.js';
+import { DetectionService } from '../detection/detection.service.js';
+import { TopologyCache } from '../topology/topology-cache.service.js';
 import { AgentsService } from './agents.service.js';
-import { AgentDto, AgentListDto, HeartbeatAcceptedDto, HeartbeatDto, RegisterAgentDto, RegistrationAcceptedDto } from './dto/agent.dto.js';
+import {
+  AgentDto,
+  AgentListDto,
+  AgentReportDto,
+  AssignmentDto,
+  HeartbeatAcceptedDto,
+  HeartbeatDto,
+  RegisterAgentDto,
+  RegistrationAcceptedDto,
+  ReportAcceptedDto,
+} from './dto/agent.dto.js';
+import { validateReport } from './report-validation.js';
 
 @ApiTags('agents')
 @Controller('agents')
 export class AgentsController {
-  constructor(private readonly agents: AgentsService) {}
+  constructor(
+    private readonly agents: AgentsService,
+    private readonly detection: DetectionService,
+    private readonly topology: TopologyCache,
+  ) {}
 
   @Get()
   @RequireRole('viewer')
@@ -54,6 +73,50 @@ export class AgentsController {
     return { at: at.toISOString(), heartbeatIntervalMs: this.agents.config.agentHeartbeatIntervalMs };
   }
 
+  @Get(':name/assignment')
+  @RequireRole('agent')
+  @ApiOperation({ summary: 'Agent: the nodes to watch, with the credentials to reach them (ETag / If-None-Match)' })
+  @ApiParam({ name: 'name', description: 'Agent name' })
+  @ApiHeader({ name: 'If-None-Match', required: false, description: 'The version held; 304 when it is still current' })
+  @ApiOkResponse({ type: AssignmentDto })
+  @ApiNotModifiedResponse({ description: 'The assignment is unchanged' })
+  @ApiErrors(400, 403, 404)
+  async assignment(
+    @Param('name', agentNameParam()) name: string,
+    @CurrentPrincipal() principal: Principal,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<AssignmentDto | undefined> {
+    await this.agents.reporter(name, principal);
+    const assignment = this.topology.snapshot.assignment;
+    res.setHeader('ETag', `"${assignment.version}"`);
+    res.setHeader('Cache-Control', 'no-store');
+    if (ifNoneMatch?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === `"${assignment.version}"`)) {
+      res.status(304);
+      return undefined;
+    }
+    return assignment;
+  }
+
+  @Post(':name/reports')
+  @HttpCode(200)
+  @RequireRole('agent')
+  @ApiOperation({
+    summary: 'Agent: one report per probe interval with the latest state of every assigned node',
+    description: 'Refused whole (400, nothing applied) when any field is invalid or a node id is unknown.',
+  })
+  @ApiParam({ name: 'name', description: 'Agent name' })
+  @ApiBody({ type: AgentReportDto })
+  @ApiOkResponse({ type: ReportAcceptedDto })
+  @ApiErrors(400, 403, 404, 413)
+  async report(@Param('name', agentNameParam()) name: string, @Body() body: unknown, @CurrentPrincipal() principal: Principal): Promise<ReportAcceptedDto> {
+    const reporter = await this.agents.reporter(name, principal);
+    const checked = validateReport(body);
+    if (checked.issues) throw VigilError.validation(checked.issues);
+    this.detection.ingest(reporter, checked.report);
+    return { assignment: this.topology.snapshot.assignment.version };
+  }
+
   @Delete(':name')
   @HttpCode(204)
   @RequireRole('admin')
@@ -62,6 +125,7 @@ export class AgentsController {
   @ApiNoContentResponse({ description: 'Removed' })
   @ApiErrors(400, 403, 404)
   async remove(@Param('name', agentNameParam()) name: string, @CurrentPrincipal() principal: Principal): Promise<void> {
-    await this.agents.remove(name, principal);
+    const id = await this.agents.remove(name, principal);
+    this.detection.forgetAgent(id);
   }
 }

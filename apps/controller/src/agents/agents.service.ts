@@ -8,12 +8,17 @@ import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
 import { AgentEntity } from './agent.entity.js';
 import type { HeartbeatDto, RegisterAgentDto } from './dto/agent.dto.js';
 
+const BINDING_TTL_MS = 30_000;
+
 /**
  * Agent registration and liveness. An agent name is bound to the token that first registers it, so
  * one agent's token cannot speak for another.
  */
 @Injectable()
 export class AgentsService {
+  /** name → binding, so a report costs no query; re-read after 30 s (a removal elsewhere is seen by then). */
+  private readonly bindings = new Map<string, { id: string; tokenId: string | null; zone: string; readAt: number }>();
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly audit: AuditService,
@@ -31,6 +36,7 @@ export class AgentsService {
       const changed = !existing || existing.zone !== input.zone || existing.version !== input.version;
       Object.assign(agent, { zone: input.zone, version: input.version, lastSeenAt: now, startedAt: now });
       await em.save(agent);
+      this.bindings.delete(input.name);
       if (changed) {
         await this.audit.record(
           {
@@ -62,16 +68,39 @@ export class AgentsService {
     throw new VigilError(ErrorCode.FORBIDDEN, `agent ${name} is bound to another token`);
   }
 
+  /**
+   * Who is speaking for agent `name`: 404 when no such agent is registered (the agent registers
+   * again), 403 when the name is bound to another token.
+   */
+  async reporter(name: string, by: Principal): Promise<{ id: string; name: string; zone: string }> {
+    const now = Date.now();
+    let binding = this.bindings.get(name);
+    if (!binding || now - binding.readAt > BINDING_TTL_MS) {
+      const agent = await this.db.getRepository(AgentEntity).findOneBy({ name });
+      if (!agent) {
+        this.bindings.delete(name);
+        throw VigilError.notFound(`agent ${name} (register first)`);
+      }
+      binding = { id: agent.id, tokenId: agent.tokenId, zone: agent.zone, readAt: now };
+      this.bindings.set(name, binding);
+    }
+    if (binding.tokenId !== by.tokenId) throw new VigilError(ErrorCode.FORBIDDEN, `agent ${name} is bound to another token`);
+    return { id: binding.id, name, zone: binding.zone };
+  }
+
   list(): Promise<AgentEntity[]> {
     return this.db.getRepository(AgentEntity).find({ order: { zone: 'ASC', name: 'ASC' } });
   }
 
-  async remove(name: string, by: Principal): Promise<void> {
-    await this.db.transaction(async (em) => {
+  /** Returns the removed agent's id. */
+  async remove(name: string, by: Principal): Promise<string> {
+    return this.db.transaction(async (em) => {
       const agent = await em.findOneBy(AgentEntity, { name });
       if (!agent) throw VigilError.notFound(`agent ${name}`);
       await em.delete(AgentEntity, { id: agent.id });
+      this.bindings.delete(name);
       await this.audit.record({ type: 'agent.removed', actor: actorOf(by), data: { agentId: agent.id, name, zone: agent.zone } }, em);
+      return agent.id;
     });
   }
 }

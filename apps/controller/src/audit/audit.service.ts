@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, Repository } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { EventEntity } from './event.entity.js';
 
 /** What a caller records; `at` and `id` come from the database. */
@@ -36,6 +37,24 @@ export class AuditService {
         clusterName: input.cluster?.name ?? null,
         data: input.data ?? {},
       }),
+    );
+  }
+
+  /** Several events in one INSERT, in the given order (ids follow it). */
+  async recordMany(inputs: EventInput[], em?: EntityManager): Promise<void> {
+    if (inputs.length === 0) return;
+    const repo = em ? em.getRepository(EventEntity) : this.events;
+    // jsonb columns trip TypeORM's deep-partial typing; the rows are whole entities.
+    await repo.insert(
+      inputs.map((input) =>
+        repo.create({
+        type: input.type,
+        actor: input.actor,
+        clusterId: input.cluster?.id ?? null,
+        clusterName: input.cluster?.name ?? null,
+          data: input.data ?? {},
+        }),
+      ) as QueryDeepPartialEntity<EventEntity>[],
     );
   }
 

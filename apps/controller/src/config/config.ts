@@ -23,6 +23,8 @@ export interface ControllerConfig {
   /** Timeout for the controller's own short conversations with Redis nodes. */
   readonly redisAdminTimeoutMs: number;
   readonly bodyLimitBytes: number;
+  /** Body limit of agent reports (they list every watched node). */
+  readonly agentReportLimitBytes: number;
 }
 
 /** Thrown by `loadConfig`; its message is the single line printed at boot. */
@@ -108,7 +110,7 @@ export function loadConfig(env: Env = process.env): ControllerConfig {
   if (dnsZone !== undefined && !/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+$/i.test(dnsZone)) {
     throw new ConfigError('DNS_ZONE', 'must be a fully qualified domain name ending with a dot, e.g. redis.example.');
   }
-  const heartbeat = int(env, 'AGENT_HEARTBEAT_INTERVAL_MS', 2000, 100, 600_000);
+  const heartbeat = int(env, 'AGENT_HEARTBEAT_INTERVAL_MS', 1000, 100, 600_000);
   const name = str(env, 'CONTROLLER_NAME') ?? `controller-${randomUUID().slice(0, 8)}`;
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) {
     throw new ConfigError('CONTROLLER_NAME', 'must be 1-64 letters, digits, dots, dashes or underscores');
@@ -130,6 +132,7 @@ export function loadConfig(env: Env = process.env): ControllerConfig {
     agentStaleAfterMs: int(env, 'AGENT_STALE_AFTER_MS', heartbeat * 3, heartbeat, 3_600_000),
     redisAdminTimeoutMs: int(env, 'REDIS_ADMIN_TIMEOUT_MS', 1000, 50, 60_000),
     bodyLimitBytes: int(env, 'HTTP_BODY_LIMIT_BYTES', 1_048_576, 1024, 64 * 1_048_576),
+    agentReportLimitBytes: int(env, 'AGENT_REPORT_LIMIT_BYTES', 16 * 1_048_576, 1024, 256 * 1_048_576),
   };
 }
 

@@ -5,13 +5,14 @@ import { ClusterEntity } from './cluster.entity.js';
 import { ClustersController } from './clusters.controller.js';
 import { NodeEntity } from './node.entity.js';
 import { RoleDiscoveryService } from './role-discovery.service.js';
+import { TopologyCache } from './topology-cache.service.js';
 import { TopologyProcessor } from './topology.processor.js';
 import { TopologyService } from './topology.service.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([ClusterEntity, NodeEntity]), AuditModule],
-  providers: [TopologyService, RoleDiscoveryService, TopologyProcessor],
+  providers: [TopologyService, TopologyCache, RoleDiscoveryService, TopologyProcessor],
   controllers: [ClustersController],
-  exports: [TopologyService],
+  exports: [TopologyService, TopologyCache],
 })
 export class TopologyModule {}

@@ -13,6 +13,7 @@ import type { ClusterSettingsDto, CreateClusterDto, NodeInputDto, NodeUpdateDto 
 import { NodeEntity } from './node.entity.js';
 import { RoleDiscoveryService } from './role-discovery.service.js';
 import { SecretBox } from './secret-box.js';
+import { TopologyCache } from './topology-cache.service.js';
 
 /** Settings a new cluster gets unless the request says otherwise (quorum and downAfterMs are required). */
 export const DEFAULT_CLUSTER_SETTINGS = {
@@ -58,14 +59,22 @@ export class TopologyService {
     private readonly audit: AuditService,
     private readonly discovery: RoleDiscoveryService,
     @InjectQueue(QUEUES.topology) private readonly topologyQueue: Queue<DiscoverRolesJob>,
+    private readonly cache: TopologyCache,
     @Inject(CONTROLLER_CONFIG) config: ControllerConfig,
   ) {
     this.secrets = new SecretBox(config.secretKey);
   }
 
+  /** A topology write: one transaction, then this replica's cache reloads before the caller hears back. */
+  private async write<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    const result = await this.db.transaction(work);
+    await this.cache.reload();
+    return result;
+  }
+
   async create(input: CreateClusterDto, by: Principal, requestId?: string): Promise<ClusterView> {
     assertDistinctAddresses(input.nodes, 'nodes');
-    const created = await this.db.transaction(async (em) => {
+    const created = await this.write(async (em) => {
       if (await em.existsBy(ClusterEntity, { name: input.name })) {
         throw VigilError.conflict(`a cluster named ${input.name} already exists`, 'name');
       }
@@ -104,7 +113,7 @@ export class TopologyService {
   }
 
   async update(name: string, input: ClusterSettingsDto, by: Principal): Promise<ClusterView> {
-    await this.db.transaction(async (em) => {
+    await this.write(async (em) => {
       const { cluster } = await this.load(em, name, true);
       const changes = describeSettings(input);
       Object.assign(cluster, definedSettings(input));
@@ -120,7 +129,7 @@ export class TopologyService {
   }
 
   async remove(name: string, by: Principal): Promise<void> {
-    await this.db.transaction(async (em) => {
+    await this.write(async (em) => {
       const { cluster, nodes } = await this.load(em, name, true);
       await em.delete(ClusterEntity, { id: cluster.id });
       await this.audit.record({ type: 'cluster.deleted', actor: actorOf(by), cluster, data: { nodes: nodes.map(addressOf), epoch: cluster.epoch } }, em);
@@ -128,7 +137,7 @@ export class TopologyService {
   }
 
   async addNode(name: string, input: NodeInputDto, by: Principal, requestId?: string): Promise<NodeEntity> {
-    const node = await this.db.transaction(async (em) => {
+    const node = await this.write(async (em) => {
       const { cluster } = await this.load(em, name, true);
       await assertAddressesFree(em, [input], 'body');
       const saved = await em.save(this.newNode(em, cluster.id, input));
@@ -143,7 +152,7 @@ export class TopologyService {
   }
 
   async updateNode(name: string, nodeId: string, input: NodeUpdateDto, by: Principal): Promise<NodeEntity> {
-    return this.db.transaction(async (em) => {
+    return this.write(async (em) => {
       const { cluster, nodes } = await this.load(em, name, true);
       const node = nodes.find((n) => n.id === nodeId);
       if (!node) throw VigilError.notFound(`node ${nodeId} in cluster ${name}`);
@@ -156,7 +165,7 @@ export class TopologyService {
   }
 
   async removeNode(name: string, nodeId: string, by: Principal): Promise<void> {
-    await this.db.transaction(async (em) => {
+    await this.write(async (em) => {
       const { cluster, nodes } = await this.load(em, name, true);
       const node = nodes.find((n) => n.id === nodeId);
       if (!node) throw VigilError.notFound(`node ${nodeId} in cluster ${name}`);

@@ -2,10 +2,19 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import {
   AGENT_NAME_PATTERN,
+  type AgentAssignment,
   type AgentHeartbeat,
   AgentHeartbeatAccepted,
   AgentRegistration,
   AgentRegistrationAccepted,
+  type AgentReport,
+  type AgentReportAccepted,
+  type AssignedCluster,
+  type AssignedNode,
+  type NodeObservation,
+  PROBE_STATUSES,
+  type ProbeStatus,
+  type ReplicationObservation,
 } from '../../../../../libs/contracts/src/index.js';
 import type { AgentEntity } from '../agent.entity.js';
 
@@ -84,4 +93,62 @@ export class AgentDto {
 
 export class AgentListDto {
   @ApiProperty({ type: [AgentDto] }) items: AgentDto[];
+}
+
+export class AssignedNodeDto implements AssignedNode {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() host: string;
+  @ApiProperty() port: number;
+}
+
+export class AssignedRedisAuthDto {
+  @ApiPropertyOptional() username?: string;
+  @ApiPropertyOptional({ description: 'Plain text: sent to agent tokens only' }) password?: string;
+  @ApiProperty() tls: boolean;
+}
+
+export class AssignedClusterDto implements AssignedCluster {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty() downAfterMs: number;
+  @ApiProperty({ type: AssignedRedisAuthDto }) redis: AssignedRedisAuthDto;
+  @ApiProperty({ type: [AssignedNodeDto] }) nodes: AssignedNodeDto[];
+}
+
+export class AssignmentDto implements AgentAssignment {
+  @ApiProperty({ description: 'Digest of the assignment; also the ETag' }) version: string;
+  @ApiProperty({ type: [AssignedClusterDto] }) clusters: AssignedClusterDto[];
+}
+
+export class ReplicationObservationDto implements ReplicationObservation {
+  @ApiProperty({ enum: ['master', 'replica'] }) role: 'master' | 'replica';
+  @ApiPropertyOptional({ maxLength: 64 }) runId?: string;
+  @ApiProperty({ minimum: 0 }) offset: number;
+  @ApiPropertyOptional() masterHost?: string;
+  @ApiPropertyOptional() masterPort?: number;
+  @ApiPropertyOptional() linkUp?: boolean;
+  @ApiPropertyOptional({ minimum: -1 }) linkDownSinceS?: number;
+  @ApiPropertyOptional({ minimum: 0 }) replicas?: number;
+  @ApiProperty({ minimum: 0, description: 'Milliseconds since the agent read this INFO' }) ageMs: number;
+}
+
+export class NodeObservationDto implements NodeObservation {
+  @ApiProperty({ format: 'uuid', description: 'Node id from the assignment' }) id: string;
+  @ApiProperty({ enum: PROBE_STATUSES, description: 'ok; busy (-LOADING, -MASTERDOWN: alive); down (no valid reply); auth (credentials refused)' })
+  st: ProbeStatus;
+  @ApiProperty({ minimum: 0, description: 'Milliseconds since the last valid reply (since watching began if none yet)' }) ago: number;
+  @ApiPropertyOptional({ minimum: 0, description: 'Round trip of the last valid PING, ms' }) lat?: number;
+  @ApiPropertyOptional({ maxLength: 500 }) err?: string;
+  @ApiPropertyOptional({ type: ReplicationObservationDto, description: 'Sent when it changed, and every few seconds' }) repl?: ReplicationObservationDto;
+}
+
+export class AgentReportDto implements AgentReport {
+  @ApiProperty({ minimum: 0 }) seq: number;
+  @ApiProperty({ maxLength: 64, description: 'Assignment version being probed' }) assignment: string;
+  @ApiProperty({ minimum: 10, maximum: 60000 }) intervalMs: number;
+  @ApiProperty({ type: [NodeObservationDto], maxItems: 100000 }) nodes: NodeObservationDto[];
+}
+
+export class ReportAcceptedDto implements AgentReportAccepted {
+  @ApiProperty({ description: 'Current assignment version; fetch the assignment again when it differs from the one reported' }) assignment: string;
 }

@@ -1,0 +1,348 @@
+import type { NodeObservation, ProbeStatus, ReplicationObservation } from '../../../../libs/contracts/src/index.js';
+
+/**
+ * Failure detection as a pure state machine: reports and the clock in, transitions out. No Nest, no
+ * database, no network; the detection service wires it to ingestion, events and metrics.
+ *
+ * - SDOWN (one agent): no valid reply from the node for `downAfterMs`, measured from the agent's own
+ *   last valid reply (reports carry relative ages, so clocks need not agree).
+ * - ODOWN: at least `quorum` agents see SDOWN **and** they are a majority of the agents currently
+ *   reporting on the node. An agent whose last report is older than its vote window does not vote.
+ * - `config-fault`: agents reach the node but it refuses our credentials; never counted as down.
+ */
+
+export const NODE_STATES = ['up', 'sdown', 'odown', 'config-fault', 'unknown'] as const;
+export type NodeState = (typeof NODE_STATES)[number];
+
+export interface DetectionNode {
+  id: string;
+  clusterId: string;
+  host: string;
+  port: number;
+}
+
+export interface DetectionCluster {
+  id: string;
+  name: string;
+  quorum: number;
+  downAfterMs: number;
+  nodes: DetectionNode[];
+}
+
+export interface DetectionTopology {
+  clustersById: ReadonlyMap<string, DetectionCluster>;
+  nodesById: ReadonlyMap<string, DetectionNode>;
+}
+
+export interface DetectionSettings {
+  /** No report for this long: the agent is stale (event; it no longer counts as watching). */
+  staleAfterMs: number;
+  /** A vote counts only while the agent's last report is younger than max(this many intervals, minVoteWindowMs). */
+  voteWindowIntervals: number;
+  minVoteWindowMs: number;
+  /** After start, agent-health conclusions wait this long for agents to report in. */
+  startupGraceMs: number;
+}
+
+export const DEFAULT_DETECTION_SETTINGS: DetectionSettings = {
+  staleAfterMs: 3000,
+  voteWindowIntervals: 3,
+  minVoteWindowMs: 1000,
+  startupGraceMs: 3000,
+};
+
+/** One agent's latest view of one node, on the controller's clock. */
+export interface AgentView {
+  st: ProbeStatus;
+  /** When the agent last had a valid reply (controller clock: receive time minus reported age). */
+  okAt: number;
+  latencyMs?: number;
+  err?: string;
+  /** Receive time of the report that carried this view. */
+  reportedAt: number;
+  repl?: ReplicationObservation & { readAt: number };
+}
+
+export interface AgentTrack {
+  id: string;
+  name: string;
+  zone: string;
+  intervalMs: number;
+  lastReportAt: number;
+  reports: number;
+  stale: boolean;
+  views: Map<string, AgentView>;
+  /** Clusters with at least one node in the agent's latest report. */
+  clusters: Set<string>;
+}
+
+export interface NodeTrack {
+  state: NodeState;
+  since: number;
+}
+
+/** One agent's vote on a node at the moment of a transition. */
+export interface Vote {
+  agent: string;
+  zone: string;
+  sdown: boolean;
+  st: ProbeStatus;
+  /** Milliseconds since the agent's last valid reply. */
+  noReplyMs: number;
+  err?: string;
+}
+
+export interface ReplicaEvidence {
+  host: string;
+  port: number;
+  role?: string;
+  masterHost?: string;
+  masterPort?: number;
+  linkUp?: boolean;
+  linkDownSinceS?: number;
+  seenBy?: string;
+  ageMs?: number;
+}
+
+export type DetectionTransition =
+  | {
+      kind: 'node';
+      node: DetectionNode;
+      cluster: DetectionCluster;
+      from: NodeState;
+      to: NodeState;
+      at: number;
+      votes: Vote[];
+      voters: number;
+      sdownVotes: number;
+      /** For ODOWN: when the deciding vote's down-after expired, when the first vote's fault began. */
+      quorumReachedAt?: number;
+      faultSince?: number;
+      replicas?: ReplicaEvidence[];
+    }
+  | { kind: 'agent'; agent: AgentTrack; stale: boolean; at: number; silentMs: number }
+  | { kind: 'cluster'; cluster: DetectionCluster; canDecide: boolean; healthyAgents: number; at: number };
+
+export interface NodeVerdict {
+  state: NodeState;
+  voters: number;
+  sdownVotes: number;
+  faultVotes: number;
+  votes: Vote[];
+}
+
+export class DetectionEngine {
+  readonly agents = new Map<string, AgentTrack>();
+  readonly nodes = new Map<string, NodeTrack>();
+  private readonly canDecide = new Map<string, boolean>();
+  private topology: DetectionTopology = { clustersById: new Map(), nodesById: new Map() };
+
+  constructor(
+    private readonly settings: DetectionSettings,
+    private readonly startedAt: number,
+  ) {}
+
+  setTopology(topology: DetectionTopology): void {
+    this.topology = topology;
+    for (const id of this.nodes.keys()) if (!topology.nodesById.has(id)) this.nodes.delete(id);
+    for (const id of this.canDecide.keys()) if (!topology.clustersById.has(id)) this.canDecide.delete(id);
+    for (const agent of this.agents.values()) for (const id of agent.views.keys()) if (!topology.nodesById.has(id)) agent.views.delete(id);
+  }
+
+  forgetAgent(id: string): void {
+    this.agents.delete(id);
+  }
+
+  /** The node ids of a report that this topology does not know (the report must then be refused whole). */
+  unknownNodes(observations: readonly NodeObservation[]): number[] {
+    const unknown: number[] = [];
+    observations.forEach((o, i) => {
+      if (!this.topology.nodesById.has(o.id)) unknown.push(i);
+    });
+    return unknown;
+  }
+
+  /**
+   * Applies one validated report (all node ids known) and re-evaluates the nodes it covers: detection
+   * happens on arrival, so ODOWN follows the quorum's down-after expiry by at most one report interval.
+   */
+  ingest(
+    agent: { id: string; name: string; zone: string },
+    report: { intervalMs: number; nodes: readonly NodeObservation[] },
+    now: number,
+  ): DetectionTransition[] {
+    let track = this.agents.get(agent.id);
+    if (!track) {
+      track = { ...agent, intervalMs: report.intervalMs, lastReportAt: now, reports: 0, stale: false, views: new Map(), clusters: new Set() };
+      this.agents.set(agent.id, track);
+    }
+    const out: DetectionTransition[] = [];
+    track.name = agent.name;
+    track.zone = agent.zone;
+    track.intervalMs = report.intervalMs;
+    track.lastReportAt = now;
+    track.reports++;
+    if (track.stale) {
+      track.stale = false;
+      out.push({ kind: 'agent', agent: track, stale: false, at: now, silentMs: 0 });
+    }
+    track.clusters.clear();
+    for (const o of report.nodes) {
+      const node = this.topology.nodesById.get(o.id);
+      if (!node) continue;
+      track.clusters.add(node.clusterId);
+      const previous = track.views.get(o.id);
+      const view: AgentView = { st: o.st, okAt: now - o.ago, reportedAt: now };
+      if (o.lat !== undefined) view.latencyMs = o.lat;
+      if (o.err !== undefined) view.err = o.err;
+      if (o.repl) view.repl = { ...o.repl, readAt: now - o.repl.ageMs };
+      else if (previous?.repl) view.repl = previous.repl;
+      track.views.set(o.id, view);
+    }
+    for (const o of report.nodes) {
+      const t = this.evaluateNode(o.id, now);
+      if (t) out.push(t);
+    }
+    return out;
+  }
+
+  /** The periodic pass: agents going stale, clusters losing or regaining the agents to decide, and nodes whose voters changed. */
+  tick(now: number): DetectionTransition[] {
+    const out: DetectionTransition[] = [];
+    for (const agent of this.agents.values()) {
+      const silentMs = now - agent.lastReportAt;
+      const stale = silentMs > this.settings.staleAfterMs;
+      if (stale !== agent.stale) {
+        agent.stale = stale;
+        out.push({ kind: 'agent', agent, stale, at: now, silentMs });
+      }
+    }
+    if (now - this.startedAt >= this.settings.startupGraceMs) {
+      for (const cluster of this.topology.clustersById.values()) {
+        const healthy = this.healthyAgents(cluster.id);
+        const can = healthy >= cluster.quorum;
+        const before = this.canDecide.get(cluster.id);
+        this.canDecide.set(cluster.id, can);
+        // The first conclusion after start is news only when it is bad.
+        if (before === undefined ? !can : before !== can) out.push({ kind: 'cluster', cluster, canDecide: can, healthyAgents: healthy, at: now });
+      }
+    }
+    for (const id of this.topology.nodesById.keys()) {
+      const t = this.evaluateNode(id, now);
+      if (t) out.push(t);
+    }
+    return out;
+  }
+
+  /** Healthy (not stale) agents whose latest report covers the cluster. */
+  healthyAgents(clusterId: string): number {
+    let n = 0;
+    for (const agent of this.agents.values()) if (!agent.stale && agent.clusters.has(clusterId)) n++;
+    return n;
+  }
+
+  /** `undefined` until the startup grace has passed. */
+  clusterCanDecide(clusterId: string): boolean | undefined {
+    return this.canDecide.get(clusterId);
+  }
+
+  voteWindowMs(agent: AgentTrack): number {
+    return Math.min(this.settings.staleAfterMs, Math.max(this.settings.voteWindowIntervals * agent.intervalMs, this.settings.minVoteWindowMs));
+  }
+
+  /** The current verdict on a node from the agents that may vote on it now. */
+  verdict(nodeId: string, now: number): NodeVerdict | undefined {
+    const node = this.topology.nodesById.get(nodeId);
+    const cluster = node && this.topology.clustersById.get(node.clusterId);
+    if (!node || !cluster) return undefined;
+    const votes: Vote[] = [];
+    let sdownVotes = 0;
+    let faultVotes = 0;
+    for (const agent of this.agents.values()) {
+      const view = agent.views.get(nodeId);
+      // Votes only from an agent whose latest report, received recently, covers this node.
+      if (!view || agent.stale || view.reportedAt !== agent.lastReportAt || now - agent.lastReportAt > this.voteWindowMs(agent)) continue;
+      // Only a failing view ages between reports; an agent that last said "ok" is not guessed down
+      // (a controller stall must not turn every healthy view into a down vote).
+      const noReplyMs = Math.max(0, (view.st === 'down' ? now : view.reportedAt) - view.okAt);
+      const sdown = view.st !== 'auth' && noReplyMs >= cluster.downAfterMs;
+      if (sdown) sdownVotes++;
+      if (view.st === 'auth') faultVotes++;
+      votes.push({ agent: agent.name, zone: agent.zone, sdown, st: view.st, noReplyMs, ...(view.err !== undefined ? { err: view.err } : {}) });
+    }
+    const voters = votes.length;
+    const odown = sdownVotes >= cluster.quorum && sdownVotes * 2 > voters;
+    const state: NodeState = voters === 0 ? 'unknown' : odown ? 'odown' : sdownVotes > 0 ? 'sdown' : faultVotes > 0 ? 'config-fault' : 'up';
+    return { state, voters, sdownVotes, faultVotes, votes };
+  }
+
+  private evaluateNode(nodeId: string, now: number): DetectionTransition | undefined {
+    const v = this.verdict(nodeId, now);
+    if (!v) return undefined;
+    const track = this.nodes.get(nodeId);
+    const from: NodeState = track?.state ?? 'unknown';
+    // With no voter left the last known state stands: when agents return, the change is measured from it.
+    if (track?.state === v.state || (track && v.state === 'unknown')) return undefined;
+    if (track) {
+      track.state = v.state;
+      track.since = now;
+    } else {
+      this.nodes.set(nodeId, { state: v.state, since: now });
+    }
+    // First sight of a healthy node is not news; losing every voter is the agents' news (stale, cannot decide).
+    if (v.state === 'unknown' || (v.state === 'up' && from === 'unknown')) return undefined;
+    const node = this.topology.nodesById.get(nodeId)!;
+    const cluster = this.topology.clustersById.get(node.clusterId)!;
+    const transition: DetectionTransition = {
+      kind: 'node',
+      node,
+      cluster,
+      from,
+      to: v.state,
+      at: now,
+      votes: v.votes,
+      voters: v.voters,
+      sdownVotes: v.sdownVotes,
+    };
+    if (v.state === 'odown') {
+      const expiries = v.votes
+        .filter((x) => x.sdown)
+        .map((x) => now - x.noReplyMs + cluster.downAfterMs)
+        .sort((a, b) => a - b);
+      const needed = Math.max(cluster.quorum, Math.floor(v.voters / 2) + 1);
+      transition.quorumReachedAt = expiries[needed - 1];
+      transition.faultSince = now - Math.max(...v.votes.filter((x) => x.sdown).map((x) => x.noReplyMs));
+      transition.replicas = this.replicaEvidence(cluster, nodeId, now);
+    }
+    return transition;
+  }
+
+  /** What the other nodes of the cluster say about their link to their master, freshest agent view first. */
+  private replicaEvidence(cluster: DetectionCluster, exceptNodeId: string, now: number): ReplicaEvidence[] {
+    return cluster.nodes
+      .filter((n) => n.id !== exceptNodeId)
+      .map((n) => {
+        let best: { view: AgentView; agent: AgentTrack } | undefined;
+        for (const agent of this.agents.values()) {
+          const view = agent.views.get(n.id);
+          if (view?.repl && !agent.stale && (!best || view.repl.readAt > best.view.repl!.readAt)) best = { view, agent };
+        }
+        const r = best?.view.repl;
+        return {
+          host: n.host,
+          port: n.port,
+          ...(r
+            ? {
+                role: r.role,
+                masterHost: r.masterHost,
+                masterPort: r.masterPort,
+                linkUp: r.linkUp,
+                linkDownSinceS: r.linkDownSinceS,
+                seenBy: best!.agent.name,
+                ageMs: now - r.readAt,
+              }
+            : {}),
+        };
+      });
+  }
+}

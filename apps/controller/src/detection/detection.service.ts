@@ -1,0 +1,217 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { EventEmitter } from 'node:events';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import type { AgentReport } from '../../../../libs/contracts/src/index.js';
+import { AuditService, type EventInput } from '../audit/audit.service.js';
+import { VigilError } from '../common/errors.js';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
+import { MetricsService } from '../observability/metrics.service.js';
+import { TopologyCache } from '../topology/topology-cache.service.js';
+import { DetectionEngine, type DetectionTransition, NODE_STATES, type NodeState } from './detection-engine.js';
+
+/** The evaluation pass for staleness and agent counts; node verdicts are also re-checked on every report. */
+const TICK_MS = 100;
+
+const NODE_EVENT: Record<NodeState, string> = {
+  up: 'node.up',
+  sdown: 'node.sdown',
+  odown: 'node.odown',
+  'config-fault': 'node.config_fault',
+  unknown: 'node.unknown',
+};
+
+/** Who sent a report, once the token binding has been checked. */
+export interface Reporter {
+  id: string;
+  name: string;
+  zone: string;
+}
+
+/**
+ * Wires the pure detection engine to the outside: reports in (from the agents module), transitions
+ * out as events in the log (written in the background, never delaying detection), as in-process
+ * `transition` emissions for the failover engine, and as metrics.
+ */
+@Injectable()
+export class DetectionService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(DetectionService.name);
+  readonly engine: DetectionEngine;
+  /** Emits `transition` with each `DetectionTransition`, synchronously, in order. */
+  readonly transitions = new EventEmitter();
+  private readonly actor: string;
+  private timer: NodeJS.Timeout | undefined;
+  private pending: EventInput[] = [];
+  private writing = false;
+  private readonly reportSeconds: Histogram<'outcome'>;
+  private readonly latency: Histogram;
+  private readonly transitionsTotal: Counter<'to'>;
+
+  constructor(
+    private readonly topology: TopologyCache,
+    private readonly audit: AuditService,
+    metrics: MetricsService,
+    @Inject(CONTROLLER_CONFIG) config: ControllerConfig,
+  ) {
+    this.actor = `controller:${config.controllerName}`;
+    this.engine = new DetectionEngine(
+      { staleAfterMs: config.agentStaleAfterMs, voteWindowIntervals: 3, minVoteWindowMs: 1000, startupGraceMs: config.agentStaleAfterMs },
+      Date.now(),
+    );
+    const registers = [metrics.registry];
+    this.reportSeconds = new Histogram({
+      name: 'vigil_agent_report_handling_seconds',
+      help: 'Time to validate and apply one agent report, by outcome',
+      labelNames: ['outcome'] as const,
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: 'vigil_detection_latency_seconds',
+      help: "Time from the quorum's down-after expiry to the ODOWN decision",
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5],
+      registers,
+    });
+    this.transitionsTotal = new Counter({ name: 'vigil_detection_transitions_total', help: 'Node state transitions, by new state', labelNames: ['to'] as const, registers });
+    const engine = this.engine;
+    const cache = this.topology;
+    new Gauge({
+      name: 'vigil_detection_nodes',
+      help: 'Nodes by detection state as this controller sees them now',
+      labelNames: ['state'] as const,
+      registers,
+      collect() {
+        const counts = Object.fromEntries(NODE_STATES.map((s) => [s, 0])) as Record<NodeState, number>;
+        const now = Date.now();
+        for (const id of cache.snapshot.nodesById.keys()) counts[engine.verdict(id, now)?.state ?? 'unknown']++;
+        for (const s of NODE_STATES) this.set({ state: s }, counts[s]);
+      },
+    });
+    new Gauge({
+      name: 'vigil_detection_clusters_cannot_decide',
+      help: 'Clusters watched by fewer healthy agents than their quorum',
+      registers,
+      collect() {
+        let n = 0;
+        for (const c of cache.snapshot.clusters) if (engine.healthyAgents(c.id) < c.quorum) n++;
+        this.set(n);
+      },
+    });
+    new Gauge({
+      name: 'vigil_agent_report_age_seconds',
+      help: "Age of each agent's latest report at this controller (agent lag)",
+      labelNames: ['agent', 'zone'] as const,
+      registers,
+      collect() {
+        this.reset();
+        const now = Date.now();
+        for (const a of engine.agents.values()) this.set({ agent: a.name, zone: a.zone }, (now - a.lastReportAt) / 1000);
+      },
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.engine.setTopology(this.topology.snapshot);
+    this.topology.onChange((snapshot) => this.engine.setTopology(snapshot));
+    this.timer = setInterval(() => this.apply(this.engine.tick(Date.now())), TICK_MS);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+
+  /**
+   * Applies one validated report. Refused whole (nothing changes) when it names a node this
+   * controller does not know; a topology reload is started in case this replica is behind.
+   */
+  ingest(reporter: Reporter, report: AgentReport): void {
+    const stop = this.reportSeconds.startTimer();
+    const unknown = this.engine.unknownNodes(report.nodes);
+    if (unknown.length > 0) {
+      stop({ outcome: 'refused' });
+      void this.topology.reload();
+      throw VigilError.validation(unknown.slice(0, 20).map((i) => ({ field: `nodes[${i}].id`, reason: 'is not a node of any cluster' })));
+    }
+    this.apply(this.engine.ingest(reporter, report, Date.now()));
+    stop({ outcome: 'accepted' });
+  }
+
+  forgetAgent(id: string): void {
+    this.engine.forgetAgent(id);
+  }
+
+  private apply(transitions: DetectionTransition[]): void {
+    for (const t of transitions) {
+      try {
+        this.transitions.emit('transition', t);
+      } catch (err) {
+        this.logger.error({ err: (err as Error).message }, 'transition listener failed');
+      }
+      const event = this.describe(t);
+      this.logger.log({ type: event.type, cluster: event.cluster?.name, ...event.data }, 'detection');
+      this.pending.push(event);
+    }
+    if (transitions.length > 0) void this.flush();
+  }
+
+  private describe(t: DetectionTransition): EventInput {
+    const at = new Date(t.at).toISOString();
+    if (t.kind === 'agent') {
+      return {
+        type: t.stale ? 'agent.stale' : 'agent.recovered',
+        actor: this.actor,
+        data: { agentId: t.agent.id, name: t.agent.name, zone: t.agent.zone, silentMs: t.silentMs, decidedAt: at },
+      };
+    }
+    if (t.kind === 'cluster') {
+      return {
+        type: t.canDecide ? 'cluster.can_decide' : 'cluster.cannot_decide',
+        actor: this.actor,
+        cluster: { id: t.cluster.id, name: t.cluster.name },
+        data: { healthyAgents: t.healthyAgents, quorum: t.cluster.quorum, decidedAt: at },
+      };
+    }
+    this.transitionsTotal.inc({ to: t.to });
+    const data: Record<string, unknown> = {
+      node: { id: t.node.id, host: t.node.host, port: t.node.port },
+      from: t.from,
+      to: t.to,
+      quorum: t.cluster.quorum,
+      downAfterMs: t.cluster.downAfterMs,
+      voters: t.voters,
+      sdownVotes: t.sdownVotes,
+      votes: t.votes,
+      decidedAt: at,
+    };
+    if (t.to === 'odown') {
+      if (t.quorumReachedAt !== undefined) {
+        const latencyMs = Math.max(0, t.at - t.quorumReachedAt);
+        this.latency.observe(latencyMs / 1000);
+        data['detectionLatencyMs'] = latencyMs;
+        data['quorumReachedAt'] = new Date(t.quorumReachedAt).toISOString();
+      }
+      if (t.faultSince !== undefined) data['faultSince'] = new Date(t.faultSince).toISOString();
+      data['replicas'] = t.replicas;
+    }
+    return { type: NODE_EVENT[t.to], actor: this.actor, cluster: { id: t.cluster.id, name: t.cluster.name }, data };
+  }
+
+  /** Writes queued events in order, one writer at a time; a failed write is logged and dropped, never blocks detection. */
+  private async flush(): Promise<void> {
+    if (this.writing) return;
+    this.writing = true;
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending;
+        this.pending = [];
+        try {
+          await this.audit.recordMany(batch);
+        } catch (err) {
+          this.logger.error({ err: (err as Error).message, events: batch.length }, 'could not record detection events');
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+}

@@ -1,0 +1,193 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+import type { AgentAssignment } from '../../../../libs/contracts/src/index.js';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
+import { ClusterEntity } from './cluster.entity.js';
+import { NodeEntity } from './node.entity.js';
+import { SecretBox } from './secret-box.js';
+
+/** A node as the in-memory topology holds it. */
+export interface CachedNode {
+  id: string;
+  clusterId: string;
+  host: string;
+  port: number;
+  role: NodeEntity['role'];
+  priority: number;
+  zone: string | null;
+}
+
+/** A cluster as the in-memory topology holds it (with the Redis password opened, never sent to users). */
+export interface CachedCluster {
+  id: string;
+  name: string;
+  quorum: number;
+  downAfterMs: number;
+  epoch: number;
+  redis: { username?: string; password?: string; tls: boolean };
+  nodes: CachedNode[];
+}
+
+/** One consistent picture of all clusters and nodes, replaced as a whole on every reload. */
+export class TopologySnapshot {
+  readonly clustersById = new Map<string, CachedCluster>();
+  readonly clustersByName = new Map<string, CachedCluster>();
+  readonly nodesById = new Map<string, CachedNode>();
+  readonly assignment: AgentAssignment;
+
+  constructor(
+    readonly clusters: CachedCluster[],
+    readonly loadedAt: number,
+  ) {
+    for (const c of clusters) {
+      this.clustersById.set(c.id, c);
+      this.clustersByName.set(c.name, c);
+      for (const n of c.nodes) this.nodesById.set(n.id, n);
+    }
+    const body = clusters.map((c) => ({
+      id: c.id,
+      name: c.name,
+      downAfterMs: c.downAfterMs,
+      redis: c.redis,
+      nodes: c.nodes.map((n) => ({ id: n.id, host: n.host, port: n.port })),
+    }));
+    // The version is a digest of the content, so every controller replica derives the same one.
+    const version = createHash('sha256').update(JSON.stringify(body)).digest('base64url').slice(0, 22);
+    this.assignment = { version, clusters: body };
+  }
+}
+
+const CHANNEL = 'vigil_topology';
+/** Full reload this often even without notifications (a lost NOTIFY cannot leave a replica behind for long). */
+const SAFETY_RELOAD_MS = 10_000;
+const RELISTEN_MS = 1000;
+
+/**
+ * The topology every controller replica keeps in memory: read by agent assignments and detection on
+ * their hot paths. It reloads when Postgres announces a change (`NOTIFY vigil_topology`, sent by
+ * triggers on clusters and nodes), after this replica's own writes, and every 10 s regardless.
+ */
+@Injectable()
+export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(TopologyCache.name);
+  private readonly secrets: SecretBox;
+  private readonly listeners: ((snapshot: TopologySnapshot) => void)[] = [];
+  private current = new TopologySnapshot([], 0);
+  private reloading: Promise<void> | undefined;
+  private reloadAgain = false;
+  private listener: pg.Client | undefined;
+  private safetyTimer: NodeJS.Timeout | undefined;
+  private relistenTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
+  ) {
+    this.secrets = new SecretBox(config.secretKey);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.listen();
+    await this.reload();
+    this.safetyTimer = setInterval(() => void this.reload(), SAFETY_RELOAD_MS);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.safetyTimer);
+    clearTimeout(this.relistenTimer);
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  get snapshot(): TopologySnapshot {
+    return this.current;
+  }
+
+  /** Called with every new snapshot (synchronously, after it is in place). */
+  onChange(fn: (snapshot: TopologySnapshot) => void): void {
+    this.listeners.push(fn);
+  }
+
+  /** Reloads now; concurrent calls share one load, and a call during a load causes one more after it. */
+  reload(): Promise<void> {
+    if (this.reloading) {
+      this.reloadAgain = true;
+      return this.reloading;
+    }
+    this.reloading = (async () => {
+      do {
+        this.reloadAgain = false;
+        try {
+          await this.load();
+        } catch (err) {
+          this.logger.error({ err: (err as Error).message }, 'topology reload failed; keeping the previous snapshot');
+        }
+      } while (this.reloadAgain && !this.stopped);
+    })().finally(() => {
+      this.reloading = undefined;
+    });
+    return this.reloading;
+  }
+
+  private async load(): Promise<void> {
+    const [clusters, nodes] = await Promise.all([
+      this.db.getRepository(ClusterEntity).find({ order: { name: 'ASC' } }),
+      this.db.getRepository(NodeEntity).find({ order: { host: 'ASC', port: 'ASC' } }),
+    ]);
+    const byCluster = new Map<string, CachedNode[]>();
+    for (const n of nodes) {
+      const list = byCluster.get(n.clusterId) ?? [];
+      list.push({ id: n.id, clusterId: n.clusterId, host: n.host, port: n.port, role: n.role, priority: n.priority, zone: n.zone });
+      byCluster.set(n.clusterId, list);
+    }
+    const cached = clusters.map((c) => ({
+      id: c.id,
+      name: c.name,
+      quorum: c.quorum,
+      downAfterMs: c.downAfterMs,
+      epoch: c.epoch,
+      redis: {
+        ...(c.redisUsername ? { username: c.redisUsername } : {}),
+        ...(c.redisPasswordSealed ? { password: this.secrets.open(c.redisPasswordSealed) } : {}),
+        tls: c.redisTls,
+      },
+      nodes: byCluster.get(c.id) ?? [],
+    }));
+    this.current = new TopologySnapshot(cached, Date.now());
+    for (const fn of this.listeners) {
+      try {
+        fn(this.current);
+      } catch (err) {
+        this.logger.error({ err: (err as Error).message }, 'topology listener failed');
+      }
+    }
+  }
+
+  /** A dedicated connection for LISTEN; when it drops, listen again and reload (changes may have been missed). */
+  private async listen(): Promise<void> {
+    if (this.stopped) return;
+    const client = new pg.Client({ connectionString: this.config.databaseUrl, application_name: `vigil-listen-${this.config.controllerName}` });
+    const retry = (err?: Error) => {
+      if (this.listener !== client) return;
+      this.listener = undefined;
+      client.end().catch(() => undefined);
+      if (this.stopped) return;
+      this.logger.warn({ err: err?.message }, 'topology listener lost; reconnecting');
+      this.relistenTimer = setTimeout(() => void this.listen().then(() => this.reload()), RELISTEN_MS);
+    };
+    client.on('error', retry);
+    client.on('end', () => retry());
+    client.on('notification', () => void this.reload());
+    this.listener = client;
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+    } catch (err) {
+      retry(err as Error);
+    }
+  }
+}

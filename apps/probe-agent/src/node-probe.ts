@@ -1,0 +1,204 @@
+import { Redis } from 'ioredis';
+import { parseReplicationInfo, type ReplicationInfo } from '../../../libs/redis-admin/src/index.js';
+import type { NodeObservation, ProbeStatus, ReplicationObservation } from '../../../libs/contracts/src/index.js';
+
+/** Everything a probe needs to reach one node; a change to any field means a new connection. */
+export interface ProbeTarget {
+  id: string;
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  tls: boolean;
+  downAfterMs: number;
+}
+
+export interface ProbeTimings {
+  intervalMs: number;
+  /** INFO replication is read this often, and at once after (re)connecting or recovering. */
+  infoEveryMs: number;
+  /** Replication facts are repeated in reports at least this often even when unchanged. */
+  replRepeatMs: number;
+}
+
+/** How a reply or an error counts. `-LOADING` and `-MASTERDOWN` are valid replies, as for Sentinel. */
+export function classifyProbeError(err: unknown): { st: Exclude<ProbeStatus, 'ok'>; err: string } {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/^(LOADING|MASTERDOWN)\b/.test(message)) return { st: 'busy', err: message.slice(0, 120) };
+  if (/^(NOAUTH|WRONGPASS|NOPERM)\b|invalid password|invalid username-password/i.test(message)) return { st: 'auth', err: message.slice(0, 120) };
+  return { st: 'down', err: message.slice(0, 120) };
+}
+
+/** Command and connect timeout: a quarter of down-after, between 100 ms and 2 s (well below down-after). */
+export function probeTimeoutMs(downAfterMs: number): number {
+  return Math.min(2000, Math.max(100, Math.floor(downAfterMs / 4)));
+}
+
+function toObservation(info: ReplicationInfo): Omit<ReplicationObservation, 'ageMs'> {
+  if (info.role === 'master') {
+    return { role: 'master', offset: info.masterReplOffset, replicas: info.connectedReplicas.length };
+  }
+  return {
+    role: 'replica',
+    offset: info.replicaReplOffset ?? info.masterReplOffset,
+    masterHost: info.masterHost,
+    masterPort: info.masterPort,
+    linkUp: info.masterLinkStatus === 'up',
+    linkDownSinceS: info.masterLinkDownSinceSeconds,
+  };
+}
+
+/** Facts whose change is news (the offset moves with every write, so it is not). */
+function sameShape(a: Omit<ReplicationObservation, 'ageMs'> | undefined, b: Omit<ReplicationObservation, 'ageMs'>): boolean {
+  return (
+    a !== undefined &&
+    a.role === b.role &&
+    a.runId === b.runId &&
+    a.masterHost === b.masterHost &&
+    a.masterPort === b.masterPort &&
+    a.linkUp === b.linkUp &&
+    a.replicas === b.replicas
+  );
+}
+
+/**
+ * Watches one Redis node over one long-lived connection: a PING every tick (never two in flight),
+ * INFO replication now and then. Holds only the latest state; never throws.
+ */
+export class NodeProbe {
+  private readonly redis: Redis;
+  private readonly watchingSince = Date.now();
+  private lastOkAt: number | undefined;
+  private latencyMs: number | undefined;
+  private status: ProbeStatus = 'down';
+  private error: string | undefined = 'not probed yet';
+  private pingInFlight = false;
+  private timeoutsInRow = 0;
+  private infoInFlight = false;
+  private infoDue = true;
+  private lastInfoAt = 0;
+  private repl: Omit<ReplicationObservation, 'ageMs'> | undefined;
+  private replReadAt = 0;
+  private replSentAt = 0;
+  private replChanged = false;
+  private closed = false;
+  /** run_id only changes across a restart, which always means a new connection. */
+  private runId: string | undefined;
+  private runIdDue = true;
+
+  constructor(
+    readonly target: ProbeTarget,
+    private readonly timings: ProbeTimings,
+    connectionName: string,
+  ) {
+    const timeout = probeTimeoutMs(target.downAfterMs);
+    this.redis = new Redis({
+      host: target.host,
+      port: target.port,
+      username: target.username,
+      password: target.password,
+      tls: target.tls ? {} : undefined,
+      connectTimeout: timeout,
+      commandTimeout: timeout,
+      enableOfflineQueue: false,
+      enableReadyCheck: false,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      autoResubscribe: false,
+      lazyConnect: true,
+      connectionName,
+      // Reconnect at the probe rate, forever: a node that comes back is seen within one interval.
+      retryStrategy: () => timings.intervalMs,
+    });
+    this.redis.on('error', (err: Error) => {
+      if (this.status !== 'auth') this.error = err.message.slice(0, 120);
+    });
+    this.redis.on('ready', () => {
+      this.infoDue = true;
+      this.runIdDue = true;
+    });
+    this.redis.connect().catch(() => undefined);
+  }
+
+  /** Starts this tick's probes; the results land in the state read by `observe`. */
+  tick(now = Date.now()): void {
+    if (this.closed) return;
+    if (!this.pingInFlight) void this.ping();
+    if (!this.infoInFlight && (this.infoDue || now - this.lastInfoAt >= this.timings.infoEveryMs)) void this.info();
+  }
+
+  /** The node as this agent sees it now, for the next report. */
+  observe(now = Date.now()): NodeObservation {
+    const obs: NodeObservation = { id: this.target.id, st: this.status, ago: Math.max(0, now - (this.lastOkAt ?? this.watchingSince)) };
+    if (this.latencyMs !== undefined) obs.lat = this.latencyMs;
+    if (this.status !== 'ok' && this.error !== undefined) obs.err = this.error;
+    if (this.repl && (this.replChanged || now - this.replSentAt >= this.timings.replRepeatMs)) {
+      obs.repl = { ...this.repl, ageMs: Math.max(0, now - this.replReadAt) };
+      this.replChanged = false;
+      this.replSentAt = now;
+    }
+    return obs;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.redis.disconnect();
+  }
+
+  private async ping(): Promise<void> {
+    this.pingInFlight = true;
+    const started = performance.now();
+    try {
+      await this.redis.ping();
+      this.valid('ok', started);
+    } catch (err) {
+      const outcome = classifyProbeError(err);
+      if (outcome.st === 'busy') {
+        this.valid('busy', started);
+        this.error = outcome.err;
+      } else {
+        this.status = outcome.st;
+        this.error = outcome.err;
+        if (/timed? ?out/i.test(outcome.err) && ++this.timeoutsInRow >= 2) {
+          // A hung peer: drop the connection so queued commands do not pile up; reconnect at once.
+          this.timeoutsInRow = 0;
+          this.redis.disconnect(true);
+        }
+      }
+    } finally {
+      this.pingInFlight = false;
+    }
+  }
+
+  private valid(st: 'ok' | 'busy', started: number): void {
+    const wasDown = this.status !== 'ok' && this.status !== 'busy';
+    this.status = st;
+    this.error = undefined;
+    this.timeoutsInRow = 0;
+    this.lastOkAt = Date.now();
+    this.latencyMs = Math.round((performance.now() - started) * 100) / 100;
+    if (wasDown) this.infoDue = true;
+  }
+
+  private async info(): Promise<void> {
+    this.infoInFlight = true;
+    this.infoDue = false;
+    this.lastInfoAt = Date.now();
+    try {
+      if (this.runIdDue) {
+        const server = await this.redis.info('server');
+        this.runId = /^run_id:(\S+)/m.exec(server)?.[1];
+        this.runIdDue = false;
+      }
+      const text = await this.redis.info('replication');
+      const next = { ...toObservation(parseReplicationInfo(text)), runId: this.runId };
+      if (!sameShape(this.repl, next)) this.replChanged = true;
+      this.repl = next;
+      this.replReadAt = Date.now();
+    } catch {
+      // PING carries liveness; a failed INFO is retried on the next due tick.
+    } finally {
+      this.infoInFlight = false;
+    }
+  }
+}
