@@ -69,7 +69,7 @@ export async function startTestController(databaseUrl: string, env: Record<strin
     ...env,
   });
   const app = await createControllerApp(config);
-  await app.listen(0, '127.0.0.1');
+  await app.listen(config.httpPort, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return { url, app, config, api: apiClient(url), close: () => app.close() };
 }

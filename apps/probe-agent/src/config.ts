@@ -12,6 +12,11 @@ export interface AgentConfig {
   /** Port of the agent's own health and metrics endpoint; off when unset. */
   readonly httpPort: number | undefined;
   readonly httpHost: string;
+  /**
+   * Where this agent reaches a node when not at its registered address (NAT, port forwarding, a
+   * tunnel): `host:port` → `host:port`.
+   */
+  readonly addressMap: ReadonlyMap<string, { host: string; port: number }>;
 }
 
 export class AgentConfigError extends Error {
@@ -26,6 +31,24 @@ function positiveInt(env: Record<string, string | undefined>, name: string, fall
   if (!v) return fallback;
   if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new AgentConfigError(name, `must be an integer between ${min} and ${max}`);
   return Number(v);
+}
+
+function parseAddress(text: string): { host: string; port: number } | undefined {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(text.trim());
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) return undefined;
+  return { host: m[1]!.replace(/^\[|\]$/g, '').toLowerCase(), port: Number(m[2]) };
+}
+
+function addressMap(raw: string | undefined): Map<string, { host: string; port: number }> {
+  const map = new Map<string, { host: string; port: number }>();
+  for (const entry of (raw ?? '').split(',').filter((e) => e.trim() !== '')) {
+    const [from, to, extra] = entry.split('=');
+    const a = from !== undefined ? parseAddress(from) : undefined;
+    const b = to !== undefined ? parseAddress(to) : undefined;
+    if (!a || !b || extra !== undefined) throw new AgentConfigError('VIGIL_AGENT_ADDRESS_MAP', `has an invalid entry ${JSON.stringify(entry)} (expected host:port=host:port)`);
+    map.set(`${a.host}:${a.port}`, b);
+  }
+  return map;
 }
 
 export function loadAgentConfig(env: Record<string, string | undefined> = process.env): AgentConfig {
@@ -61,6 +84,7 @@ export function loadAgentConfig(env: Record<string, string | undefined> = proces
     logLevel: env['LOG_LEVEL']?.trim() || 'info',
     httpPort: env['AGENT_HTTP_PORT']?.trim() ? positiveInt(env, 'AGENT_HTTP_PORT', 0, 0, 65535) : undefined,
     httpHost: env['AGENT_HTTP_HOST']?.trim() || '0.0.0.0',
+    addressMap: addressMap(env['VIGIL_AGENT_ADDRESS_MAP']),
   };
 }
 

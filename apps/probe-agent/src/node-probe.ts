@@ -85,6 +85,8 @@ export class NodeProbe {
   /** run_id only changes across a restart, which always means a new connection. */
   private runId: string | undefined;
   private runIdDue = true;
+  /** The last credentials refusal, until a valid reply clears it. */
+  private authError: string | undefined;
 
   constructor(
     readonly target: ProbeTarget,
@@ -111,7 +113,12 @@ export class NodeProbe {
       retryStrategy: () => timings.intervalMs,
     });
     this.redis.on('error', (err: Error) => {
-      if (this.status !== 'auth') this.error = err.message.slice(0, 120);
+      // A refused AUTH at connect surfaces here (ioredis then drops the connection), not on the PING.
+      if (classifyProbeError(err).st === 'auth') this.authError = err.message.slice(0, 120);
+      else {
+        this.authError = undefined; // unreachable now: that is news of its own
+        this.error = err.message.slice(0, 120);
+      }
     });
     this.redis.on('ready', () => {
       this.infoDue = true;
@@ -157,8 +164,8 @@ export class NodeProbe {
         this.valid('busy', started);
         this.error = outcome.err;
       } else {
-        this.status = outcome.st;
-        this.error = outcome.err;
+        this.status = this.authError !== undefined ? 'auth' : outcome.st;
+        this.error = this.authError ?? outcome.err;
         if (/timed? ?out/i.test(outcome.err) && ++this.timeoutsInRow >= 2) {
           // A hung peer: drop the connection so queued commands do not pile up; reconnect at once.
           this.timeoutsInRow = 0;
@@ -174,6 +181,7 @@ export class NodeProbe {
     const wasDown = this.status !== 'ok' && this.status !== 'busy';
     this.status = st;
     this.error = undefined;
+    this.authError = undefined;
     this.timeoutsInRow = 0;
     this.lastOkAt = Date.now();
     this.latencyMs = Math.round((performance.now() - started) * 100) / 100;

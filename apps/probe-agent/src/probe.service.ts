@@ -19,13 +19,12 @@ function targetKey(t: ProbeTarget): string {
   return JSON.stringify([t.host, t.port, t.username, t.password, t.tls, t.downAfterMs]);
 }
 
-/** Flattens an assignment into one probe target per node. */
-export function targetsOf(assignment: AgentAssignment): ProbeTarget[] {
+/** Flattens an assignment into one probe target per node, at the address this agent reaches it by. */
+export function targetsOf(assignment: AgentAssignment, addressMap: AgentConfig['addressMap'] = new Map()): ProbeTarget[] {
   return assignment.clusters.flatMap((c) =>
     c.nodes.map((n) => ({
       id: n.id,
-      host: n.host,
-      port: n.port,
+      ...(addressMap.get(`${n.host.toLowerCase()}:${n.port}`) ?? { host: n.host, port: n.port }),
       username: c.redis.username,
       password: c.redis.password,
       tls: c.redis.tls,
@@ -185,7 +184,7 @@ export class ProbeService implements OnApplicationBootstrap, OnApplicationShutdo
 
   /** Opens probes for new nodes, closes them for removed ones, reopens those whose address or credentials changed. */
   private apply(assignment: AgentAssignment): void {
-    const wanted = new Map(targetsOf(assignment).map((t) => [t.id, t]));
+    const wanted = new Map(targetsOf(assignment, this.config.addressMap).map((t) => [t.id, t]));
     let opened = 0;
     let closed = 0;
     for (const [id, entry] of this.probes) {

@@ -135,6 +135,7 @@ export class DetectionEngine {
   readonly agents = new Map<string, AgentTrack>();
   readonly nodes = new Map<string, NodeTrack>();
   private readonly canDecide = new Map<string, boolean>();
+  private readonly clusterSeenAt = new Map<string, number>();
   private topology: DetectionTopology = { clustersById: new Map(), nodesById: new Map() };
 
   constructor(
@@ -146,6 +147,7 @@ export class DetectionEngine {
     this.topology = topology;
     for (const id of this.nodes.keys()) if (!topology.nodesById.has(id)) this.nodes.delete(id);
     for (const id of this.canDecide.keys()) if (!topology.clustersById.has(id)) this.canDecide.delete(id);
+    for (const id of this.clusterSeenAt.keys()) if (!topology.clustersById.has(id)) this.clusterSeenAt.delete(id);
     for (const agent of this.agents.values()) for (const id of agent.views.keys()) if (!topology.nodesById.has(id)) agent.views.delete(id);
   }
 
@@ -219,6 +221,10 @@ export class DetectionEngine {
     }
     if (now - this.startedAt >= this.settings.startupGraceMs) {
       for (const cluster of this.topology.clustersById.values()) {
+        // A new cluster also gets the grace: agents learn of it with their next assignment fetch.
+        const seen = this.clusterSeenAt.get(cluster.id) ?? now;
+        this.clusterSeenAt.set(cluster.id, seen);
+        if (now - seen < this.settings.startupGraceMs && this.startedAt + this.settings.startupGraceMs < seen) continue;
         const healthy = this.healthyAgents(cluster.id);
         const can = healthy >= cluster.quorum;
         const before = this.canDecide.get(cluster.id);
