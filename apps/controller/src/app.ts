@@ -14,6 +14,8 @@ import { createPino, PinoLoggerService } from '../../../libs/logging/src/index.j
 import { MetricsService } from './observability/metrics.service.js';
 import { applyApiPrefix, buildOpenApiDocument } from './openapi/openapi.js';
 
+const REPORT_ROUTE = '/api/v1/agents/:name/reports';
+
 /** Several requests per agent per second: logged only when they fail. */
 const AGENT_STREAM = /^\/api\/v1\/agents\/[^/]+\/(reports|assignment|heartbeat)(\?|$)/;
 
@@ -40,20 +42,23 @@ export async function createControllerApp(config: ControllerConfig): Promise<INe
         err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : AGENT_STREAM.test(req.url ?? '') ? 'silent' : 'info',
     }),
   );
-  // Reports carry every watched node: they get their own, larger limit.
-  app.use('/api/v1/agents/:name/reports', express.json({ limit: config.agentReportLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
-  app.use(express.json({ limit: config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
-
+  // Before the body parsers, so request timings include parsing.
   const metrics = app.get(MetricsService);
   app.use((req: Request, res: Response, next: NextFunction) => {
+    const started = process.hrtime.bigint();
     const stop = metrics.httpDuration.startTimer();
     res.on('finish', () => {
       const route = (req.route as { path?: string } | undefined)?.path ?? (res.statusCode === 404 ? 'unmatched' : req.path);
       metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
       stop({ method: req.method, route });
+      if (route === REPORT_ROUTE) metrics.reportRequests.observe(Number(process.hrtime.bigint() - started) / 1e9);
     });
     next();
   });
+
+  // Reports carry every watched node: they get their own, larger limit.
+  app.use('/api/v1/agents/:name/reports', express.json({ limit: config.agentReportLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(express.json({ limit: config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
 
   applyApiPrefix(app);
   app.useGlobalPipes(createValidationPipe());

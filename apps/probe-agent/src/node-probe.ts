@@ -73,7 +73,11 @@ export class NodeProbe {
   private status: ProbeStatus = 'down';
   private error: string | undefined = 'not probed yet';
   private pingInFlight = false;
-  private timeoutsInRow = 0;
+  private pingSentAt = 0;
+  private pingTimedOut = false;
+  private readonly timeoutMs: number;
+  /** Nothing is reported before the first probe has an outcome (no "down" without evidence). */
+  private probed = false;
   private infoInFlight = false;
   private infoDue = true;
   private lastInfoAt = 0;
@@ -87,6 +91,8 @@ export class NodeProbe {
   private runIdDue = true;
   /** The last credentials refusal, until a valid reply clears it. */
   private authError: string | undefined;
+  /** Why the connection is not up (ECONNREFUSED, ETIMEDOUT, …): more useful than "stream isn't writeable". */
+  private connectError: string | undefined;
 
   constructor(
     readonly target: ProbeTarget,
@@ -94,6 +100,8 @@ export class NodeProbe {
     connectionName: string,
   ) {
     const timeout = probeTimeoutMs(target.downAfterMs);
+    this.timeoutMs = timeout;
+    // No commandTimeout: ioredis would arm a timer per command. Each tick checks the PING in flight instead.
     this.redis = new Redis({
       host: target.host,
       port: target.port,
@@ -101,7 +109,6 @@ export class NodeProbe {
       password: target.password,
       tls: target.tls ? {} : undefined,
       connectTimeout: timeout,
-      commandTimeout: timeout,
       enableOfflineQueue: false,
       enableReadyCheck: false,
       maxRetriesPerRequest: 0,
@@ -117,10 +124,12 @@ export class NodeProbe {
       if (classifyProbeError(err).st === 'auth') this.authError = err.message.slice(0, 120);
       else {
         this.authError = undefined; // unreachable now: that is news of its own
-        this.error = err.message.slice(0, 120);
+        this.connectError = err.message.slice(0, 120);
+        this.error = this.connectError;
       }
     });
     this.redis.on('ready', () => {
+      this.connectError = undefined;
       this.infoDue = true;
       this.runIdDue = true;
     });
@@ -130,12 +139,28 @@ export class NodeProbe {
   /** Starts this tick's probes; the results land in the state read by `observe`. */
   tick(now = Date.now()): void {
     if (this.closed) return;
-    if (!this.pingInFlight) void this.ping();
+    if (this.pingInFlight) {
+      const waited = now - this.pingSentAt;
+      if (!this.pingTimedOut && waited > this.timeoutMs) {
+        // A hung peer or a silent path: say so (liveness itself is measured from the last valid reply).
+        this.pingTimedOut = true;
+        this.status = this.authError !== undefined ? 'auth' : 'down';
+        this.error = this.authError ?? `PING timed out after ${this.timeoutMs} ms`;
+        this.probed = true;
+      }
+      // Past down-after the connection is presumed dead (a half-open TCP never errors): open a new one,
+      // which also fails the PING in flight, so a node that comes back is seen at once. Not sooner: under
+      // load, reconnect storms would make slow replies slower.
+      if (waited > this.target.downAfterMs) this.redis.disconnect(true);
+    } else {
+      this.ping();
+    }
     if (!this.infoInFlight && (this.infoDue || now - this.lastInfoAt >= this.timings.infoEveryMs)) void this.info();
   }
 
-  /** The node as this agent sees it now, for the next report. */
-  observe(now = Date.now()): NodeObservation {
+  /** The node as this agent sees it now, for the next report; `undefined` until the first probe has an outcome. */
+  observe(now = Date.now()): NodeObservation | undefined {
+    if (!this.probed) return undefined;
     const obs: NodeObservation = { id: this.target.id, st: this.status, ago: Math.max(0, now - (this.lastOkAt ?? this.watchingSince)) };
     if (this.latencyMs !== undefined) obs.lat = this.latencyMs;
     if (this.status !== 'ok' && this.error !== undefined) obs.err = this.error;
@@ -152,29 +177,29 @@ export class NodeProbe {
     this.redis.disconnect();
   }
 
-  private async ping(): Promise<void> {
+  private ping(): void {
     this.pingInFlight = true;
+    this.pingTimedOut = false;
     const started = performance.now();
-    try {
-      await this.redis.ping();
-      this.valid('ok', started);
-    } catch (err) {
-      const outcome = classifyProbeError(err);
-      if (outcome.st === 'busy') {
-        this.valid('busy', started);
-        this.error = outcome.err;
-      } else {
-        this.status = this.authError !== undefined ? 'auth' : outcome.st;
-        this.error = this.authError ?? outcome.err;
-        if (/timed? ?out/i.test(outcome.err) && ++this.timeoutsInRow >= 2) {
-          // A hung peer: drop the connection so queued commands do not pile up; reconnect at once.
-          this.timeoutsInRow = 0;
-          this.redis.disconnect(true);
+    this.pingSentAt = Date.now();
+    this.redis.ping().then(
+      () => {
+        this.pingInFlight = false;
+        this.valid('ok', started);
+      },
+      (err: unknown) => {
+        this.pingInFlight = false;
+        const outcome = classifyProbeError(err);
+        if (outcome.st === 'busy') {
+          this.valid('busy', started);
+          this.error = outcome.err;
+        } else if (!this.pingTimedOut) {
+          this.status = this.authError !== undefined ? 'auth' : outcome.st;
+          this.error = this.authError ?? (/isn't writeable/.test(outcome.err) ? (this.connectError ?? outcome.err) : outcome.err);
+          this.probed = true;
         }
-      }
-    } finally {
-      this.pingInFlight = false;
-    }
+      },
+    );
   }
 
   private valid(st: 'ok' | 'busy', started: number): void {
@@ -182,7 +207,7 @@ export class NodeProbe {
     this.status = st;
     this.error = undefined;
     this.authError = undefined;
-    this.timeoutsInRow = 0;
+    this.probed = true;
     this.lastOkAt = Date.now();
     this.latencyMs = Math.round((performance.now() - started) * 100) / 100;
     if (wasDown) this.infoDue = true;

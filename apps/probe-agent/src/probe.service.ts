@@ -6,6 +6,9 @@ import { backoffMs } from './heartbeat.service.js';
 import { AgentMetrics } from './agent-metrics.js';
 import { NodeProbe, type ProbeTarget } from './node-probe.js';
 
+/** Ticks over which the reported lag is the maximum (about 2 s at the default interval). */
+const LAG_WINDOW_TICKS = 8;
+
 /** One controller as the report loop sees it: a report in flight is never doubled up. */
 interface ControllerLink {
   client: ControllerClient;
@@ -49,6 +52,8 @@ export class ProbeService implements OnApplicationBootstrap, OnApplicationShutdo
   private timer: NodeJS.Timeout | undefined;
   private nextTickAt = 0;
   private stopped = false;
+  /** How late the last ticks ran: a stalled agent measures replies late and must say so (the controller then ignores its votes). */
+  private readonly recentLag: number[] = [];
 
   constructor(
     @Inject(AGENT_CONFIG) private readonly config: AgentConfig,
@@ -90,18 +95,20 @@ export class ProbeService implements OnApplicationBootstrap, OnApplicationShutdo
     if (this.stopped) return;
     const now = Date.now();
     this.nextTickAt += this.config.probeIntervalMs;
-    if (this.nextTickAt <= now) {
-      this.metrics.tickLag.observe((now - this.nextTickAt) / 1000);
-      this.nextTickAt = now + this.config.probeIntervalMs;
-    }
+    if (this.nextTickAt <= now) this.nextTickAt = now + this.config.probeIntervalMs;
+    const due = this.nextTickAt;
     this.timer = setTimeout(() => {
+      const late = Math.max(0, Date.now() - due);
+      this.metrics.tickLag.observe(late / 1000);
+      this.recentLag.push(late);
+      if (this.recentLag.length > LAG_WINDOW_TICKS) this.recentLag.shift();
       try {
         this.tick();
       } catch (err) {
         this.logger.error({ err: (err as Error).message }, 'probe tick failed');
       }
       this.schedule();
-    }, this.nextTickAt - now);
+    }, due - now);
   }
 
   private tick(): void {
@@ -110,11 +117,19 @@ export class ProbeService implements OnApplicationBootstrap, OnApplicationShutdo
     const nodes: NodeObservation[] = [];
     for (const { probe } of this.probes.values()) {
       const obs = probe.observe(now);
-      this.metrics.probes.inc({ status: obs.st });
-      nodes.push(obs);
+      if (obs) {
+        this.metrics.probes.inc({ status: obs.st });
+        nodes.push(obs);
+      }
       probe.tick(now);
     }
-    const report: AgentReport = { seq: ++this.seq, assignment: this.assignment.version, intervalMs: this.config.probeIntervalMs, nodes };
+    const report: AgentReport = {
+      seq: ++this.seq,
+      assignment: this.assignment.version,
+      intervalMs: this.config.probeIntervalMs,
+      lagMs: Math.max(0, ...this.recentLag),
+      nodes,
+    };
     const body = JSON.stringify(report);
     for (const link of this.links) {
       if (link.inFlight || now < link.retryAt) continue;

@@ -111,12 +111,17 @@ export interface NodeObservation {
 
 /** `POST /api/v1/agents/{name}/reports` body: one per agent per probe interval. */
 export interface AgentReport {
-  /** Increases by one per report; a controller ignores a report older than one it has. */
+  /** Increases by one per report (diagnostics: a gap means reports were lost or skipped). */
   seq: number;
   /** The assignment version the agent is probing. */
   assignment: string;
   /** The agent's probe interval. */
   intervalMs: number;
+  /**
+   * How late the agent's recent probe ticks ran (ms). A stalled agent times replies late; when this
+   * nears a cluster's down-after, the controller does not count the agent's votes there.
+   */
+  lagMs?: number;
   nodes: NodeObservation[];
 }
 

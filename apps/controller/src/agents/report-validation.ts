@@ -10,7 +10,7 @@ import type { FieldIssue } from '../common/errors.js';
 const MAX_ISSUES = 20;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TEN_YEARS_MS = 315_360_000_000;
-const REPORT_KEYS = new Set(['seq', 'assignment', 'intervalMs', 'nodes']);
+const REPORT_KEYS = new Set(['seq', 'assignment', 'intervalMs', 'lagMs', 'nodes']);
 const NODE_KEYS = new Set(['id', 'st', 'ago', 'lat', 'err', 'repl']);
 const REPL_KEYS = new Set(['role', 'runId', 'offset', 'masterHost', 'masterPort', 'linkUp', 'linkDownSinceS', 'replicas', 'ageMs']);
 const STATUSES = new Set<string>(PROBE_STATUSES);
@@ -82,6 +82,7 @@ export function validateReport(body: unknown): { report: AgentReport; issues?: u
   if (!isInt(body['seq'], 0, Number.MAX_SAFE_INTEGER)) issues.add('seq', 'must be an integer >= 0');
   if (typeof body['assignment'] !== 'string' || body['assignment'].length > 64) issues.add('assignment', 'must be a string of at most 64 characters');
   if (!isInt(body['intervalMs'], 10, 60_000)) issues.add('intervalMs', 'must be an integer between 10 and 60000');
+  if (body['lagMs'] !== undefined && !isNum(body['lagMs'], 0, TEN_YEARS_MS)) issues.add('lagMs', 'must be a number of milliseconds >= 0');
   const nodes = body['nodes'];
   if (!Array.isArray(nodes)) {
     issues.add('nodes', 'must be an array');

@@ -68,6 +68,8 @@ export interface AgentTrack {
   name: string;
   zone: string;
   intervalMs: number;
+  /** How late the agent's own probe ticks ran lately (from its report). */
+  lagMs: number;
   lastReportAt: number;
   reports: number;
   stale: boolean;
@@ -131,6 +133,14 @@ export interface NodeVerdict {
   votes: Vote[];
 }
 
+/** ODOWN: at least quorum SDOWN votes that are also a majority of the voters. */
+export function decide(voters: number, sdownVotes: number, faultVotes: number, quorum: number): NodeState {
+  if (voters === 0) return 'unknown';
+  if (sdownVotes >= quorum && sdownVotes * 2 > voters) return 'odown';
+  if (sdownVotes > 0) return 'sdown';
+  return faultVotes > 0 ? 'config-fault' : 'up';
+}
+
 export class DetectionEngine {
   readonly agents = new Map<string, AgentTrack>();
   readonly nodes = new Map<string, NodeTrack>();
@@ -170,18 +180,19 @@ export class DetectionEngine {
    */
   ingest(
     agent: { id: string; name: string; zone: string },
-    report: { intervalMs: number; nodes: readonly NodeObservation[] },
+    report: { intervalMs: number; lagMs?: number; nodes: readonly NodeObservation[] },
     now: number,
   ): DetectionTransition[] {
     let track = this.agents.get(agent.id);
     if (!track) {
-      track = { ...agent, intervalMs: report.intervalMs, lastReportAt: now, reports: 0, stale: false, views: new Map(), clusters: new Set() };
+      track = { ...agent, intervalMs: report.intervalMs, lagMs: 0, lastReportAt: now, reports: 0, stale: false, views: new Map(), clusters: new Set() };
       this.agents.set(agent.id, track);
     }
     const out: DetectionTransition[] = [];
     track.name = agent.name;
     track.zone = agent.zone;
     track.intervalMs = report.intervalMs;
+    track.lagMs = report.lagMs ?? 0;
     track.lastReportAt = now;
     track.reports++;
     if (track.stale) {
@@ -211,11 +222,13 @@ export class DetectionEngine {
   /** The periodic pass: agents going stale, clusters losing or regaining the agents to decide, and nodes whose voters changed. */
   tick(now: number): DetectionTransition[] {
     const out: DetectionTransition[] = [];
+    let agentsChanged = false;
     for (const agent of this.agents.values()) {
       const silentMs = now - agent.lastReportAt;
       const stale = silentMs > this.settings.staleAfterMs;
       if (stale !== agent.stale) {
         agent.stale = stale;
+        agentsChanged = true;
         out.push({ kind: 'agent', agent, stale, at: now, silentMs });
       }
     }
@@ -233,9 +246,12 @@ export class DetectionEngine {
         if (before === undefined ? !can : before !== can) out.push({ kind: 'cluster', cluster, canDecide: can, healthyAgents: healthy, at: now });
       }
     }
-    for (const id of this.topology.nodesById.keys()) {
-      const t = this.evaluateNode(id, now);
-      if (t) out.push(t);
+    // Verdicts change with reports (evaluated on arrival) or when an agent stops counting.
+    if (agentsChanged) {
+      for (const id of this.topology.nodesById.keys()) {
+        const t = this.evaluateNode(id, now);
+        if (t) out.push(t);
+      }
     }
     return out;
   }
@@ -256,7 +272,49 @@ export class DetectionEngine {
     return Math.min(this.settings.staleAfterMs, Math.max(this.settings.voteWindowIntervals * agent.intervalMs, this.settings.minVoteWindowMs));
   }
 
-  /** The current verdict on a node from the agents that may vote on it now. */
+  /**
+   * Whether this agent's view of a node in this cluster counts now: the agent is healthy, its latest
+   * report (received within its vote window) covers the node, and it is not stalled. An agent whose
+   * own ticks run late times replies late, so near down-after it could see a live node down (as
+   * Sentinel's TILT mode guards against); its vote is then left out.
+   */
+  private votes(agent: AgentTrack, view: AgentView | undefined, cluster: DetectionCluster, now: number): view is AgentView {
+    return (
+      view !== undefined &&
+      !agent.stale &&
+      view.reportedAt === agent.lastReportAt &&
+      now - agent.lastReportAt <= this.voteWindowMs(agent) &&
+      !this.tilted(agent, cluster)
+    );
+  }
+
+  tilted(agent: AgentTrack, cluster: { downAfterMs: number }): boolean {
+    return (agent.lagMs + agent.intervalMs) * 3 >= cluster.downAfterMs * 2;
+  }
+
+  /** Milliseconds without a valid reply as this view tells now. */
+  static noReplyMs(view: AgentView, now: number): number {
+    // Only a failing view ages between reports; an agent that last said "ok" is not guessed down
+    // (a controller stall must not turn every healthy view into a down vote).
+    return Math.max(0, (view.st === 'down' ? now : view.reportedAt) - view.okAt);
+  }
+
+  /** The state alone, without allocating (runs for every node of every report). */
+  private state(nodeId: string, cluster: DetectionCluster, now: number): NodeState {
+    let voters = 0;
+    let sdownVotes = 0;
+    let faultVotes = 0;
+    for (const agent of this.agents.values()) {
+      const view = agent.views.get(nodeId);
+      if (!this.votes(agent, view, cluster, now)) continue;
+      voters++;
+      if (view.st === 'auth') faultVotes++;
+      else if (DetectionEngine.noReplyMs(view, now) >= cluster.downAfterMs) sdownVotes++;
+    }
+    return decide(voters, sdownVotes, faultVotes, cluster.quorum);
+  }
+
+  /** The current verdict on a node, with every vote, from the agents that may vote on it now. */
   verdict(nodeId: string, now: number): NodeVerdict | undefined {
     const node = this.topology.nodesById.get(nodeId);
     const cluster = node && this.topology.clustersById.get(node.clusterId);
@@ -266,29 +324,26 @@ export class DetectionEngine {
     let faultVotes = 0;
     for (const agent of this.agents.values()) {
       const view = agent.views.get(nodeId);
-      // Votes only from an agent whose latest report, received recently, covers this node.
-      if (!view || agent.stale || view.reportedAt !== agent.lastReportAt || now - agent.lastReportAt > this.voteWindowMs(agent)) continue;
-      // Only a failing view ages between reports; an agent that last said "ok" is not guessed down
-      // (a controller stall must not turn every healthy view into a down vote).
-      const noReplyMs = Math.max(0, (view.st === 'down' ? now : view.reportedAt) - view.okAt);
+      if (!this.votes(agent, view, cluster, now)) continue;
+      const noReplyMs = DetectionEngine.noReplyMs(view, now);
       const sdown = view.st !== 'auth' && noReplyMs >= cluster.downAfterMs;
       if (sdown) sdownVotes++;
       if (view.st === 'auth') faultVotes++;
       votes.push({ agent: agent.name, zone: agent.zone, sdown, st: view.st, noReplyMs, ...(view.err !== undefined ? { err: view.err } : {}) });
     }
-    const voters = votes.length;
-    const odown = sdownVotes >= cluster.quorum && sdownVotes * 2 > voters;
-    const state: NodeState = voters === 0 ? 'unknown' : odown ? 'odown' : sdownVotes > 0 ? 'sdown' : faultVotes > 0 ? 'config-fault' : 'up';
-    return { state, voters, sdownVotes, faultVotes, votes };
+    return { state: decide(votes.length, sdownVotes, faultVotes, cluster.quorum), voters: votes.length, sdownVotes, faultVotes, votes };
   }
 
   private evaluateNode(nodeId: string, now: number): DetectionTransition | undefined {
-    const v = this.verdict(nodeId, now);
-    if (!v) return undefined;
+    const known = this.topology.nodesById.get(nodeId);
+    const owner = known && this.topology.clustersById.get(known.clusterId);
+    if (!owner) return undefined;
     const track = this.nodes.get(nodeId);
     const from: NodeState = track?.state ?? 'unknown';
+    const state = this.state(nodeId, owner, now);
     // With no voter left the last known state stands: when agents return, the change is measured from it.
-    if (track?.state === v.state || (track && v.state === 'unknown')) return undefined;
+    if (track?.state === state || (track && state === 'unknown')) return undefined;
+    const v = this.verdict(nodeId, now)!;
     if (track) {
       track.state = v.state;
       track.since = now;

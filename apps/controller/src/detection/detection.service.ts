@@ -96,6 +96,7 @@ export class DetectionService implements OnApplicationBootstrap, OnApplicationSh
         this.set(n);
       },
     });
+    this.registerAgentLag(registers);
     new Gauge({
       name: 'vigil_agent_report_age_seconds',
       help: "Age of each agent's latest report at this controller (agent lag)",
@@ -105,6 +106,20 @@ export class DetectionService implements OnApplicationBootstrap, OnApplicationSh
         this.reset();
         const now = Date.now();
         for (const a of engine.agents.values()) this.set({ agent: a.name, zone: a.zone }, (now - a.lastReportAt) / 1000);
+      },
+    });
+  }
+
+  private registerAgentLag(registers: MetricsService['registry'][]): void {
+    const engine = this.engine;
+    new Gauge({
+      name: 'vigil_agent_probe_lag_seconds',
+      help: "How late each agent's probe ticks ran lately, as it reports (near a cluster's down-after its votes there are left out)",
+      labelNames: ['agent', 'zone'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const a of engine.agents.values()) this.set({ agent: a.name, zone: a.zone }, a.lagMs / 1000);
       },
     });
   }

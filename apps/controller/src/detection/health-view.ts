@@ -1,5 +1,5 @@
 import type { CachedCluster } from '../topology/topology-cache.service.js';
-import type { DetectionEngine } from './detection-engine.js';
+import { DetectionEngine } from './detection-engine.js';
 import type { AgentNodeViewDto, ClusterHealthDto, NodeHealthDto } from './dto/health.dto.js';
 
 /** The health of one cluster as this controller's detection sees it now, from memory only. */
@@ -13,7 +13,7 @@ export function clusterHealth(engine: DetectionEngine, cluster: CachedCluster, n
       const view = agent.views.get(node.id);
       if (!view) continue;
       const vote = verdict?.votes.find((v) => v.agent === agent.name);
-      const noReplyMs = Math.max(0, (view.st === 'down' ? now : view.reportedAt) - view.okAt);
+      const noReplyMs = DetectionEngine.noReplyMs(view, now);
       const dto: AgentNodeViewDto = {
         name: agent.name,
         zone: agent.zone,
@@ -25,6 +25,7 @@ export function clusterHealth(engine: DetectionEngine, cluster: CachedCluster, n
         sdown: vote ? vote.sdown : view.st !== 'auth' && noReplyMs >= cluster.downAfterMs,
         voting: vote !== undefined,
         stale: agent.stale,
+        tilted: engine.tilted(agent, cluster),
       };
       if (view.err !== undefined) dto.error = view.err;
       if (view.repl) {

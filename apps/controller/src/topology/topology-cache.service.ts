@@ -5,8 +5,7 @@ import pg from 'pg';
 import { DataSource } from 'typeorm';
 import type { AgentAssignment } from '../../../../libs/contracts/src/index.js';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
-import { ClusterEntity } from './cluster.entity.js';
-import { NodeEntity } from './node.entity.js';
+import type { NodeEntity } from './node.entity.js';
 import { SecretBox } from './secret-box.js';
 
 /** A node as the in-memory topology holds it. */
@@ -60,10 +59,32 @@ export class TopologySnapshot {
   }
 }
 
+interface ClusterRow {
+  id: string;
+  name: string;
+  quorum: number;
+  down_after_ms: number;
+  epoch: string;
+  redis_username: string | null;
+  redis_password_sealed: string | null;
+  redis_tls: boolean;
+}
+
+interface NodeRow {
+  id: string;
+  cluster_id: string;
+  host: string;
+  port: number;
+  role: NodeEntity['role'];
+  priority: number;
+  zone: string | null;
+}
+
 const CHANNEL = 'vigil_topology';
 /** Full reload this often even without notifications (a lost NOTIFY cannot leave a replica behind for long). */
 const SAFETY_RELOAD_MS = 10_000;
 const RELISTEN_MS = 1000;
+const NOTIFY_DEBOUNCE_MS = 20;
 
 /**
  * The topology every controller replica keeps in memory: read by agent assignments and detection on
@@ -82,6 +103,7 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
   private safetyTimer: NodeJS.Timeout | undefined;
   private relistenTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private notifyTimer: NodeJS.Timeout | undefined;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -100,6 +122,7 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
     this.stopped = true;
     clearInterval(this.safetyTimer);
     clearTimeout(this.relistenTimer);
+    clearTimeout(this.notifyTimer);
     await this.listener?.end().catch(() => undefined);
   }
 
@@ -134,26 +157,29 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   private async load(): Promise<void> {
+    // Plain rows, not entities: this runs on every topology change, for every cluster.
     const [clusters, nodes] = await Promise.all([
-      this.db.getRepository(ClusterEntity).find({ order: { name: 'ASC' } }),
-      this.db.getRepository(NodeEntity).find({ order: { host: 'ASC', port: 'ASC' } }),
+      this.db.query<ClusterRow[]>(
+        `SELECT id, name, quorum, down_after_ms, epoch::text AS epoch, redis_username, redis_password_sealed, redis_tls FROM clusters ORDER BY name`,
+      ),
+      this.db.query<NodeRow[]>(`SELECT id, cluster_id, host, port, role, priority, zone FROM nodes ORDER BY host, port`),
     ]);
     const byCluster = new Map<string, CachedNode[]>();
     for (const n of nodes) {
-      const list = byCluster.get(n.clusterId) ?? [];
-      list.push({ id: n.id, clusterId: n.clusterId, host: n.host, port: n.port, role: n.role, priority: n.priority, zone: n.zone });
-      byCluster.set(n.clusterId, list);
+      const list = byCluster.get(n.cluster_id) ?? [];
+      list.push({ id: n.id, clusterId: n.cluster_id, host: n.host, port: n.port, role: n.role, priority: n.priority, zone: n.zone });
+      byCluster.set(n.cluster_id, list);
     }
     const cached = clusters.map((c) => ({
       id: c.id,
       name: c.name,
       quorum: c.quorum,
-      downAfterMs: c.downAfterMs,
-      epoch: c.epoch,
+      downAfterMs: c.down_after_ms,
+      epoch: Number(c.epoch),
       redis: {
-        ...(c.redisUsername ? { username: c.redisUsername } : {}),
-        ...(c.redisPasswordSealed ? { password: this.secrets.open(c.redisPasswordSealed) } : {}),
-        tls: c.redisTls,
+        ...(c.redis_username ? { username: c.redis_username } : {}),
+        ...(c.redis_password_sealed ? { password: this.secrets.open(c.redis_password_sealed) } : {}),
+        tls: c.redis_tls,
       },
       nodes: byCluster.get(c.id) ?? [],
     }));
@@ -181,7 +207,13 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
     };
     client.on('error', retry);
     client.on('end', () => retry());
-    client.on('notification', () => void this.reload());
+    // Bursts of changes (bulk creation, discovery writes) coalesce into one reload.
+    client.on('notification', () => {
+      this.notifyTimer ??= setTimeout(() => {
+        this.notifyTimer = undefined;
+        void this.reload();
+      }, NOTIFY_DEBOUNCE_MS);
+    });
     this.listener = client;
     try {
       await client.connect();

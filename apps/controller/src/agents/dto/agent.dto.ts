@@ -146,6 +146,7 @@ export class AgentReportDto implements AgentReport {
   @ApiProperty({ minimum: 0 }) seq: number;
   @ApiProperty({ maxLength: 64, description: 'Assignment version being probed' }) assignment: string;
   @ApiProperty({ minimum: 10, maximum: 60000 }) intervalMs: number;
+  @ApiPropertyOptional({ minimum: 0, description: 'How late recent probe ticks ran; near down-after, this agent does not vote' }) lagMs?: number;
   @ApiProperty({ type: [NodeObservationDto], maxItems: 100000 }) nodes: NodeObservationDto[];
 }
 

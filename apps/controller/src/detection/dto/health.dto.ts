@@ -26,6 +26,7 @@ export class AgentNodeViewDto {
   @ApiProperty({ description: 'This agent sees the node subjectively down (no valid reply for downAfterMs)' }) sdown: boolean;
   @ApiProperty({ description: 'This view counts in the quorum now (agent healthy and its report recent)' }) voting: boolean;
   @ApiProperty({ description: 'The agent has stopped reporting' }) stale: boolean;
+  @ApiProperty({ description: "The agent's own probe loop runs too late for this cluster's down-after: its view does not vote" }) tilted: boolean;
   @ApiPropertyOptional({ description: 'Why the last probe failed' }) error?: string;
   @ApiPropertyOptional({ type: ReplicationViewDto }) replication?: ReplicationViewDto;
 }

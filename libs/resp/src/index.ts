@@ -1,0 +1,2 @@
+export * from './request-parser.js';
+export * from './encode.js';
