@@ -14,8 +14,12 @@ export class TopologyNotify1763856000000 implements MigrationInterface {
         PERFORM pg_notify('vigil_topology', TG_TABLE_NAME);
         RETURN NULL;
       END $$`);
-    await q.query(`CREATE TRIGGER "trg_clusters_notify" AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "clusters" FOR EACH STATEMENT EXECUTE FUNCTION "vigil_notify_topology"()`);
-    await q.query(`CREATE TRIGGER "trg_nodes_notify" AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "nodes" FOR EACH STATEMENT EXECUTE FUNCTION "vigil_notify_topology"()`);
+    await q.query(
+      `CREATE TRIGGER "trg_clusters_notify" AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "clusters" FOR EACH STATEMENT EXECUTE FUNCTION "vigil_notify_topology"()`,
+    );
+    await q.query(
+      `CREATE TRIGGER "trg_nodes_notify" AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "nodes" FOR EACH STATEMENT EXECUTE FUNCTION "vigil_notify_topology"()`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -4,21 +4,19 @@
  * probe interval and reporting to one controller (a real process) on a fresh PostgreSQL. While that
  * load runs, masters are killed one by one and the time to each ODOWN decision is measured.
  *
- * Environment: BENCH_CLUSTERS (1000), BENCH_KILLS (20), BENCH_WINDOW_S (30), PROBE_INTERVAL_MS (250),
+ * Environment: BENCH_CLUSTERS (1000), BENCH_KILLS (20), BENCH_WINDOW_S (30), PROBE_INTERVAL_MS (500, the agents' default),
  * BENCH_DOWN_AFTER_MS (1000), BENCH_DATABASE_URL (else a temporary PostgreSQL is started).
  */
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createDatabase, freePort, type ManagedProcess, type PostgresServer, startPostgres, startProcess, waitFor } from '../libs/testing/src/index.js';
-import { NodeFarm } from './bench/node-farm.js';
 import { percentile, writeBenchmarkSection } from './bench/report.js';
 
 const CLUSTERS = Number(process.env['BENCH_CLUSTERS'] ?? 1000);
 const KILLS = Number(process.env['BENCH_KILLS'] ?? 20);
 const WINDOW_S = Number(process.env['BENCH_WINDOW_S'] ?? 30);
-const PROBE_INTERVAL_MS = Number(process.env['PROBE_INTERVAL_MS'] ?? 250);
+const PROBE_INTERVAL_MS = Number(process.env['PROBE_INTERVAL_MS'] ?? 500);
 const DOWN_AFTER_MS = Number(process.env['BENCH_DOWN_AFTER_MS'] ?? 1000);
 const ADMIN = 'bench-admin-token-0123456789';
 /** BENCH_PROFILE=<dir>: write V8 CPU profiles of the controller and agents there. */
@@ -37,7 +35,7 @@ function rssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function api<T = any>(base: string, method: string, path: string, body?: unknown): Promise<T> {
+async function api<T = unknown>(base: string, method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: { authorization: `Bearer ${ADMIN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
@@ -71,7 +69,7 @@ async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<v
 async function main(): Promise<void> {
   const procs: ManagedProcess[] = [];
   let pgServer: PostgresServer | undefined;
-  let farm: NodeFarm | undefined;
+  let farm: FarmProcess | undefined;
   try {
     console.log(`bench:detect: ${CLUSTERS} clusters × 3 nodes, 3 agents, probe interval ${PROBE_INTERVAL_MS} ms, down-after ${DOWN_AFTER_MS} ms`);
     let adminUrl = process.env['BENCH_DATABASE_URL'];
@@ -82,8 +80,8 @@ async function main(): Promise<void> {
     const databaseUrl = await createDatabase(adminUrl, 'vigil_bench');
 
     const t0 = Date.now();
-    farm = await NodeFarm.start(CLUSTERS, 2);
-    console.log(`node farm: ${farm.nodes.size} nodes listening (${Date.now() - t0} ms)`);
+    farm = await startFarm(CLUSTERS, 2);
+    console.log(`node farm: ${farm.nodes} nodes listening in process ${farm.child.pid} (${Date.now() - t0} ms)`);
 
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
@@ -100,16 +98,20 @@ async function main(): Promise<void> {
       },
     });
     procs.push(controller);
-    await waitFor(async () => {
-      if (controller.child.exitCode !== null) throw new Error(controller.output());
-      return (await fetch(`${base}/health/ready`).catch(() => undefined))?.ok;
-    }, 60_000, 'controller ready');
+    await waitFor(
+      async () => {
+        if (controller.child.exitCode !== null) throw new Error(controller.output());
+        return (await fetch(`${base}/health/ready`).catch(() => undefined))?.ok;
+      },
+      60_000,
+      'controller ready',
+    );
 
     const t1 = Date.now();
     await inBatches(farm.groups, 8, async (group) => {
       await api(base, 'POST', '/api/v1/clusters', {
-        name: `c${group[0]!.port}`,
-        nodes: group.map((n) => ({ host: '127.0.0.1', port: n.port })),
+        name: `c${group[0]!}`,
+        nodes: group.map((port) => ({ host: '127.0.0.1', port })),
         quorum: 2,
         downAfterMs: DOWN_AFTER_MS,
       });
@@ -131,38 +133,37 @@ async function main(): Promise<void> {
       }),
     );
     procs.push(...agents);
-    const nodes = farm.nodes.size;
+    const nodes = farm.nodes;
     await waitFor(async () => (await metric(base, 'vigil_detection_nodes', { state: 'up' })) === nodes, 120_000, 'every node up with agents reporting', 500);
     console.log('all nodes up; warming up 10 s');
     await new Promise((r) => setTimeout(r, 10_000));
 
     // Measurement window: steady load, with masters killed one by one across it.
     const pids = { controller: controller.child.pid!, agents: agents.map((a) => a.child.pid!) };
-    const farmLoop = monitorEventLoopDelay({ resolution: 10 });
-    farmLoop.enable();
-    const cpu0 = { controller: cpuSeconds(pids.controller), agents: pids.agents.map(cpuSeconds), farm: process.cpuUsage(), at: Date.now() };
-    const victims = farm.groups.slice(0, KILLS).map((g) => g[0]!);
+    farm.child.send({ type: 'reset-stats' });
+    const cpu0 = { controller: cpuSeconds(pids.controller), agents: pids.agents.map(cpuSeconds), farm: cpuSeconds(farm.child.pid!), at: Date.now() };
+    const victims = farm.groups.slice(0, KILLS).map((g) => ({ port: g[0]! }));
     const killedAt = new Map<number, number>();
     const gap = (WINDOW_S * 1000 - DOWN_AFTER_MS - 2000) / KILLS;
     const rss = { controller: 0, agents: [0, 0, 0] };
     for (const victim of victims) {
       await new Promise((r) => setTimeout(r, gap));
-      farm.kill(victim.port);
-      killedAt.set(victim.port, Date.now());
+      killedAt.set(victim.port, await farm.kill(victim.port));
       rss.controller = Math.max(rss.controller, rssMiB(pids.controller));
       pids.agents.forEach((pid, i) => (rss.agents[i] = Math.max(rss.agents[i]!, rssMiB(pid))));
     }
     const remaining = WINDOW_S * 1000 - (Date.now() - cpu0.at);
     if (remaining > 0) await new Promise((r) => setTimeout(r, remaining));
     const seconds = (Date.now() - cpu0.at) / 1000;
-    const farmCpu = process.cpuUsage(cpu0.farm);
-    farmLoop.disable();
-    const farmLagMs = { p99: farmLoop.percentile(99) / 1e6, max: farmLoop.max / 1e6 };
-    const agentLagMs = await Promise.all(['bench-a', 'bench-b', 'bench-c'].map(async (a) => ((await metric(base, 'vigil_agent_probe_lag_seconds', { agent: a })) ?? NaN) * 1000));
+    const farmCpu = cpuSeconds(farm.child.pid!) - cpu0.farm;
+    const farmLagMs = await farm.loopDelay();
+    const agentLagMs = await Promise.all(
+      ['bench-a', 'bench-b', 'bench-c'].map(async (a) => ((await metric(base, 'vigil_agent_probe_lag_seconds', { agent: a })) ?? NaN) * 1000),
+    );
     const cores = {
       controller: (cpuSeconds(pids.controller) - cpu0.controller) / seconds,
       agents: pids.agents.map((pid, i) => (cpuSeconds(pid) - cpu0.agents[i]!) / seconds),
-      farm: (farmCpu.user + farmCpu.system) / 1e6 / seconds,
+      farm: farmCpu / seconds,
     };
     const handling = {
       p50: (await metric(base, 'vigil_agent_report_request_seconds', { quantile: '0.5' }))! * 1000,
@@ -197,8 +198,10 @@ async function main(): Promise<void> {
     const falseOdowns = falseList.length;
     if (falseOdowns > 0) {
       const rel = falseList.map((e) => Math.round((Date.parse(e.data.decidedAt) - cpu0.at) / 1000));
-      console.log(`false ODOWNs by second of the window: ${JSON.stringify(Object.entries(rel.reduce<Record<number, number>>((m, x) => ((m[x] = (m[x] ?? 0) + 1), m), {})))}`);
-      console.log(`sample: ${JSON.stringify(falseList.slice(0, 2).map((e) => e.data))}`);
+      console.log(
+        `false ODOWNs by second of the window: ${JSON.stringify(Object.entries(rel.reduce<Record<number, number>>((m, x) => ((m[x] = (m[x] ?? 0) + 1), m), {})))}`,
+      );
+      console.log(`sample votes: ${JSON.stringify(falseList.slice(0, 3).map((e) => e.data.votes))}`);
     }
 
     const agentCores = cores.agents.reduce((a, b) => a + b, 0) / cores.agents.length;
@@ -219,13 +222,57 @@ async function main(): Promise<void> {
       agentLagMs,
     };
     print(result);
-    writeBenchmarkSection('bench:detect', render(result));
+    writeBenchmarkSection(`bench:detect:${PROBE_INTERVAL_MS}ms`, render(result));
     console.log('BENCHMARKS.md updated');
   } finally {
     await Promise.all(procs.map((p) => p.stop('SIGTERM', 5000)));
-    await farm?.stop();
+    farm?.child.kill('SIGTERM');
     await pgServer?.stop();
   }
+}
+
+interface FarmProcess {
+  child: ChildProcess;
+  nodes: number;
+  groups: number[][];
+  kill(port: number): Promise<number>;
+  loopDelay(): Promise<{ p99: number; max: number }>;
+}
+
+/** Forks the node farm and waits for its ports. */
+async function startFarm(groups: number, replicas: number): Promise<FarmProcess> {
+  const child = fork('dist/scripts/bench/node-farm-process.js', [String(groups), String(replicas)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: PROFILE,
+  });
+  child.setMaxListeners(1000);
+  const next = <T>(type: string) =>
+    new Promise<T>((resolve, reject) => {
+      const onMessage = (msg: { type: string } & T) => {
+        if (msg.type !== type) return;
+        child.off('message', onMessage);
+        resolve(msg);
+      };
+      child.on('message', onMessage);
+      child.once('exit', (code) => reject(new Error(`node farm exited (${code})`)));
+    });
+  const ready = await next<{ groups: number[][] }>('ready');
+  return {
+    child,
+    groups: ready.groups,
+    nodes: ready.groups.reduce((n, g) => n + g.length, 0),
+    async kill(port) {
+      const done = next<{ at: number }>('killed');
+      child.send({ type: 'kill', port });
+      return (await done).at;
+    },
+    async loopDelay() {
+      const done = next<{ loopDelayP99Ms: number; loopDelayMaxMs: number }>('stats');
+      child.send({ type: 'stats' });
+      const s = await done;
+      return { p99: s.loopDelayP99Ms, max: s.loopDelayMaxMs };
+    },
+  };
 }
 
 interface OdownEvent {
@@ -236,7 +283,11 @@ async function collectOdowns(base: string): Promise<OdownEvent[]> {
   const out: OdownEvent[] = [];
   let after: string | null = null;
   do {
-    const page: { items: OdownEvent[]; next: string | null } = await api(base, 'GET', `/api/v1/events?type=node.odown&limit=500${after ? `&after=${after}` : ''}`);
+    const page: { items: OdownEvent[]; next: string | null } = await api(
+      base,
+      'GET',
+      `/api/v1/events?type=node.odown&limit=500${after ? `&after=${after}` : ''}`,
+    );
     out.push(...page.items);
     after = page.next;
   } while (after);
@@ -264,18 +315,24 @@ const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 
 function print(r: Result): void {
   console.log(`controller: ${f(r.cores.controller, 3)} cores, RSS ${f(r.rss.controller, 0)} MiB`);
-  console.log(`agents: ${r.cores.agents.map((c) => f(c, 3)).join(' / ')} cores; ${f(r.agentCoresPer1000, 3)} cores per 1,000 nodes; RSS ${r.rss.agents.map((m) => f(m, 0)).join(' / ')} MiB`);
+  console.log(
+    `agents: ${r.cores.agents.map((c) => f(c, 3)).join(' / ')} cores; ${f(r.agentCoresPer1000, 3)} cores per 1,000 nodes; RSS ${r.rss.agents.map((m) => f(m, 0)).join(' / ')} MiB`,
+  );
   console.log(`node farm: ${f(r.cores.farm, 3)} cores; event-loop delay p99 ${f(r.farmLagMs.p99, 0)} ms, max ${f(r.farmLagMs.max, 0)} ms`);
   console.log(`agents' reported tick lag at the end: ${r.agentLagMs.map((x) => f(x, 0)).join(' / ')} ms`);
   console.log(`report handling: p50 ${f(r.handling.p50, 2)} ms, p90 ${f(r.handling.p90, 2)} ms, p99 ${f(r.handling.p99, 2)} ms`);
-  console.log(`detection latency (quorum's down-after expiry → ODOWN): p50 ${f(percentile(r.internal, 50), 0)} ms, p99 ${f(percentile(r.internal, 99), 0)} ms, max ${f(Math.max(...r.internal), 0)} ms over ${r.internal.length} kills`);
-  console.log(`ODOWN after kill + down-after: p50 ${f(percentile(r.external, 50), 0)} ms, p99 ${f(percentile(r.external, 99), 0)} ms; missed ${r.missed}; false ODOWNs ${r.falseOdowns}`);
+  console.log(
+    `detection latency (quorum's down-after expiry → ODOWN): p50 ${f(percentile(r.internal, 50), 0)} ms, p99 ${f(percentile(r.internal, 99), 0)} ms, max ${f(Math.max(...r.internal), 0)} ms over ${r.internal.length} kills`,
+  );
+  console.log(
+    `ODOWN after kill + down-after: p50 ${f(percentile(r.external, 50), 0)} ms, p99 ${f(percentile(r.external, 99), 0)} ms; missed ${r.missed}; false ODOWNs ${r.falseOdowns}`,
+  );
 }
 
 function render(r: Result): string {
   const target = PROBE_INTERVAL_MS + 100;
   const p99 = percentile(r.internal, 99);
-  return `## Detection at scale (\`npm run bench:detect\`)
+  return `## Detection at scale, probe interval ${PROBE_INTERVAL_MS} ms (\`npm run bench:detect\`)
 
 Run ${r.at} on ${r.machine}.
 

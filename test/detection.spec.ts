@@ -40,7 +40,9 @@ describe('failure detection with three probe agents', () => {
   }
 
   async function createCluster(name: string, nodes: { host: string; port: number }[], extra: Record<string, unknown> = {}): Promise<void> {
-    const res = await api('POST', '/api/v1/clusters', { body: { name, nodes: nodes.map(({ host, port }) => ({ host, port })), quorum: 2, downAfterMs: DOWN_AFTER_MS, ...extra } });
+    const res = await api('POST', '/api/v1/clusters', {
+      body: { name, nodes: nodes.map(({ host, port }) => ({ host, port })), quorum: 2, downAfterMs: DOWN_AFTER_MS, ...extra },
+    });
     if (res.status !== 201) throw new Error(`create ${name}: ${res.status} ${res.text}`);
   }
 

@@ -57,7 +57,10 @@ export async function createControllerApp(config: ControllerConfig): Promise<INe
   });
 
   // Reports carry every watched node: they get their own, larger limit.
-  app.use('/api/v1/agents/:name/reports', express.json({ limit: config.agentReportLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(
+    '/api/v1/agents/:name/reports',
+    express.json({ limit: config.agentReportLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }),
+  );
   app.use(express.json({ limit: config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
 
   applyApiPrefix(app);

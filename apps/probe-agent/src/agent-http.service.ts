@@ -29,7 +29,9 @@ export class AgentHttpService implements OnApplicationBootstrap, OnApplicationSh
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
       } else if (path === '/health/ready') {
         const ready = this.probes.isReady();
-        res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ready ? 'ok' : 'not ready', nodes: this.probes.watchedNodes }));
+        res
+          .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ status: ready ? 'ok' : 'not ready', nodes: this.probes.watchedNodes }));
       } else if (path === '/metrics') {
         this.metrics.registry.metrics().then(
           (text) => res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(text),

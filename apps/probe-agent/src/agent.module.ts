@@ -9,6 +9,9 @@ import { ProbeService } from './probe.service.js';
 @Module({})
 export class AgentModule {
   static forRoot(config: AgentConfig): DynamicModule {
-    return { module: AgentModule, providers: [{ provide: AGENT_CONFIG, useValue: Object.freeze(config) }, AgentMetrics, HeartbeatService, ProbeService, AgentHttpService] };
+    return {
+      module: AgentModule,
+      providers: [{ provide: AGENT_CONFIG, useValue: Object.freeze(config) }, AgentMetrics, HeartbeatService, ProbeService, AgentHttpService],
+    };
   }
 }

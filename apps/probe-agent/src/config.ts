@@ -45,7 +45,8 @@ function addressMap(raw: string | undefined): Map<string, { host: string; port: 
     const [from, to, extra] = entry.split('=');
     const a = from !== undefined ? parseAddress(from) : undefined;
     const b = to !== undefined ? parseAddress(to) : undefined;
-    if (!a || !b || extra !== undefined) throw new AgentConfigError('VIGIL_AGENT_ADDRESS_MAP', `has an invalid entry ${JSON.stringify(entry)} (expected host:port=host:port)`);
+    if (!a || !b || extra !== undefined)
+      throw new AgentConfigError('VIGIL_AGENT_ADDRESS_MAP', `has an invalid entry ${JSON.stringify(entry)} (expected host:port=host:port)`);
     map.set(`${a.host}:${a.port}`, b);
   }
   return map;
@@ -79,7 +80,7 @@ export function loadAgentConfig(env: Record<string, string | undefined> = proces
     token,
     name,
     zone,
-    probeIntervalMs: positiveInt(env, 'PROBE_INTERVAL_MS', 250, 50, 60_000),
+    probeIntervalMs: positiveInt(env, 'PROBE_INTERVAL_MS', 500, 50, 60_000),
     requestTimeoutMs: positiveInt(env, 'CONTROLLER_TIMEOUT_MS', 2000, 100, 60_000),
     logLevel: env['LOG_LEVEL']?.trim() || 'info',
     httpPort: env['AGENT_HTTP_PORT']?.trim() ? positiveInt(env, 'AGENT_HTTP_PORT', 0, 0, 65535) : undefined,

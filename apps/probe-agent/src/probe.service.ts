@@ -212,7 +212,11 @@ export class ProbeService implements OnApplicationBootstrap, OnApplicationShutdo
     }
     for (const [id, target] of wanted) {
       if (this.probes.has(id)) continue;
-      const probe = new NodeProbe(target, { intervalMs: this.config.probeIntervalMs, infoEveryMs: 1000, replRepeatMs: 5000 }, `vigil-probe-${this.config.name}`);
+      const probe = new NodeProbe(
+        target,
+        { intervalMs: this.config.probeIntervalMs, infoEveryMs: 1000, replRepeatMs: 5000 },
+        `vigil-probe-${this.config.name}`,
+      );
       this.probes.set(id, { key: targetKey(target), probe });
       opened++;
     }

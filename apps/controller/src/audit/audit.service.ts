@@ -48,10 +48,10 @@ export class AuditService {
     await repo.insert(
       inputs.map((input) =>
         repo.create({
-        type: input.type,
-        actor: input.actor,
-        clusterId: input.cluster?.id ?? null,
-        clusterName: input.cluster?.name ?? null,
+          type: input.type,
+          actor: input.actor,
+          clusterId: input.cluster?.id ?? null,
+          clusterName: input.cluster?.name ?? null,
           data: input.data ?? {},
         }),
       ) as QueryDeepPartialEntity<EventEntity>[],

@@ -91,6 +91,8 @@ export interface Vote {
   st: ProbeStatus;
   /** Milliseconds since the agent's last valid reply. */
   noReplyMs: number;
+  /** How late the agent's own probe ticks ran lately. */
+  lagMs: number;
   err?: string;
 }
 
@@ -329,7 +331,15 @@ export class DetectionEngine {
       const sdown = view.st !== 'auth' && noReplyMs >= cluster.downAfterMs;
       if (sdown) sdownVotes++;
       if (view.st === 'auth') faultVotes++;
-      votes.push({ agent: agent.name, zone: agent.zone, sdown, st: view.st, noReplyMs, ...(view.err !== undefined ? { err: view.err } : {}) });
+      votes.push({
+        agent: agent.name,
+        zone: agent.zone,
+        sdown,
+        st: view.st,
+        noReplyMs,
+        lagMs: agent.lagMs,
+        ...(view.err !== undefined ? { err: view.err } : {}),
+      });
     }
     return { state: decide(votes.length, sdownVotes, faultVotes, cluster.quorum), voters: votes.length, sdownVotes, faultVotes, votes };
   }

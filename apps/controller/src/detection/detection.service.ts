@@ -71,7 +71,12 @@ export class DetectionService implements OnApplicationBootstrap, OnApplicationSh
       buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5],
       registers,
     });
-    this.transitionsTotal = new Counter({ name: 'vigil_detection_transitions_total', help: 'Node state transitions, by new state', labelNames: ['to'] as const, registers });
+    this.transitionsTotal = new Counter({
+      name: 'vigil_detection_transitions_total',
+      help: 'Node state transitions, by new state',
+      labelNames: ['to'] as const,
+      registers,
+    });
     const engine = this.engine;
     const cache = this.topology;
     new Gauge({

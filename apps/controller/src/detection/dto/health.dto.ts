@@ -38,7 +38,8 @@ export class NodeHealthDto {
   @ApiProperty({ enum: NODE_ROLES, description: 'Role as last decided by the controller' }) role: NodeRole;
   @ApiProperty({
     enum: NODE_STATES,
-    description: 'up; sdown (some agents see it down); odown (quorum and majority agree); config-fault (it refuses our credentials); unknown (no agent reports on it)',
+    description:
+      'up; sdown (some agents see it down); odown (quorum and majority agree); config-fault (it refuses our credentials); unknown (no agent reports on it)',
   })
   state: NodeState;
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'When this controller last saw the state change' }) since:

@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import type { NodeObservation } from '../../../../libs/contracts/src/index.js';
+import { decide, type DetectionCluster, DetectionEngine, type DetectionTransition } from './detection-engine.js';
+
+const SETTINGS = { staleAfterMs: 3000, voteWindowIntervals: 3, minVoteWindowMs: 1000, startupGraceMs: 3000 };
+const M = 'aaaaaaaa-0000-4000-8000-000000000001';
+const R = 'aaaaaaaa-0000-4000-8000-000000000002';
+
+function topology(quorum = 2, downAfterMs = 1000) {
+  const cluster: DetectionCluster = {
+    id: 'c1',
+    name: 'orders',
+    quorum,
+    downAfterMs,
+    nodes: [
+      { id: M, clusterId: 'c1', host: '10.0.0.1', port: 6379 },
+      { id: R, clusterId: 'c1', host: '10.0.0.2', port: 6379 },
+    ],
+  };
+  return { clustersById: new Map([[cluster.id, cluster]]), nodesById: new Map(cluster.nodes.map((n) => [n.id, n])) };
+}
+
+const agent = (name: string) => ({ id: `id-${name}`, name, zone: `zone-${name}` });
+const ok = (id: string): NodeObservation => ({ id, st: 'ok', ago: 10, lat: 0.3 });
+const silent = (id: string, ago: number): NodeObservation => ({ id, st: 'down', ago, err: 'connect ECONNREFUSED' });
+
+/** Engine started long ago (past its startup grace), with three agents reporting every 250 ms. */
+function engine(quorum = 2, downAfterMs = 1000) {
+  const e = new DetectionEngine(SETTINGS, -1_000_000);
+  e.setTopology(topology(quorum, downAfterMs));
+  const report = (name: string, nodes: NodeObservation[], now: number, lagMs = 0) => e.ingest(agent(name), { intervalMs: 250, lagMs, nodes }, now);
+  return { e, report };
+}
+
+const nodeEvents = (ts: DetectionTransition[]) =>
+  ts
+    .filter((t) => t.kind === 'node')
+    .map((t) => (t.kind === 'node' ? `${t.node.port === 6379 && t.node.host === '10.0.0.1' ? 'M' : 'R'}:${t.from}->${t.to}` : ''));
+
+describe('decide', () => {
+  it('needs quorum SDOWN votes that are also a majority of the voters', () => {
+    expect(decide(3, 2, 0, 2)).toBe('odown');
+    expect(decide(4, 2, 0, 2)).toBe('sdown'); // 2 of 4 is not a majority
+    expect(decide(5, 3, 0, 2)).toBe('odown');
+    expect(decide(1, 1, 0, 2)).toBe('sdown'); // below quorum
+    expect(decide(3, 0, 3, 2)).toBe('config-fault');
+    expect(decide(3, 0, 0, 2)).toBe('up');
+    expect(decide(0, 0, 0, 2)).toBe('unknown');
+  });
+});
+
+describe('DetectionEngine', () => {
+  it('declares ODOWN once quorum agents have had no reply for down-after, not before', () => {
+    // (the way through SDOWN alone is in the partition case below)
+    const { report } = engine();
+    for (const a of ['a', 'b', 'c']) report(a, [ok(M), ok(R)], 0);
+    // 900 ms without a reply for two agents: not yet.
+    const quiet = [...report('a', [silent(M, 900), ok(R)], 1000), ...report('b', [silent(M, 900), ok(R)], 1000), ...report('c', [ok(M), ok(R)], 1000)];
+    expect(nodeEvents(quiet)).toEqual([]);
+    // 150 ms later a reports 1050 ms; b's failing view has aged to 1050 ms as well: two votes, ODOWN.
+    const a = report('a', [silent(M, 1050), ok(R)], 1150);
+    expect(nodeEvents(a)).toEqual(['M:up->odown']);
+    const t = a.find((x) => x.kind === 'node');
+    if (t?.kind !== 'node') throw new Error('no transition');
+    expect(t.sdownVotes).toBe(2);
+    expect(t.voters).toBe(3);
+    // Both last had a reply at 100, so both crossed down-after at 1100; decided at 1150.
+    expect(t.quorumReachedAt).toBe(1100);
+    expect(t.faultSince).toBe(100);
+  });
+
+  it('ages a failing view between reports, but never a healthy one', () => {
+    const { e, report } = engine();
+    report('a', [silent(M, 800)], 1000);
+    report('b', [silent(M, 800)], 1000);
+    report('c', [ok(M)], 1000);
+    expect(e.verdict(M, 1000)!.state).toBe('up');
+    // 300 ms later, no new report: both failing views are now 1100 ms without a reply.
+    expect(e.verdict(M, 1300)!.state).toBe('odown');
+    // The healthy view is not guessed down however long the controller waits (within the vote window).
+    expect(e.verdict(M, 1300)!.votes.find((v) => v.agent === 'c')).toMatchObject({ sdown: false, noReplyMs: 10 });
+  });
+
+  it('keeps one partitioned agent at SDOWN: a minority never makes ODOWN', () => {
+    const { e, report } = engine();
+    for (let t = 0; t <= 5000; t += 250) {
+      report('a', [silent(M, t), ok(R)], t);
+      report('b', [ok(M), ok(R)], t);
+      report('c', [ok(M), ok(R)], t);
+    }
+    expect(e.verdict(M, 5000)).toMatchObject({ state: 'sdown', sdownVotes: 1, voters: 3 });
+  });
+
+  it('forgives a pause shorter than down-after', () => {
+    const { e, report } = engine();
+    const events: string[] = [];
+    for (let t = 0; t <= 3000; t += 250) {
+      const paused = t >= 1000 && t < 1500;
+      const nodes = (ago: number) => [paused ? silent(M, ago) : ok(M)];
+      for (const a of ['a', 'b', 'c']) events.push(...nodeEvents(report(a, nodes(t - 1000 + 10), t)));
+    }
+    expect(events).toEqual([]);
+    expect(e.verdict(M, 3000)!.state).toBe('up');
+  });
+
+  it('does not count votes from stale agents, nor from agents whose last report is old', () => {
+    const { e, report } = engine();
+    report('a', [silent(M, 2000)], 0);
+    report('b', [silent(M, 2000)], 0);
+    report('c', [ok(M)], 0);
+    expect(e.verdict(M, 0)!.state).toBe('odown');
+    // 1.2 s later only c has reported again: a and b are past their vote window (max(3 × 250, 1000) ms).
+    report('c', [ok(M)], 1200);
+    expect(e.verdict(M, 1200)).toMatchObject({ state: 'up', voters: 1 });
+    // Past the stale threshold, the tick marks them stale and says so.
+    const ticked = e.tick(3500);
+    expect(ticked.filter((t) => t.kind === 'agent').map((t) => (t.kind === 'agent' ? `${t.agent.name}:${t.stale}` : ''))).toEqual(['a:true', 'b:true']);
+  });
+
+  it('leaves out a stalled agent: its late ticks would time live nodes out', () => {
+    const { e, report } = engine();
+    report('a', [silent(M, 1500)], 0, 600);
+    report('b', [silent(M, 1500)], 0, 600);
+    report('c', [ok(M)], 0);
+    const v = e.verdict(M, 0)!;
+    expect(v).toMatchObject({ state: 'up', voters: 1 });
+    report('a', [silent(M, 1500)], 100, 100);
+    expect(e.verdict(M, 100)).toMatchObject({ voters: 2, sdownVotes: 1, state: 'sdown' });
+  });
+
+  it('calls a node refusing our credentials a configuration fault, never down', () => {
+    const { e, report } = engine();
+    const auth = { id: M, st: 'auth' as const, ago: 60_000, err: 'WRONGPASS invalid username-password pair' };
+    const events = [...report('a', [auth], 0), ...report('b', [auth], 0), ...report('c', [auth], 0)];
+    expect(nodeEvents(events)).toEqual(['M:unknown->config-fault']);
+    expect(e.verdict(M, 0)).toMatchObject({ state: 'config-fault', sdownVotes: 0, faultVotes: 3 });
+  });
+
+  it('says "cannot decide" when fewer healthy agents than quorum watch a cluster, after the startup grace', () => {
+    const e = new DetectionEngine(SETTINGS, 0);
+    e.setTopology(topology(2));
+    e.ingest(agent('a'), { intervalMs: 250, nodes: [ok(M), ok(R)] }, 0);
+    expect(e.tick(1000).filter((t) => t.kind === 'cluster')).toEqual([]); // within the grace
+    const later = e.tick(3000).filter((t) => t.kind === 'cluster');
+    expect(later).toHaveLength(1);
+    expect(later[0]).toMatchObject({ canDecide: false, healthyAgents: 1 }); // one agent, quorum two
+    e.ingest(agent('a'), { intervalMs: 250, nodes: [ok(M), ok(R)] }, 3100);
+    e.ingest(agent('b'), { intervalMs: 250, nodes: [ok(M), ok(R)] }, 3100);
+    const back = e.tick(3200).filter((t) => t.kind === 'cluster');
+    expect(back).toMatchObject([{ canDecide: true, healthyAgents: 2 }]);
+  });
+
+  it('measures recovery from the last known state when voters come back', () => {
+    const { e, report } = engine();
+    for (const a of ['a', 'b', 'c']) report(a, [silent(M, 2000)], 0);
+    expect(e.verdict(M, 0)!.state).toBe('odown');
+    e.tick(5000); // everyone stale: the node is unknown for now, its last known state stays odown
+    expect(e.nodes.get(M)!.state).toBe('odown');
+    const back = [...report('a', [ok(M)], 6000), ...report('b', [ok(M)], 6000)];
+    expect(nodeEvents(back)).toEqual(['M:odown->up']);
+  });
+
+  it('reports unknown node ids so the caller can refuse the report whole', () => {
+    const { e } = engine();
+    expect(e.unknownNodes([ok(M), ok('bbbbbbbb-0000-4000-8000-000000000009'), ok(R)])).toEqual([1]);
+  });
+
+  it('forgets nodes and views that left the topology', () => {
+    const { e, report } = engine();
+    report('a', [ok(M), ok(R)], 0);
+    const t = topology();
+    t.nodesById.delete(R);
+    e.setTopology(t);
+    expect(e.agents.get('id-a')!.views.has(R)).toBe(false);
+    expect(e.verdict(R, 0)).toBeUndefined();
+  });
+});
