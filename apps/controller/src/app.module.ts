@@ -5,6 +5,7 @@ import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ConfigModule } from './config/config.module.js';
 import { DetectionModule } from './detection/detection.module.js';
+import { LeadershipModule } from './leadership/leadership.module.js';
 import type { ControllerConfig } from './config/config.js';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './database/data-source.js';
@@ -34,6 +35,7 @@ export class AppModule {
         AuditModule,
         AuthModule,
         TopologyModule,
+        LeadershipModule,
         DetectionModule,
         AgentsModule,
         ObservabilityModule,

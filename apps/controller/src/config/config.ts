@@ -25,6 +25,9 @@ export interface ControllerConfig {
   readonly bodyLimitBytes: number;
   /** Body limit of agent reports (they list every watched node). */
   readonly agentReportLimitBytes: number;
+  /** Leadership lease length and renewal period. */
+  readonly leaderLeaseMs: number;
+  readonly leaderRenewMs: number;
 }
 
 /** Thrown by `loadConfig`; its message is the single line printed at boot. */
@@ -115,6 +118,7 @@ export function loadConfig(env: Env = process.env): ControllerConfig {
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) {
     throw new ConfigError('CONTROLLER_NAME', 'must be 1-64 letters, digits, dots, dashes or underscores');
   }
+  const leaderLeaseMs = int(env, 'LEADER_LEASE_MS', 5000, 300, 600_000);
   return {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:'], true)!,
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:'], false),
@@ -133,6 +137,8 @@ export function loadConfig(env: Env = process.env): ControllerConfig {
     redisAdminTimeoutMs: int(env, 'REDIS_ADMIN_TIMEOUT_MS', 1000, 50, 60_000),
     bodyLimitBytes: int(env, 'HTTP_BODY_LIMIT_BYTES', 1_048_576, 1024, 64 * 1_048_576),
     agentReportLimitBytes: int(env, 'AGENT_REPORT_LIMIT_BYTES', 16 * 1_048_576, 1024, 256 * 1_048_576),
+    leaderLeaseMs,
+    leaderRenewMs: int(env, 'LEADER_RENEW_MS', Math.min(1000, Math.floor(leaderLeaseMs / 3)), 50, Math.floor(leaderLeaseMs / 3)),
   };
 }
 

@@ -5,6 +5,7 @@ import type { AgentReport } from '../../../../libs/contracts/src/index.js';
 import { AuditService, type EventInput } from '../audit/audit.service.js';
 import { VigilError } from '../common/errors.js';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
+import { LeadershipService } from '../leadership/leadership.service.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { TopologyCache } from '../topology/topology-cache.service.js';
 import { DetectionEngine, type DetectionTransition, NODE_STATES, type NodeState } from './detection-engine.js';
@@ -29,8 +30,8 @@ export interface Reporter {
 
 /**
  * Wires the pure detection engine to the outside: reports in (from the agents module), transitions
- * out as events in the log (written in the background, never delaying detection), as in-process
- * `transition` emissions for the failover engine, and as metrics.
+ * out as events in the log (by the leader only, written in the background, never delaying detection),
+ * as in-process `transition` emissions for the failover engine, and as metrics.
  */
 @Injectable()
 export class DetectionService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -49,6 +50,7 @@ export class DetectionService implements OnApplicationBootstrap, OnApplicationSh
   constructor(
     private readonly topology: TopologyCache,
     private readonly audit: AuditService,
+    private readonly leadership: LeadershipService,
     metrics: MetricsService,
     @Inject(CONTROLLER_CONFIG) config: ControllerConfig,
   ) {
@@ -130,6 +132,9 @@ export class DetectionService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   onApplicationBootstrap(): void {
+    this.leadership.changes.on('change', (leading: boolean) => {
+      if (leading) this.recordStateOnElection();
+    });
     this.engine.setTopology(this.topology.snapshot);
     this.topology.onChange((snapshot) => this.engine.setTopology(snapshot));
     this.timer = setInterval(() => this.apply(this.engine.tick(Date.now())), TICK_MS);
@@ -156,6 +161,25 @@ export class DetectionService implements OnApplicationBootstrap, OnApplicationSh
     stop({ outcome: 'accepted' });
   }
 
+  /**
+   * A new leader records what detection stands at, so a transition a standby saw while the old leader
+   * was dying is in the log, once, as state.
+   */
+  private recordStateOnElection(): void {
+    const now = Date.now();
+    const nodes: Record<string, unknown>[] = [];
+    for (const [id, track] of this.engine.nodes) {
+      if (track.state === 'up' || track.state === 'unknown') continue;
+      const node = this.topology.snapshot.nodesById.get(id);
+      const cluster = node && this.topology.snapshot.clustersById.get(node.clusterId);
+      if (!node || !cluster) continue;
+      nodes.push({ cluster: cluster.name, host: node.host, port: node.port, state: track.state, since: new Date(track.since).toISOString() });
+    }
+    const cannotDecide = this.topology.snapshot.clusters.filter((c) => this.engine.clusterCanDecide(c.id) === false).map((c) => c.name);
+    this.pending.push({ type: 'detection.state', actor: this.actor, data: { at: new Date(now).toISOString(), nodesNotUp: nodes, cannotDecide } });
+    void this.flush();
+  }
+
   forgetAgent(id: string): void {
     this.engine.forgetAgent(id);
   }
@@ -168,8 +192,10 @@ export class DetectionService implements OnApplicationBootstrap, OnApplicationSh
         this.logger.error({ err: (err as Error).message }, 'transition listener failed');
       }
       const event = this.describe(t);
-      this.logger.log({ type: event.type, cluster: event.cluster?.name, ...event.data }, 'detection');
-      this.pending.push(event);
+      const leader = this.leadership.isLeader();
+      this.logger.log({ type: event.type, cluster: event.cluster?.name, leader, ...event.data }, 'detection');
+      // Every replica detects (standbys hold the same evidence); only the leader writes the log.
+      if (leader) this.pending.push(event);
     }
     if (transitions.length > 0) void this.flush();
   }
