@@ -155,6 +155,9 @@ Vigil is running.
 Try:
   curl -s -H 'Authorization: Bearer ${adminToken}' ${url}/api/v1/clusters
   curl -s -H 'Authorization: Bearer ${adminToken}' ${url}/api/v1/agents
+  curl -s -H 'Authorization: Bearer ${adminToken}' ${url}/api/v1/clusters/demo/health   # each node as every agent sees it
+  kill -9 ${group[0]!.process.child.pid}   # crash the master (redis-server on ${group[0]!.port}), then read the health and events again
+  curl -s -H 'Authorization: Bearer ${adminToken}' '${url}/api/v1/events?cluster=demo'
 
 Ctrl-C stops everything the demo started.`);
   } catch (err) {
