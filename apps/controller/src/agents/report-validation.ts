@@ -3,7 +3,8 @@ import type { FieldIssue } from '../common/errors.js';
 
 /**
  * Checks an agent report field by field. Hand-written rather than class-validator: a report holds
- * thousands of entries several times a second, and this is about thirty times cheaper per entry.
+ * thousands of entries several times a second, and class-validator would build and decorate-walk an
+ * object per entry (3,000 entries take about 2 ms here).
  * Either the whole report is valid or it is refused whole, so a bad report changes nothing.
  */
 
