@@ -203,7 +203,9 @@ async function main(): Promise<void> {
     const falseInWindow = falseList.filter((e) => Date.parse(e.data.decidedAt) >= cpu0.at).length;
     if (falseOdowns > 0) {
       const rel = falseList.map((e) => Math.round((Date.parse(e.data.decidedAt) - cpu0.at) / 1000));
-      console.log(`false ODOWNs by second of the window: ${JSON.stringify(Object.entries(rel.reduce<Record<number, number>>((m, x) => ((m[x] = (m[x] ?? 0) + 1), m), {})))}`);
+      console.log(
+        `false ODOWNs by second of the window: ${JSON.stringify(Object.entries(rel.reduce<Record<number, number>>((m, x) => ((m[x] = (m[x] ?? 0) + 1), m), {})))}`,
+      );
       console.log(`sample votes: ${JSON.stringify(falseList.slice(0, 3).map((e) => e.data.votes))}`);
     }
 
