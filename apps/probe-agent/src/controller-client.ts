@@ -5,7 +5,6 @@ import {
   type AgentHeartbeatAccepted,
   type AgentRegistration,
   type AgentRegistrationAccepted,
-  type AgentReport,
   type AgentReportAccepted,
 } from '../../../libs/contracts/src/index.js';
 
@@ -41,8 +40,10 @@ export class ControllerClient {
     return this.post(`/${encodeURIComponent(name)}/heartbeat`, body);
   }
 
-  report(name: string, body: AgentReport): Promise<AgentReportAccepted> {
-    return this.post(`/${encodeURIComponent(name)}/reports`, body);
+  /** Sends a report serialized once for every controller (`JSON.stringify` of an `AgentReport`). */
+  async report(name: string, json: string): Promise<AgentReportAccepted> {
+    const { text } = await this.call('POST', `/${encodeURIComponent(name)}/reports`, json, { 'content-type': 'application/json' });
+    return JSON.parse(text) as AgentReportAccepted;
   }
 
   /** The assignment, or `undefined` when it is still `knownVersion` (304). */

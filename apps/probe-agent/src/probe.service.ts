@@ -130,20 +130,20 @@ export class ProbeService implements OnApplicationBootstrap, OnApplicationShutdo
       lagMs: Math.max(0, ...this.recentLag),
       nodes,
     };
-    const body = JSON.stringify(report);
+    const json = JSON.stringify(report);
     for (const link of this.links) {
       if (link.inFlight || now < link.retryAt) continue;
-      void this.send(link, report, body.length);
+      void this.send(link, json);
     }
   }
 
-  private async send(link: ControllerLink, report: AgentReport, bytes: number): Promise<void> {
+  private async send(link: ControllerLink, json: string): Promise<void> {
     link.inFlight = true;
     const stop = this.metrics.reportDuration.startTimer({ controller: link.client.baseUrl });
     try {
-      const accepted = await link.client.report(this.config.name, report);
+      const accepted = await link.client.report(this.config.name, json);
       stop();
-      this.metrics.reportBytes.observe(bytes);
+      this.metrics.reportBytes.observe(json.length);
       link.lastAcceptedAt = Date.now();
       if (link.failures > 0) this.logger.log({ controller: link.client.baseUrl, failures: link.failures }, 'reports accepted again');
       link.failures = 0;

@@ -27,17 +27,8 @@ export interface EventQuery {
 export class AuditService {
   constructor(@InjectRepository(EventEntity) private readonly events: Repository<EventEntity>) {}
 
-  async record(input: EventInput, em?: EntityManager): Promise<void> {
-    const repo = em ? em.getRepository(EventEntity) : this.events;
-    await repo.save(
-      repo.create({
-        type: input.type,
-        actor: input.actor,
-        clusterId: input.cluster?.id ?? null,
-        clusterName: input.cluster?.name ?? null,
-        data: input.data ?? {},
-      }),
-    );
+  record(input: EventInput, em?: EntityManager): Promise<void> {
+    return this.recordMany([input], em);
   }
 
   /** Several events in one INSERT, in the given order (ids follow it). */
