@@ -32,6 +32,8 @@ if (!existsSync(stamp) || statSync('package-lock.json').mtimeMs > statSync(stamp
 // 2. system binaries (PostgreSQL is not needed for tests pointed at an existing DATABASE_URL)
 const missing = [];
 if (!has('redis-server')) missing.push('redis-server');
+// The tests make throwaway TLS certificates with the openssl command.
+if (mode === 'test' && !has('openssl')) missing.push('openssl');
 if (!hasPostgresServer() && !(mode === 'test' && process.env.DATABASE_URL)) missing.push('postgresql');
 if (missing.length > 0) {
   const isRoot = process.getuid?.() === 0;
@@ -39,7 +41,7 @@ if (missing.length > 0) {
     run('apt-get update -qq');
     run(`DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${missing.join(' ')}`);
   } else {
-    console.error(`missing ${missing.join(' and ')}: install with \`sudo apt-get install -y ${missing.join(' ')}\``);
+    console.error(`missing ${missing.join(', ')}: install with \`sudo apt-get install -y ${missing.join(' ')}\``);
     process.exit(1);
   }
 }

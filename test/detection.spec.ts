@@ -1,7 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type RedisServer, startRedis, startReplicationGroup, startTcpProxy, type TcpProxy, waitFor } from '../libs/testing/src/index.js';
+import {
+  freePort,
+  makeTestCertificates,
+  type RedisServer,
+  startRedis,
+  startReplicationGroup,
+  startTcpProxy,
+  type TcpProxy,
+  type TestCertificates,
+  waitFor,
+} from '../libs/testing/src/index.js';
 import { type Api, freshDatabase, startTestController, type TestController } from './support/controller.js';
 import { type AgentProcess, events, health, sleep, startAgentProcess, waitAllUp, waitForEvent } from './support/detection-rig.js';
 
@@ -24,6 +34,7 @@ describe('failure detection with three probe agents', () => {
   const servers: RedisServer[] = [];
   let proxy: TcpProxy;
   let partitioned: RedisServer[];
+  let certs: TestCertificates;
   const killed = new Set<number>();
 
   const controllerEnv = () => ({
@@ -61,7 +72,9 @@ describe('failure detection with three probe agents', () => {
     partitioned = await group(2);
     proxy = await startTcpProxy({ host: partitioned[0]!.host, port: partitioned[0]!.port });
     const url = controller.url;
-    const env = { PROBE_INTERVAL_MS: String(PROBE_INTERVAL_MS) };
+    certs = makeTestCertificates();
+    // The agents trust the test CA the way an operator would have them trust a private one.
+    const env = { PROBE_INTERVAL_MS: String(PROBE_INTERVAL_MS), NODE_EXTRA_CA_CERTS: certs.caFile };
     agents.push(
       startAgentProcess('probe-a', 'zone-a', agentToken, url, { ...env, VIGIL_AGENT_ADDRESS_MAP: `127.0.0.1:${partitioned[0]!.port}=127.0.0.1:${proxy.port}` }),
       startAgentProcess('probe-b', 'zone-b', agentToken, url, env),
@@ -162,6 +175,20 @@ describe('failure detection with three probe agents', () => {
     expect(node.agents[0]!.error).toMatch(/WRONGPASS|NOAUTH/);
     expect(await events(api, 'locked', 'node.sdown')).toEqual([]);
     expect(await events(api, 'locked', 'node.odown')).toEqual([]);
+  });
+
+  it("probes TLS nodes with the cluster's TLS setting, and calls a TLS node probed in plain text down", async () => {
+    const secure = await startRedis({ tls: certs, password: 'tls-secret' });
+    servers.push(secure);
+    await createCluster('secure', [secure], { redis: { password: 'tls-secret', tls: true } });
+    const h = await waitAllUp(api, 'secure', 3);
+    expect(h.nodes[0]!.agents.map((a) => a.status)).toEqual(['ok', 'ok', 'ok']);
+
+    const plain = await startRedis({ tls: certs });
+    servers.push(plain);
+    await createCluster('not-secure', [plain], { redis: { tls: false } });
+    const down = await waitForEvent(api, 'not-secure', 'node.odown', 10_000);
+    expect(down.data.node.port).toBe(plain.port);
   });
 
   it('refuses bad reports whole and leaves detection state untouched', async () => {

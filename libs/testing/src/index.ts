@@ -4,3 +4,4 @@ export * from './processes.js';
 export * from './postgres.js';
 export * from './redis.js';
 export * from './tcp-proxy.js';
+export * from './tls.js';

@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { redisServerBinary } from './binaries.js';
 import { freePort, waitFor } from './ports.js';
 import { type ManagedProcess, startProcess } from './processes.js';
+import type { TestCertificates } from './tls.js';
 
 export interface RedisServer {
   readonly host: '127.0.0.1';
@@ -25,6 +26,8 @@ export interface StartRedisOptions {
   password?: string;
   /** Extra redis-server arguments (`['--hz', '1']`). */
   args?: string[];
+  /** Serve TLS only (no plain port) with this certificate; clients need not present one. */
+  tls?: TestCertificates;
 }
 
 /** Starts a real redis-server on 127.0.0.1 with nothing persisted, and waits until it answers PING. */
@@ -51,10 +54,23 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   ];
   if (options.replicaOf) args.push('--replicaof', options.replicaOf.host, String(options.replicaOf.port));
   if (options.password) args.push('--requirepass', options.password, '--masterauth', options.password);
+  if (options.tls) {
+    args[1] = '0';
+    args.push('--tls-port', String(port), '--tls-cert-file', options.tls.certFile, '--tls-key-file', options.tls.keyFile);
+    args.push('--tls-ca-cert-file', options.tls.caFile, '--tls-auth-clients', 'no', '--tls-replication', 'yes');
+  }
   args.push(...(options.args ?? []));
   const proc = startProcess(redisServerBinary(), args);
   const client = () =>
-    new Redis({ host: '127.0.0.1', port, password: options.password, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    new Redis({
+      host: '127.0.0.1',
+      port,
+      password: options.password,
+      tls: options.tls ? { ca: readFileSync(options.tls.caFile) } : undefined,
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => null,
+    });
   await waitFor(
     async () => {
       if (proc.child.exitCode !== null) throw new Error(`redis-server exited: ${proc.output().slice(-2000)}`);
