@@ -35,6 +35,7 @@ describe('failure detection with three probe agents', () => {
   let proxy: TcpProxy;
   let partitioned: RedisServer[];
   let certs: TestCertificates;
+  let agentHttpPort: number;
   const killed = new Set<number>();
 
   const controllerEnv = () => ({
@@ -78,7 +79,11 @@ describe('failure detection with three probe agents', () => {
     agents.push(
       startAgentProcess('probe-a', 'zone-a', agentToken, url, { ...env, VIGIL_AGENT_ADDRESS_MAP: `127.0.0.1:${partitioned[0]!.port}=127.0.0.1:${proxy.port}` }),
       startAgentProcess('probe-b', 'zone-b', agentToken, url, env),
-      startAgentProcess('probe-c', 'zone-c', agentToken, url, env),
+      startAgentProcess('probe-c', 'zone-c', agentToken, url, {
+        ...env,
+        AGENT_HTTP_PORT: String((agentHttpPort = await freePort())),
+        AGENT_HTTP_HOST: '127.0.0.1',
+      }),
     );
     await createCluster('partition', partitioned);
     await waitAllUp(api, 'partition', 3);
@@ -189,6 +194,25 @@ describe('failure detection with three probe agents', () => {
     await createCluster('not-secure', [plain], { redis: { tls: false } });
     const down = await waitForEvent(api, 'not-secure', 'node.odown', 10_000);
     expect(down.data.node.port).toBe(plain.port);
+  });
+
+  it("exposes the agents' own health and metrics, and the controller's detection metrics", async () => {
+    const agentUrl = `http://127.0.0.1:${agentHttpPort}`;
+    expect((await fetch(`${agentUrl}/health/live`)).status).toBe(200);
+    const ready = await fetch(`${agentUrl}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(((await ready.json()) as { nodes: number }).nodes).toBeGreaterThanOrEqual(3);
+    const agentMetrics = await (await fetch(`${agentUrl}/metrics`)).text();
+    expect(agentMetrics).toMatch(/^vigil_agent_nodes_watched\{agent="probe-c",zone="zone-c"\} [1-9]\d*$/m);
+    expect(agentMetrics).toMatch(/^vigil_agent_probe_results_total\{status="ok",agent="probe-c",zone="zone-c"\} [1-9]/m);
+
+    const metrics = (await api('GET', '/metrics', { token: null })).text;
+    expect(metrics).toMatch(/^vigil_detection_nodes\{state="odown",controller="test-controller"\} \d+$/m);
+    expect(metrics).toMatch(/^vigil_detection_nodes\{state="up",controller="test-controller"\} [1-9]/m);
+    expect(metrics).toMatch(/^vigil_detection_latency_seconds_count\{controller="test-controller"\} \d+$/m);
+    expect(metrics).toMatch(/^vigil_agent_report_age_seconds\{agent="probe-a",zone="zone-a",controller="test-controller"\} /m);
+    expect(metrics).toMatch(/^vigil_agent_report_request_seconds\{quantile="0.99",controller="test-controller"\} /m);
+    expect(metrics).toMatch(/^vigil_leader\{controller="test-controller"\} 1$/m);
   });
 
   it('refuses bad reports whole and leaves detection state untouched', async () => {
