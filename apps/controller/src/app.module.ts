@@ -5,6 +5,7 @@ import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ConfigModule } from './config/config.module.js';
 import { DetectionModule } from './detection/detection.module.js';
+import { FailoverModule } from './failover/failover.module.js';
 import { LeadershipModule } from './leadership/leadership.module.js';
 import type { ControllerConfig } from './config/config.js';
 import { DataSource } from 'typeorm';
@@ -37,6 +38,7 @@ export class AppModule {
         TopologyModule,
         LeadershipModule,
         DetectionModule,
+        FailoverModule,
         AgentsModule,
         ObservabilityModule,
       ],

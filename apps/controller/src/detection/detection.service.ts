@@ -39,6 +39,8 @@ export class DetectionService implements OnApplicationBootstrap, OnApplicationSh
   readonly engine: DetectionEngine;
   /** Emits `transition` with each `DetectionTransition`, synchronously, in order. */
   readonly transitions = new EventEmitter();
+  /** Emits `rogue` with `{nodeId, runId, agent}` when an agent sees a node claim master that the topology does not hold as master. */
+  readonly rogueMasters = new EventEmitter();
   private readonly actor: string;
   private timer: NodeJS.Timeout | undefined;
   private pending: EventInput[] = [];
@@ -158,6 +160,13 @@ export class DetectionService implements OnApplicationBootstrap, OnApplicationSh
       throw VigilError.validation(unknown.slice(0, 20).map((i) => ({ field: `nodes[${i}].id`, reason: 'is not a node of any cluster' })));
     }
     this.apply(this.engine.ingest(reporter, report, Date.now()));
+    // A node claiming to be master that the topology holds as something else (an old master back from
+    // a failover, a node restarted empty): said at once, for the failover engine to fence.
+    for (const o of report.nodes) {
+      if (o.repl?.role !== 'master' || (o.st !== 'ok' && o.st !== 'busy')) continue;
+      const node = this.topology.snapshot.nodesById.get(o.id);
+      if (node && node.role !== 'master') this.rogueMasters.emit('rogue', { nodeId: o.id, runId: o.repl.runId, agent: reporter.name });
+    }
     stop({ outcome: 'accepted' });
   }
 

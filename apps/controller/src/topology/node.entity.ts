@@ -1,3 +1,4 @@
+import { bigintNumber } from '../database/transformers.js';
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
 import type { ClusterEntity } from './cluster.entity.js';
 
@@ -44,4 +45,8 @@ export class NodeEntity {
 
   @Column({ name: 'role_checked_at', type: 'timestamptz', nullable: true })
   roleCheckedAt: Date | null;
+
+  /** The cluster epoch `role` was written under; the database refuses a role write older than the cluster's epoch. */
+  @Column({ name: 'role_epoch', type: 'bigint', default: 0, transformer: bigintNumber })
+  roleEpoch: number;
 }

@@ -49,7 +49,10 @@ export class RoleDiscoveryService {
     await this.db.transaction(async (em) => {
       for (const p of probed) {
         const role = decision.roles.get(p.id)!;
-        if (role !== p.recorded || p.probe.ok) await em.update(NodeEntity, { id: p.id }, { role, ...(p.probe.ok ? { roleCheckedAt: now } : {}) });
+        // Written under the epoch read at the start: if a failover raised it meanwhile, the database refuses (and a retry reads again).
+        if (role !== p.recorded || p.probe.ok) {
+          await em.update(NodeEntity, { id: p.id }, { role, roleEpoch: cluster.epoch, ...(p.probe.ok ? { roleCheckedAt: now } : {}) });
+        }
       }
       if (changed || decision.warnings.length > 0) {
         await this.audit.record(

@@ -26,6 +26,13 @@ export interface CachedCluster {
   quorum: number;
   downAfterMs: number;
   epoch: number;
+  autoFailover: boolean;
+  maintenanceUntil: Date | null;
+  cooldownMs: number;
+  failoverTimeoutMs: number;
+  minReplicasToWrite: number;
+  minReplicasMaxLagS: number;
+  maxReplicaLagBytes: number;
   redis: { username?: string; password?: string; tls: boolean };
   nodes: CachedNode[];
 }
@@ -65,6 +72,13 @@ interface ClusterRow {
   quorum: number;
   down_after_ms: number;
   epoch: string;
+  auto_failover: boolean;
+  maintenance_until: Date | null;
+  cooldown_ms: number;
+  failover_timeout_ms: number;
+  min_replicas_to_write: number;
+  min_replicas_max_lag_s: number;
+  max_replica_lag_bytes: string;
   redis_username: string | null;
   redis_password_sealed: string | null;
   redis_tls: boolean;
@@ -160,7 +174,10 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
     // Plain rows, not entities: this runs on every topology change, for every cluster.
     const [clusters, nodes] = await Promise.all([
       this.db.query<ClusterRow[]>(
-        `SELECT id, name, quorum, down_after_ms, epoch::text AS epoch, redis_username, redis_password_sealed, redis_tls FROM clusters ORDER BY name`,
+        `SELECT id, name, quorum, down_after_ms, epoch::text AS epoch, auto_failover, maintenance_until, cooldown_ms, failover_timeout_ms,
+                min_replicas_to_write, min_replicas_max_lag_s, max_replica_lag_bytes::text AS max_replica_lag_bytes,
+                redis_username, redis_password_sealed, redis_tls
+           FROM clusters ORDER BY name`,
       ),
       this.db.query<NodeRow[]>(`SELECT id, cluster_id, host, port, role, priority, zone FROM nodes ORDER BY host, port`),
     ]);
@@ -176,6 +193,13 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
       quorum: c.quorum,
       downAfterMs: c.down_after_ms,
       epoch: Number(c.epoch),
+      autoFailover: c.auto_failover,
+      maintenanceUntil: c.maintenance_until,
+      cooldownMs: c.cooldown_ms,
+      failoverTimeoutMs: c.failover_timeout_ms,
+      minReplicasToWrite: c.min_replicas_to_write,
+      minReplicasMaxLagS: c.min_replicas_max_lag_s,
+      maxReplicaLagBytes: Number(c.max_replica_lag_bytes),
       redis: {
         ...(c.redis_username ? { username: c.redis_username } : {}),
         ...(c.redis_password_sealed ? { password: this.secrets.open(c.redis_password_sealed) } : {}),

@@ -1,0 +1,65 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { FailoverStepEntity } from '../failover-step.entity.js';
+import { FAILOVER_OUTCOMES, FAILOVER_TRIGGERS, type FailoverEntity } from '../failover.entity.js';
+
+export class FailoverStepDto {
+  @ApiProperty() seq: number;
+  @ApiProperty({ example: 'promoted', description: 'fault_seen, odown, decided, candidates, old_master_fenced, promoted, published, replicas_repointed, …' })
+  name: string;
+  @ApiProperty({ enum: ['started', 'succeeded', 'failed', 'skipped'] }) status: string;
+  @ApiProperty({ format: 'date-time' }) at: string;
+  @ApiProperty({ description: 'Milliseconds since the previous step' }) sincePreviousMs: number;
+  @ApiProperty({ type: 'object', additionalProperties: true }) detail: Record<string, unknown>;
+
+  static list(steps: FailoverStepEntity[]): FailoverStepDto[] {
+    const sorted = [...steps].sort((a, b) => a.seq - b.seq);
+    return sorted.map((s, i) => ({
+      seq: s.seq,
+      name: s.name,
+      status: s.status,
+      at: s.at.toISOString(),
+      sincePreviousMs: i === 0 ? 0 : s.at.getTime() - sorted[i - 1]!.at.getTime(),
+      detail: s.detail,
+    }));
+  }
+}
+
+export class FailoverDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() cluster: string;
+  @ApiProperty({ enum: FAILOVER_TRIGGERS }) trigger: string;
+  @ApiProperty({ description: 'The epoch this failover raised the cluster to' }) epoch: number;
+  @ApiPropertyOptional({ type: String, nullable: true, example: '10.0.0.1:6379' }) from: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, example: '10.0.0.2:6379' }) to: string | null;
+  @ApiProperty({ enum: FAILOVER_OUTCOMES }) outcome: string;
+  @ApiPropertyOptional({ type: String, nullable: true }) error: string | null;
+  @ApiProperty() actor: string;
+  @ApiProperty({ format: 'date-time' }) startedAt: string;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) finishedAt: string | null;
+  @ApiPropertyOptional({ type: Number, nullable: true }) durationMs: number | null;
+
+  static from(f: FailoverEntity): FailoverDto {
+    return {
+      id: f.id,
+      cluster: f.clusterName,
+      trigger: f.trigger,
+      epoch: f.epoch,
+      from: f.fromAddress,
+      to: f.toAddress,
+      outcome: f.outcome,
+      error: f.error,
+      actor: f.actor,
+      startedAt: f.startedAt.toISOString(),
+      finishedAt: f.finishedAt?.toISOString() ?? null,
+      durationMs: f.finishedAt ? f.finishedAt.getTime() - f.startedAt.getTime() : null,
+    };
+  }
+}
+
+export class FailoverDetailDto extends FailoverDto {
+  @ApiProperty({ type: [FailoverStepDto] }) steps: FailoverStepDto[];
+}
+
+export class FailoverListDto {
+  @ApiProperty({ type: [FailoverDto] }) items: FailoverDto[];
+}

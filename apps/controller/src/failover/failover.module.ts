@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
+import { DetectionModule } from '../detection/detection.module.js';
+import { LeadershipModule } from '../leadership/leadership.module.js';
+import { TopologyModule } from '../topology/topology.module.js';
+import { FailoverStore } from './failover-store.js';
+import { FailoverService } from './failover.service.js';
+import { FailoversController } from './failovers.controller.js';
+
+/** The failover engine (leader only), its fenced records, and the failover history API. */
+@Module({
+  imports: [AuditModule, DetectionModule, LeadershipModule, TopologyModule],
+  providers: [FailoverStore, FailoverService],
+  controllers: [FailoversController],
+  exports: [FailoverService, FailoverStore],
+})
+export class FailoverModule {}

@@ -1,0 +1,368 @@
+import { EventEmitter } from 'node:events';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  applyWriteSafety,
+  disconnectClients,
+  followMaster,
+  probeReplication,
+  promoteToMaster,
+  type RedisNodeAddress,
+} from '../../../../libs/redis-admin/src/index.js';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
+import type { DetectionTransition } from '../detection/detection-engine.js';
+import { DetectionService } from '../detection/detection.service.js';
+import { LeadershipService } from '../leadership/leadership.service.js';
+import { type CachedCluster, type CachedNode, TopologyCache } from '../topology/topology-cache.service.js';
+import { type CandidateInput, rankCandidates } from './candidate-ranking.js';
+import { autoFailoverRefusal } from './failover-policy.js';
+import { FailoverStore, FencedError } from './failover-store.js';
+
+/** A master change, emitted in-process the moment the promotion is verified and recorded. */
+export interface MasterChanged {
+  cluster: string;
+  epoch: number;
+  from: { host: string; port: number } | null;
+  to: { host: string; port: number };
+  at: Date;
+}
+
+/** Why a failover started, as detection saw it. */
+interface Cause {
+  faultSince?: number;
+  odownAt?: number;
+  detail: Record<string, unknown>;
+}
+
+const SWEEP_MS = 1000;
+/** A refusal for the same reason is recorded again at most this often. */
+const REFUSAL_REPEAT_MS = 60_000;
+/** At most one demotion attempt per rogue node in this window. */
+const DEMOTE_EVERY_MS = 1000;
+
+/** How long the old master gets to answer at decision time (it is ODOWN: usually it does not). */
+const OLD_MASTER_PROBE_MS = 250;
+
+const addr = (n: { host: string; port: number }) => `${n.host}:${n.port}`;
+
+/**
+ * The failover engine (leader only). On ODOWN of a recorded master it raises the epoch (fenced by the
+ * lease), ranks the replicas from what they say now, fences the old master if it answers, promotes
+ * the best candidate and verifies it with ROLE, records and publishes the new master, then re-points
+ * the other replicas, disconnects clients on the changed nodes and applies the write-safety policy.
+ * Every step is recorded with its time. An old master that comes back claiming master is demoted.
+ */
+@Injectable()
+export class FailoverService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(FailoverService.name);
+  /** Emits `master` with a `MasterChanged` as soon as a promotion is verified and recorded. */
+  readonly masters = new EventEmitter();
+  private readonly active = new Map<string, Promise<void>>();
+  private readonly lastRefusal = new Map<string, { code: string; at: number }>();
+  private readonly lastDemotion = new Map<string, number>();
+  private readonly actor: string;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly detection: DetectionService,
+    private readonly topology: TopologyCache,
+    private readonly store: FailoverStore,
+    private readonly leadership: LeadershipService,
+    @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
+  ) {
+    this.actor = `controller:${config.controllerName}`;
+  }
+
+  onApplicationBootstrap(): void {
+    this.detection.transitions.on('transition', (t: DetectionTransition) => {
+      if (t.kind === 'node' && t.to === 'odown') this.consider(t.cluster.id, { faultSince: t.faultSince, odownAt: t.at, detail: { votes: t.votes } });
+    });
+    this.detection.rogueMasters.on('rogue', (r: { nodeId: string; runId?: string; agent: string }) => void this.demoteRogue(r.nodeId, r.runId, r.agent));
+    // Picks up what a transition alone cannot: a new leader, a refusal that lifted (cooldown over, maintenance ended).
+    this.timer = setInterval(() => this.sweep(), SWEEP_MS);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await Promise.allSettled(this.active.values());
+  }
+
+  private sweep(): void {
+    if (!this.leadership.isLeader()) return;
+    const now = Date.now();
+    for (const cluster of this.topology.snapshot.clusters) {
+      const master = cluster.nodes.find((n) => n.role === 'master');
+      if (master && this.detection.engine.verdict(master.id, now)?.state === 'odown') this.consider(cluster.id, { detail: { via: 'sweep' } });
+    }
+  }
+
+  /** Starts a failover of the cluster unless one runs in this process already. */
+  private consider(clusterId: string, cause: Cause): void {
+    if (!this.leadership.isLeader() || this.active.has(clusterId)) return;
+    const run = this.run(clusterId, cause)
+      .catch((err: unknown) => this.logger.error({ clusterId, err: (err as Error).message }, 'failover run failed'))
+      .finally(() => this.active.delete(clusterId));
+    this.active.set(clusterId, run);
+  }
+
+  private async run(clusterId: string, cause: Cause): Promise<void> {
+    const cluster = this.topology.snapshot.clustersById.get(clusterId);
+    const master = cluster?.nodes.find((n) => n.role === 'master');
+    if (!cluster || !master) return;
+    const now = Date.now();
+    if (this.detection.engine.verdict(master.id, now)?.state !== 'odown') return;
+
+    const history = await this.store.history(cluster.id);
+    const refusal = autoFailoverRefusal({
+      now,
+      autoFailover: cluster.autoFailover,
+      maintenanceUntil: cluster.maintenanceUntil?.getTime() ?? null,
+      cooldownMs: cluster.cooldownMs,
+      lastFailoverFinishedAt: history.lastFinishedAt?.getTime() ?? null,
+      running: history.running !== null,
+      canDecide: this.detection.engine.healthyAgents(cluster.id) >= cluster.quorum,
+    });
+    if (refusal) {
+      const last = this.lastRefusal.get(cluster.id);
+      if (!last || last.code !== refusal.code || now - last.at > REFUSAL_REPEAT_MS) {
+        this.lastRefusal.set(cluster.id, { code: refusal.code, at: now });
+        await this.store.record({
+          type: 'failover.refused',
+          actor: this.actor,
+          cluster,
+          data: { code: refusal.code, reason: refusal.reason, master: addr(master), epoch: cluster.epoch },
+        });
+      }
+      return;
+    }
+    this.lastRefusal.delete(cluster.id);
+
+    let begun: { id: string; epoch: number; startedAt: Date };
+    try {
+      begun = await this.store.begin({
+        cluster,
+        expectedEpoch: cluster.epoch,
+        trigger: 'auto',
+        fromAddress: addr(master),
+        actor: this.actor,
+        lease: { holder: this.leadership.identity, term: this.leadership.currentTerm },
+        event: { data: { from: addr(master), ...cause.detail } },
+      });
+    } catch (err) {
+      if (err instanceof FencedError) {
+        this.logger.warn({ cluster: cluster.name, err: err.message }, 'not failing over: fenced');
+        return;
+      }
+      throw err;
+    }
+    await new FailoverRun(this, cluster, master, begun, cause).execute();
+  }
+
+  /** Demotes a node that claims master while the topology holds another node as master, if that one is up. */
+  private async demoteRogue(nodeId: string, runId: string | undefined, agent: string): Promise<void> {
+    if (!this.leadership.isLeader()) return;
+    const now = Date.now();
+    if (now - (this.lastDemotion.get(nodeId) ?? 0) < DEMOTE_EVERY_MS) return;
+    const node = this.topology.snapshot.nodesById.get(nodeId);
+    const cluster = node && this.topology.snapshot.clustersById.get(node.clusterId);
+    const master = cluster?.nodes.find((n) => n.role === 'master');
+    if (!node || !cluster || !master || master.id === nodeId || this.active.has(cluster.id)) return;
+    if (this.detection.engine.verdict(master.id, now)?.state !== 'up') return; // nowhere safe to point it
+    this.lastDemotion.set(nodeId, now);
+    try {
+      const role = await followMaster(this.address(cluster, node), master, this.config.redisAdminTimeoutMs);
+      await this.store.record({
+        type: 'node.demoted',
+        actor: this.actor,
+        cluster,
+        data: { node: addr(node), runId, seenBy: agent, master: addr(master), epoch: cluster.epoch, role },
+      });
+      this.logger.warn({ cluster: cluster.name, node: addr(node), master: addr(master) }, 'demoted a node claiming master');
+    } catch (err) {
+      this.logger.warn({ cluster: cluster.name, node: addr(node), err: (err as Error).message }, 'could not demote a node claiming master');
+    }
+  }
+
+  address(cluster: CachedCluster, node: { host: string; port: number }): RedisNodeAddress {
+    return { host: node.host, port: node.port, username: cluster.redis.username, password: cluster.redis.password, tls: cluster.redis.tls };
+  }
+
+  /** For `FailoverRun`: the collaborators it needs, and nothing else. */
+  get deps() {
+    return { store: this.store, detection: this.detection, topology: this.topology, config: this.config, actor: this.actor, masters: this.masters, logger: this.logger };
+  }
+}
+
+/** One failover from its begun record to its outcome; steps are numbered and timed as they happen. */
+class FailoverRun {
+  private seq = 0;
+  private readonly d: FailoverService['deps'];
+  private readonly deadline: number;
+
+  constructor(
+    private readonly svc: FailoverService,
+    private readonly cluster: CachedCluster,
+    private readonly oldMaster: CachedNode,
+    private readonly begun: { id: string; epoch: number; startedAt: Date },
+    private readonly cause: Cause,
+  ) {
+    this.d = svc.deps;
+    this.deadline = begun.startedAt.getTime() + cluster.failoverTimeoutMs;
+  }
+
+  private step(name: string, status: 'started' | 'succeeded' | 'failed' | 'skipped', detail: Record<string, unknown> = {}, at = new Date()): Promise<void> {
+    return this.d.store.step(this.begun.id, ++this.seq, name, status, at, detail);
+  }
+
+  private event(type: string, data: Record<string, unknown>) {
+    return { type, actor: this.d.actor, cluster: this.cluster, data: { failoverId: this.begun.id, epoch: this.begun.epoch, ...data } };
+  }
+
+  async execute(): Promise<void> {
+    const { cluster, oldMaster } = this;
+    const timeout = this.d.config.redisAdminTimeoutMs;
+    const phases: Record<string, string> = {};
+    const mark = (name: string, at = new Date()) => (phases[name] = at.toISOString());
+    if (this.cause.faultSince !== undefined) {
+      mark('faultSeen', new Date(this.cause.faultSince));
+      await this.step('fault_seen', 'succeeded', {}, new Date(this.cause.faultSince));
+    }
+    if (this.cause.odownAt !== undefined) {
+      mark('odown', new Date(this.cause.odownAt));
+      await this.step('odown', 'succeeded', this.cause.detail, new Date(this.cause.odownAt));
+    }
+    mark('decided', this.begun.startedAt);
+    await this.step('decided', 'succeeded', { epoch: this.begun.epoch }, this.begun.startedAt);
+
+    // What every node says now: the candidates' offsets are read fresh, and the old master may answer.
+    const now = Date.now();
+    // The old master gets a short leash: detection already holds it down, a hang must not stall the failover.
+    const probes = await Promise.all(
+      cluster.nodes.map(async (n) => ({
+        node: n,
+        probe: await probeReplication(this.svc.address(cluster, n), n.id === oldMaster.id ? Math.min(timeout, OLD_MASTER_PROBE_MS) : timeout),
+      })),
+    );
+    const inputs: CandidateInput[] = probes
+      .filter((p) => p.node.id !== oldMaster.id)
+      .map(({ node, probe }) => ({
+        id: node.id,
+        host: node.host,
+        port: node.port,
+        priority: node.priority,
+        detection: this.d.detection.engine.verdict(node.id, now)?.state ?? 'unknown',
+        probe: probe.ok
+          ? {
+              ok: true as const,
+              role: probe.info.role,
+              offset: probe.info.role === 'replica' ? (probe.info.replicaReplOffset ?? probe.info.masterReplOffset) : probe.info.masterReplOffset,
+              linkUp: probe.info.masterLinkStatus === undefined ? undefined : probe.info.masterLinkStatus === 'up',
+              linkDownSinceS: probe.info.masterLinkDownSinceSeconds,
+            }
+          : { ok: false as const, error: probe.error },
+      }));
+    const ranking = rankCandidates(inputs, { maxLinkDownMs: cluster.downAfterMs * 10 + 10_000, maxReplicaLagBytes: cluster.maxReplicaLagBytes });
+    await this.step('candidates', ranking.candidates.length > 0 ? 'succeeded' : 'failed', { ...ranking });
+    const oldMasterAnswers = probes.find((p) => p.node.id === oldMaster.id)?.probe.ok === true;
+
+    for (const candidate of ranking.candidates) {
+      if (Date.now() > this.deadline) break;
+      // Fence the old master first when it still answers: it must not take writes once another is master.
+      if (oldMasterAnswers) {
+        try {
+          await followMaster(this.svc.address(cluster, oldMaster), candidate, timeout);
+          await this.step('old_master_fenced', 'succeeded', { node: addr(oldMaster), follows: addr(candidate) });
+        } catch (err) {
+          await this.step('old_master_fenced', 'failed', { node: addr(oldMaster), error: (err as Error).message });
+        }
+      } else {
+        await this.step('old_master_fenced', 'skipped', { node: addr(oldMaster), reason: 'does not answer; demoted when it returns' });
+      }
+      try {
+        const role = await promoteToMaster(this.svc.address(cluster, candidate), timeout);
+        mark('promoted');
+        await this.step('promoted', 'succeeded', { node: addr(candidate), role });
+      } catch (err) {
+        await this.step('promoted', 'failed', { node: addr(candidate), error: (err as Error).message });
+        continue;
+      }
+      await this.publish(candidate, mark);
+      await this.afterPromotion(candidate, oldMasterAnswers, mark);
+      await this.d.store.finish(
+        this.begun.id,
+        'succeeded',
+        addr(candidate),
+        null,
+        this.event('failover.succeeded', { from: addr(oldMaster), to: addr(candidate), phases, durationsMs: durations(phases) }),
+      );
+      return;
+    }
+    const error = ranking.candidates.length === 0 ? 'no replica can be promoted' : Date.now() > this.deadline ? 'failover timeout reached' : 'every candidate failed to promote';
+    await this.d.store.finish(this.begun.id, 'failed', null, error, this.event('failover.failed', { from: addr(oldMaster), error, excluded: ranking.excluded }));
+    this.d.logger.error({ cluster: cluster.name, error }, 'failover failed');
+  }
+
+  /** Records the new master under the failover's epoch (the database refuses a stale one), then tells the publishers. */
+  private async publish(candidate: { id: string; host: string; port: number }, mark: (name: string) => void): Promise<void> {
+    await this.d.store.recordMaster(
+      this.cluster.id,
+      this.begun.epoch,
+      candidate.id,
+      this.event('master.changed', { from: addr(this.oldMaster), to: addr(candidate) }),
+    );
+    const at = new Date();
+    mark('published');
+    const change: MasterChanged = { cluster: this.cluster.name, epoch: this.begun.epoch, from: this.oldMaster, to: { host: candidate.host, port: candidate.port }, at };
+    this.d.masters.emit('master', change);
+    await this.step('published', 'succeeded', { master: addr(candidate), epoch: this.begun.epoch }, at);
+    void this.d.topology.reload();
+  }
+
+  /** Re-points the other replicas, disconnects clients on the changed nodes, applies the write-safety policy. */
+  private async afterPromotion(candidate: { id: string; host: string; port: number }, oldMasterAnswers: boolean, mark: (name: string) => void): Promise<void> {
+    const { cluster } = this;
+    const timeout = this.d.config.redisAdminTimeoutMs;
+    const others = cluster.nodes.filter((n) => n.id !== candidate.id && n.id !== this.oldMaster.id);
+    const repointed = await Promise.all(
+      others.map(async (n) => {
+        try {
+          await followMaster(this.svc.address(cluster, n), candidate, timeout);
+          return { node: addr(n), ok: true };
+        } catch (err) {
+          return { node: addr(n), ok: false, error: (err as Error).message };
+        }
+      }),
+    );
+    mark('repointed');
+    await this.step('replicas_repointed', repointed.every((r) => r.ok) ? 'succeeded' : 'failed', { replicas: repointed });
+
+    const changed = [candidate, ...(oldMasterAnswers ? [this.oldMaster] : [])];
+    const killed = await Promise.all(
+      changed.map(async (n) => {
+        try {
+          return { node: addr(n), disconnected: await disconnectClients(this.svc.address(cluster, n), timeout) };
+        } catch (err) {
+          return { node: addr(n), error: (err as Error).message };
+        }
+      }),
+    );
+    await this.step('clients_disconnected', 'succeeded', { nodes: killed });
+
+    if (cluster.minReplicasToWrite > 0) {
+      try {
+        await applyWriteSafety(this.svc.address(cluster, candidate), cluster.minReplicasToWrite, cluster.minReplicasMaxLagS, timeout);
+        await this.step('write_safety', 'succeeded', { minReplicasToWrite: cluster.minReplicasToWrite, minReplicasMaxLagS: cluster.minReplicasMaxLagS });
+      } catch (err) {
+        await this.step('write_safety', 'failed', { error: (err as Error).message });
+      }
+    }
+  }
+}
+
+/** Milliseconds from each phase to the next, and in all. */
+function durations(phases: Record<string, string>): Record<string, number> {
+  const order = ['faultSeen', 'odown', 'decided', 'promoted', 'published', 'repointed'].filter((p) => phases[p]);
+  const out: Record<string, number> = {};
+  for (let i = 1; i < order.length; i++) out[`${order[i - 1]}→${order[i]}`] = Date.parse(phases[order[i]!]!) - Date.parse(phases[order[i - 1]!]!);
+  if (order.length > 1) out['total'] = Date.parse(phases[order[order.length - 1]!]!) - Date.parse(phases[order[0]!]!);
+  return out;
+}
