@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditService, type EventInput } from '../audit/audit.service.js';
+import { updatedRows } from '../database/transformers.js';
 import { FailoverStepEntity } from './failover-step.entity.js';
 import { FAILOVER_TRIGGERS, FailoverEntity } from './failover.entity.js';
 
@@ -44,12 +45,14 @@ export class FailoverStore {
   /** Raises the epoch and opens the failover record in one transaction; throws `FencedError` if either moved on. */
   async begin(input: BeginFailover): Promise<{ id: string; epoch: number; startedAt: Date }> {
     return this.db.transaction(async (em) => {
-      const raised = await em.query<{ epoch: string }[]>(
-        `UPDATE clusters SET epoch = epoch + 1, updated_at = now()
+      const raised = updatedRows<{ epoch: string }>(
+        await em.query(
+          `UPDATE clusters SET epoch = epoch + 1, updated_at = now()
           WHERE id = $1 AND epoch = $2
             AND EXISTS (SELECT 1 FROM controller_leases WHERE scope = 'leader' AND holder = $3 AND term = $4 AND expires_at > now())
           RETURNING epoch::text AS epoch`,
-        [input.cluster.id, input.expectedEpoch, input.lease.holder, input.lease.term],
+          [input.cluster.id, input.expectedEpoch, input.lease.holder, input.lease.term],
+        ),
       );
       if (raised.length === 0) {
         throw new FencedError(`cluster ${input.cluster.name} is no longer at epoch ${input.expectedEpoch}, or this controller no longer holds the lease`);
@@ -71,14 +74,26 @@ export class FailoverStore {
       });
       await em.save(failover);
       await this.audit.record(
-        { type: 'failover.started', actor: input.actor, cluster: input.cluster, data: { failoverId: failover.id, epoch, trigger: input.trigger, ...input.event.data } },
+        {
+          type: 'failover.started',
+          actor: input.actor,
+          cluster: input.cluster,
+          data: { failoverId: failover.id, epoch, trigger: input.trigger, ...input.event.data },
+        },
         em,
       );
       return { id: failover.id, epoch, startedAt };
     });
   }
 
-  async step(failoverId: string, seq: number, name: string, status: FailoverStepEntity['status'], at: Date, detail: Record<string, unknown> = {}): Promise<void> {
+  async step(
+    failoverId: string,
+    seq: number,
+    name: string,
+    status: FailoverStepEntity['status'],
+    at: Date,
+    detail: Record<string, unknown> = {},
+  ): Promise<void> {
     await this.db.getRepository(FailoverStepEntity).insert({ failoverId, seq, name, status, at, detail } as never);
   }
 
@@ -97,7 +112,13 @@ export class FailoverStore {
     });
   }
 
-  async finish(failoverId: string, outcome: 'succeeded' | 'failed' | 'aborted', toAddress: string | null, error: string | null, event: EventInput): Promise<void> {
+  async finish(
+    failoverId: string,
+    outcome: 'succeeded' | 'failed' | 'aborted',
+    toAddress: string | null,
+    error: string | null,
+    event: EventInput,
+  ): Promise<void> {
     await this.db.transaction(async (em) => {
       await em.update(FailoverEntity, { id: failoverId }, { outcome, toAddress, error, finishedAt: new Date() });
       await this.audit.record(event, em);

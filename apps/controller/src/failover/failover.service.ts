@@ -188,7 +188,15 @@ export class FailoverService implements OnApplicationBootstrap, OnApplicationShu
 
   /** For `FailoverRun`: the collaborators it needs, and nothing else. */
   get deps() {
-    return { store: this.store, detection: this.detection, topology: this.topology, config: this.config, actor: this.actor, masters: this.masters, logger: this.logger };
+    return {
+      store: this.store,
+      detection: this.detection,
+      topology: this.topology,
+      config: this.config,
+      actor: this.actor,
+      masters: this.masters,
+      logger: this.logger,
+    };
   }
 }
 
@@ -296,8 +304,19 @@ class FailoverRun {
       );
       return;
     }
-    const error = ranking.candidates.length === 0 ? 'no replica can be promoted' : Date.now() > this.deadline ? 'failover timeout reached' : 'every candidate failed to promote';
-    await this.d.store.finish(this.begun.id, 'failed', null, error, this.event('failover.failed', { from: addr(oldMaster), error, excluded: ranking.excluded }));
+    const error =
+      ranking.candidates.length === 0
+        ? 'no replica can be promoted'
+        : Date.now() > this.deadline
+          ? 'failover timeout reached'
+          : 'every candidate failed to promote';
+    await this.d.store.finish(
+      this.begun.id,
+      'failed',
+      null,
+      error,
+      this.event('failover.failed', { from: addr(oldMaster), error, excluded: ranking.excluded }),
+    );
     this.d.logger.error({ cluster: cluster.name, error }, 'failover failed');
   }
 
@@ -311,7 +330,13 @@ class FailoverRun {
     );
     const at = new Date();
     mark('published');
-    const change: MasterChanged = { cluster: this.cluster.name, epoch: this.begun.epoch, from: this.oldMaster, to: { host: candidate.host, port: candidate.port }, at };
+    const change: MasterChanged = {
+      cluster: this.cluster.name,
+      epoch: this.begun.epoch,
+      from: this.oldMaster,
+      to: { host: candidate.host, port: candidate.port },
+      at,
+    };
     this.d.masters.emit('master', change);
     await this.step('published', 'succeeded', { master: addr(candidate), epoch: this.begun.epoch }, at);
     void this.d.topology.reload();

@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisServer, startRedis, startReplicationGroup, waitFor } from '../libs/testing/src/index.js';
+import { type Api, freshDatabase, startTestController, type TestController } from './support/controller.js';
+import { type AgentProcess, type EventItem, events, sleep, startAgentProcess, waitAllUp, waitForEvent } from './support/detection-rig.js';
+
+const DOWN_AFTER_MS = 1000;
+
+/** ROLE of a server: `['master', …]` or `['slave', host, port, state, offset]`. */
+async function role(server: RedisServer): Promise<unknown[]> {
+  const c = server.client();
+  c.on('error', () => undefined);
+  try {
+    await c.connect();
+    return (await c.call('ROLE')) as unknown[];
+  } finally {
+    c.disconnect();
+  }
+}
+
+/**
+ * Automatic failover end to end: real redis-server groups, the controller, three agent processes.
+ */
+describe('automatic failover', () => {
+  let controller: TestController;
+  let api: Api;
+  const agents: AgentProcess[] = [];
+  const servers: RedisServer[] = [];
+
+  async function group(replicas: number): Promise<RedisServer[]> {
+    const g = await startReplicationGroup(replicas);
+    servers.push(...g);
+    return g;
+  }
+
+  async function createCluster(name: string, nodes: { host: string; port: number; priority?: number }[], extra: Record<string, unknown> = {}) {
+    const res = await api('POST', '/api/v1/clusters', { body: { name, nodes, quorum: 2, downAfterMs: DOWN_AFTER_MS, ...extra } });
+    if (res.status !== 201) throw new Error(`create ${name}: ${res.status} ${res.text}`);
+    await waitAllUp(api, name, 3);
+  }
+
+  beforeAll(async () => {
+    controller = await startTestController(await freshDatabase(), { AGENT_STALE_AFTER_MS: '1000' });
+    api = controller.api;
+    const token = (await api('POST', '/api/v1/tokens', { body: { name: 'probes', role: 'agent' } })).body.token;
+    for (const z of ['a', 'b', 'c']) agents.push(startAgentProcess(`probe-${z}`, `zone-${z}`, token, controller.url, { PROBE_INTERVAL_MS: '100' }));
+    await waitFor(async () => (await api('GET', '/api/v1/leadership')).body.leader === true, 10_000, 'the controller to lead');
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(agents.map((a) => a.process.stop()));
+    await controller?.close();
+    await Promise.all(servers.map((s) => s.stop()));
+  });
+
+  it('promotes the preferred replica when the master crashes, re-points the other, records every step, demotes the old master on its return', async () => {
+    const [master, preferred, other] = await group(2);
+    await createCluster('crash', [
+      { host: master!.host, port: master!.port },
+      { host: preferred!.host, port: preferred!.port, priority: 10 },
+      { host: other!.host, port: other!.port, priority: 50 },
+    ]);
+    const w = master!.client();
+    await w.connect();
+    for (let i = 0; i < 100; i++) await w.set(`k${i}`, String(i));
+    w.disconnect();
+    await sleep(300); // let the replicas take the writes
+
+    master!.signal('SIGKILL');
+    const done = await waitForEvent(api, 'crash', 'failover.succeeded', 15_000);
+    expect(done.data).toMatchObject({ from: `127.0.0.1:${master!.port}`, to: `127.0.0.1:${preferred!.port}`, epoch: 1 });
+    // (jsonb keeps keys in its own order)
+    expect(Object.keys(done.data.phases).sort()).toEqual(['decided', 'faultSeen', 'odown', 'promoted', 'published', 'repointed']);
+    expect(done.data.durationsMs.total).toBeGreaterThan(DOWN_AFTER_MS - 200);
+    expect(await role(preferred!)).toEqual(['master', expect.any(Number), expect.any(Array)]);
+    await waitFor(async () => (await role(other!))[2] === preferred!.port, 5000, 'the other replica to follow the new master');
+    const c = preferred!.client();
+    await c.connect();
+    expect(await c.get('k99')).toBe('99');
+    c.disconnect();
+
+    const cluster = (await api('GET', '/api/v1/clusters/crash')).body;
+    expect(cluster).toMatchObject({ epoch: 1, master: { port: preferred!.port } });
+    const list = (await api('GET', '/api/v1/clusters/crash/failovers')).body.items;
+    expect(list).toHaveLength(1);
+    const record = (await api('GET', `/api/v1/failovers/${list[0].id}`)).body;
+    expect(record).toMatchObject({ trigger: 'auto', outcome: 'succeeded', epoch: 1, to: `127.0.0.1:${preferred!.port}` });
+    expect(record.steps.map((s: { name: string; status: string }) => `${s.name}:${s.status}`)).toEqual([
+      'fault_seen:succeeded',
+      'odown:succeeded',
+      'decided:succeeded',
+      'candidates:succeeded',
+      'old_master_fenced:skipped',
+      'promoted:succeeded',
+      'published:succeeded',
+      'replicas_repointed:succeeded',
+      'clients_disconnected:succeeded',
+    ]);
+    expect(record.steps[3].detail.candidates.map((x: { port: number }) => x.port)).toEqual([preferred!.port, other!.port]);
+
+    // The old master comes back empty, claiming master: it is demoted to a replica of the new one.
+    const back = await startRedis({ port: master!.port });
+    servers.push(back);
+    const demoted = await waitForEvent(api, 'crash', 'node.demoted', 10_000);
+    expect(demoted.data).toMatchObject({ node: `127.0.0.1:${master!.port}`, master: `127.0.0.1:${preferred!.port}` });
+    expect((await role(back))[0]).toBe('slave');
+    expect((await role(back))[2]).toBe(preferred!.port);
+
+    // Cooldown (default five minutes): the new master's crash is refused, and said so.
+    preferred!.signal('SIGKILL');
+    const refused = await waitForEvent(api, 'crash', 'failover.refused', 10_000);
+    expect(refused.data.code).toBe('cooldown');
+    expect((await api('GET', '/api/v1/clusters/crash/failovers')).body.items).toHaveLength(1);
+  });
+
+  it('fails over a hung master and demotes it when it wakes', async () => {
+    const [master, r1, r2] = await group(2);
+    await createCluster(
+      'hang',
+      [master!, r1!, r2!].map(({ host, port }) => ({ host, port })),
+    );
+    master!.signal('SIGSTOP');
+    const done = await waitForEvent(api, 'hang', 'failover.succeeded', 15_000);
+    const winner = [r1!, r2!].find((r) => done.data.to === `127.0.0.1:${r.port}`)!;
+    expect(winner).toBeDefined();
+    master!.signal('SIGCONT');
+    await waitForEvent(api, 'hang', 'node.demoted', 15_000);
+    await waitFor(async () => (await role(master!))[2] === winner.port, 5000, 'the old master to follow the new one');
+  });
+
+  it('never promotes priority 0, and records a failover without a candidate as failed', async () => {
+    const [master, r1, r2] = await group(2);
+    await createCluster('no-candidate', [
+      { host: master!.host, port: master!.port },
+      { host: r1!.host, port: r1!.port, priority: 0 },
+      { host: r2!.host, port: r2!.port, priority: 0 },
+    ]);
+    master!.signal('SIGKILL');
+    const failed = await waitForEvent(api, 'no-candidate', 'failover.failed', 15_000);
+    expect(failed.data.error).toBe('no replica can be promoted');
+    expect(failed.data.excluded.map((e: { reason: string }) => e.reason)).toEqual(['priority 0: never promoted', 'priority 0: never promoted']);
+    expect((await role(r1!))[0]).toBe('slave');
+    expect((await role(r2!))[0]).toBe('slave');
+    const [record] = (await api('GET', '/api/v1/clusters/no-candidate/failovers')).body.items;
+    expect(record).toMatchObject({ outcome: 'failed', error: 'no replica can be promoted', to: null });
+  });
+
+  it('refuses automatic failover in maintenance and with auto-failover off, saying why', async () => {
+    const [m1, r1] = await group(1);
+    const [m2, r2] = await group(1);
+    await createCluster(
+      'maint',
+      [m1!, r1!].map(({ host, port }) => ({ host, port })),
+      { maintenanceUntil: new Date(Date.now() + 3_600_000).toISOString() },
+    );
+    await createCluster(
+      'manual-only',
+      [m2!, r2!].map(({ host, port }) => ({ host, port })),
+      { autoFailover: false },
+    );
+    m1!.signal('SIGKILL');
+    m2!.signal('SIGKILL');
+    const a = await waitForEvent(api, 'maint', 'failover.refused', 10_000);
+    const b = await waitForEvent(api, 'manual-only', 'failover.refused', 10_000);
+    expect([a.data.code, b.data.code]).toEqual(['maintenance', 'auto_failover_off']);
+    await sleep(1500);
+    for (const name of ['maint', 'manual-only']) {
+      const all: EventItem[] = await events(api, name);
+      expect(all.filter((e) => e.type.startsWith('failover.')).map((e) => e.type)).toEqual(['failover.refused']); // said once, not every second
+    }
+    expect((await role(r1!))[0]).toBe('slave');
+    expect((await role(r2!))[0]).toBe('slave');
+  });
+});
