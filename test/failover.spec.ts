@@ -144,6 +144,48 @@ describe('automatic failover', () => {
     expect(record).toMatchObject({ outcome: 'failed', error: 'no replica can be promoted', to: null });
   });
 
+  it('lets an operator dry-run, then force a failover to a chosen replica, fencing the live old master first', async () => {
+    const [master, r1, r2] = await group(2);
+    await createCluster('manual', [
+      { host: master!.host, port: master!.port },
+      { host: r1!.host, port: r1!.port, priority: 0 },
+      { host: r2!.host, port: r2!.port },
+    ]);
+    const dry = await api('POST', '/api/v1/clusters/manual/failover?dryRun=true', { body: {} });
+    expect(dry.status).toBe(200);
+    expect(dry.body.candidates.map((c: { port: number }) => c.port)).toEqual([r2!.port]);
+    expect(dry.body.excluded).toEqual([expect.objectContaining({ port: r1!.port, reason: 'priority 0: never promoted' })]);
+    expect(await role(master!)).toEqual(['master', expect.any(Number), expect.any(Array)]); // a dry run changes nothing
+
+    expect((await api('POST', '/api/v1/clusters/manual/failover', { body: { expectedEpoch: 7 } })).status).toBe(409);
+    const viewer = (await api('POST', '/api/v1/tokens', { body: { name: 'viewer', role: 'viewer' } })).body.token;
+    expect((await api('POST', '/api/v1/clusters/manual/failover', { token: viewer, body: {} })).status).toBe(403);
+
+    const res = await api('POST', '/api/v1/clusters/manual/failover', { body: { target: `127.0.0.1:${r2!.port}`, expectedEpoch: 0 } });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ trigger: 'manual', outcome: 'succeeded', epoch: 1, to: `127.0.0.1:${r2!.port}`, actor: 'token:bootstrap-admin' });
+    expect(res.body.steps.map((s: { name: string; status: string }) => `${s.name}:${s.status}`)).toContain('old_master_fenced:succeeded');
+    expect((await role(r2!))[0]).toBe('master');
+    expect((await role(master!)).slice(0, 3)).toEqual(['slave', '127.0.0.1', r2!.port]);
+    await waitFor(async () => (await role(r1!))[2] === r2!.port, 5000, 'the other replica to follow');
+  });
+
+  it('puts a cluster in maintenance and takes it out, audited', async () => {
+    const [m] = await group(0);
+    await createCluster('maint-api', [{ host: m!.host, port: m!.port }]);
+    const until = new Date(Date.now() + 600_000).toISOString();
+    const put = await api('PUT', '/api/v1/clusters/maint-api/maintenance', { body: { until, reason: 'kernel upgrade' } });
+    expect(put.status).toBe(200);
+    expect(put.body.maintenanceUntil).toBe(until);
+    expect((await api('PUT', '/api/v1/clusters/maint-api/maintenance', { body: { until: '2000-01-01T00:00:00Z' } })).body.details).toEqual([
+      { field: 'until', reason: 'must be in the future' },
+    ]);
+    const del = await api('DELETE', '/api/v1/clusters/maint-api/maintenance');
+    expect(del.body.maintenanceUntil).toBeNull();
+    const types = (await events(api, 'maint-api')).map((e) => e.type);
+    expect(types).toEqual(expect.arrayContaining(['cluster.maintenance_started', 'cluster.maintenance_ended']));
+  });
+
   it('refuses automatic failover in maintenance and with auto-failover off, saying why', async () => {
     const [m1, r1] = await group(1);
     const [m2, r2] = await group(1);

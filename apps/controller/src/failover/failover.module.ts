@@ -6,12 +6,13 @@ import { TopologyModule } from '../topology/topology.module.js';
 import { FailoverStore } from './failover-store.js';
 import { FailoverService } from './failover.service.js';
 import { FailoversController } from './failovers.controller.js';
+import { OperatorController } from './operator.controller.js';
 
 /** The failover engine (leader only), its fenced records, and the failover history API. */
 @Module({
   imports: [AuditModule, DetectionModule, LeadershipModule, TopologyModule],
   providers: [FailoverStore, FailoverService],
-  controllers: [FailoversController],
+  controllers: [FailoversController, OperatorController],
   exports: [FailoverService, FailoverStore],
 })
 export class FailoverModule {}

@@ -13,7 +13,9 @@ import type { DetectionTransition } from '../detection/detection-engine.js';
 import { DetectionService } from '../detection/detection.service.js';
 import { LeadershipService } from '../leadership/leadership.service.js';
 import { type CachedCluster, type CachedNode, TopologyCache } from '../topology/topology-cache.service.js';
-import { type CandidateInput, rankCandidates } from './candidate-ranking.js';
+import { ErrorCode, VigilError } from '../common/errors.js';
+import { assertEpoch } from '../topology/topology.service.js';
+import { type CandidateInput, type Ranking, rankCandidates } from './candidate-ranking.js';
 import { autoFailoverRefusal } from './failover-policy.js';
 import { FailoverStore, FencedError } from './failover-store.js';
 
@@ -138,15 +140,7 @@ export class FailoverService implements OnApplicationBootstrap, OnApplicationShu
 
     let begun: { id: string; epoch: number; startedAt: Date };
     try {
-      begun = await this.store.begin({
-        cluster,
-        expectedEpoch: cluster.epoch,
-        trigger: 'auto',
-        fromAddress: addr(master),
-        actor: this.actor,
-        lease: { holder: this.leadership.identity, term: this.leadership.currentTerm },
-        event: { data: { from: addr(master), ...cause.detail } },
-      });
+      begun = await this.begin(cluster, master, 'auto', this.actor, cause.detail);
     } catch (err) {
       if (err instanceof FencedError) {
         this.logger.warn({ cluster: cluster.name, err: err.message }, 'not failing over: fenced');
@@ -182,6 +176,100 @@ export class FailoverService implements OnApplicationBootstrap, OnApplicationShu
     }
   }
 
+  /**
+   * What every node says now and the replicas ranked from it (the old master gets a short leash:
+   * detection may hold it down, and a hang must not stall the decision).
+   */
+  async rank(cluster: CachedCluster, oldMaster: CachedNode | undefined): Promise<{ ranking: Ranking; oldMasterAnswers: boolean }> {
+    const timeout = this.config.redisAdminTimeoutMs;
+    const now = Date.now();
+    const probes = await Promise.all(
+      cluster.nodes.map(async (n) => ({
+        node: n,
+        probe: await probeReplication(this.address(cluster, n), n.id === oldMaster?.id ? Math.min(timeout, OLD_MASTER_PROBE_MS) : timeout),
+      })),
+    );
+    const inputs: CandidateInput[] = probes
+      .filter((p) => p.node.id !== oldMaster?.id)
+      .map(({ node, probe }) => ({
+        id: node.id,
+        host: node.host,
+        port: node.port,
+        priority: node.priority,
+        detection: this.detection.engine.verdict(node.id, now)?.state ?? 'unknown',
+        probe: probe.ok
+          ? {
+              ok: true as const,
+              role: probe.info.role,
+              offset: probe.info.role === 'replica' ? (probe.info.replicaReplOffset ?? probe.info.masterReplOffset) : probe.info.masterReplOffset,
+              linkUp: probe.info.masterLinkStatus === undefined ? undefined : probe.info.masterLinkStatus === 'up',
+              linkDownSinceS: probe.info.masterLinkDownSinceSeconds,
+            }
+          : { ok: false as const, error: probe.error },
+      }));
+    const ranking = rankCandidates(inputs, { maxLinkDownMs: cluster.downAfterMs * 10 + 10_000, maxReplicaLagBytes: cluster.maxReplicaLagBytes });
+    return { ranking, oldMasterAnswers: probes.find((p) => p.node.id === oldMaster?.id)?.probe.ok === true };
+  }
+
+  /** The ranked candidates with the reason for each exclusion, changing nothing. */
+  async dryRun(name: string, target?: string): Promise<{ cluster: CachedCluster; ranking: Ranking; target: string | null }> {
+    const cluster = this.clusterNamed(name);
+    const { ranking } = await this.rank(
+      cluster,
+      cluster.nodes.find((n) => n.role === 'master'),
+    );
+    return { cluster, ranking: target ? restrictTo(ranking, target) : ranking, target: target ?? null };
+  }
+
+  /**
+   * An operator's forced failover: no ODOWN needed and no maintenance, cooldown or auto-failover
+   * check (the operator decides), but never while another runs, and only on the leader. Promotes
+   * `target` ("host:port") when given and eligible, else the best candidate. Resolves when it is done.
+   */
+  async manual(name: string, actor: string, options: { target?: string; expectedEpoch?: number }): Promise<string> {
+    if (!this.leadership.isLeader())
+      throw new VigilError(ErrorCode.UNAVAILABLE, 'this controller replica is not the leader; send the request to the leader (GET /leadership)');
+    const cluster = this.clusterNamed(name);
+    assertEpoch(cluster, options.expectedEpoch);
+    if (this.active.has(cluster.id) || (await this.store.history(cluster.id)).running) throw VigilError.conflict(`a failover of ${name} is already running`);
+    const master = cluster.nodes.find((n) => n.role === 'master');
+    let id = '';
+    const run = (async () => {
+      const begun = await this.begin(cluster, master, 'manual', actor, { target: options.target ?? null });
+      id = begun.id;
+      await new FailoverRun(this, cluster, master, begun, { detail: { actor } }, options.target).execute();
+    })();
+    this.active.set(
+      cluster.id,
+      run.catch(() => undefined).finally(() => this.active.delete(cluster.id)),
+    );
+    try {
+      await run;
+    } catch (err) {
+      if (err instanceof FencedError) throw VigilError.conflict(err.message, 'expectedEpoch');
+      throw err;
+    }
+    return id;
+  }
+
+  private clusterNamed(name: string): CachedCluster {
+    const cluster = this.topology.snapshot.clustersByName.get(name);
+    if (!cluster) throw VigilError.notFound(`cluster ${name}`);
+    return cluster;
+  }
+
+  private begin(cluster: CachedCluster, master: CachedNode | undefined, trigger: 'auto' | 'manual', actor: string, data: Record<string, unknown>) {
+    return this.store.begin({
+      cluster,
+      expectedEpoch: cluster.epoch,
+      trigger,
+      fromAddress: master ? addr(master) : null,
+      actor,
+      lease: { holder: this.leadership.identity, term: this.leadership.currentTerm },
+      event: { data: { from: master ? addr(master) : null, ...data } },
+    });
+  }
+
   address(cluster: CachedCluster, node: { host: string; port: number }): RedisNodeAddress {
     return { host: node.host, port: node.port, username: cluster.redis.username, password: cluster.redis.password, tls: cluster.redis.tls };
   }
@@ -209,9 +297,10 @@ class FailoverRun {
   constructor(
     private readonly svc: FailoverService,
     private readonly cluster: CachedCluster,
-    private readonly oldMaster: CachedNode,
+    private readonly oldMaster: CachedNode | undefined,
     private readonly begun: { id: string; epoch: number; startedAt: Date },
     private readonly cause: Cause,
+    private readonly target?: string,
   ) {
     this.d = svc.deps;
     this.deadline = begun.startedAt.getTime() + cluster.failoverTimeoutMs;
@@ -242,47 +331,22 @@ class FailoverRun {
     await this.step('decided', 'succeeded', { epoch: this.begun.epoch }, this.begun.startedAt);
 
     // What every node says now: the candidates' offsets are read fresh, and the old master may answer.
-    const now = Date.now();
-    // The old master gets a short leash: detection already holds it down, a hang must not stall the failover.
-    const probes = await Promise.all(
-      cluster.nodes.map(async (n) => ({
-        node: n,
-        probe: await probeReplication(this.svc.address(cluster, n), n.id === oldMaster.id ? Math.min(timeout, OLD_MASTER_PROBE_MS) : timeout),
-      })),
-    );
-    const inputs: CandidateInput[] = probes
-      .filter((p) => p.node.id !== oldMaster.id)
-      .map(({ node, probe }) => ({
-        id: node.id,
-        host: node.host,
-        port: node.port,
-        priority: node.priority,
-        detection: this.d.detection.engine.verdict(node.id, now)?.state ?? 'unknown',
-        probe: probe.ok
-          ? {
-              ok: true as const,
-              role: probe.info.role,
-              offset: probe.info.role === 'replica' ? (probe.info.replicaReplOffset ?? probe.info.masterReplOffset) : probe.info.masterReplOffset,
-              linkUp: probe.info.masterLinkStatus === undefined ? undefined : probe.info.masterLinkStatus === 'up',
-              linkDownSinceS: probe.info.masterLinkDownSinceSeconds,
-            }
-          : { ok: false as const, error: probe.error },
-      }));
-    const ranking = rankCandidates(inputs, { maxLinkDownMs: cluster.downAfterMs * 10 + 10_000, maxReplicaLagBytes: cluster.maxReplicaLagBytes });
-    await this.step('candidates', ranking.candidates.length > 0 ? 'succeeded' : 'failed', { ...ranking });
-    const oldMasterAnswers = probes.find((p) => p.node.id === oldMaster.id)?.probe.ok === true;
+    const ranked = await this.svc.rank(cluster, oldMaster);
+    const ranking = this.target ? restrictTo(ranked.ranking, this.target) : ranked.ranking;
+    const oldMasterAnswers = ranked.oldMasterAnswers;
+    await this.step('candidates', ranking.candidates.length > 0 ? 'succeeded' : 'failed', { ...ranking, ...(this.target ? { target: this.target } : {}) });
 
     for (const candidate of ranking.candidates) {
       if (Date.now() > this.deadline) break;
       // Fence the old master first when it still answers: it must not take writes once another is master.
-      if (oldMasterAnswers) {
+      if (oldMaster && oldMasterAnswers) {
         try {
           await followMaster(this.svc.address(cluster, oldMaster), candidate, timeout);
           await this.step('old_master_fenced', 'succeeded', { node: addr(oldMaster), follows: addr(candidate) });
         } catch (err) {
           await this.step('old_master_fenced', 'failed', { node: addr(oldMaster), error: (err as Error).message });
         }
-      } else {
+      } else if (oldMaster) {
         await this.step('old_master_fenced', 'skipped', { node: addr(oldMaster), reason: 'does not answer; demoted when it returns' });
       }
       try {
@@ -300,7 +364,7 @@ class FailoverRun {
         'succeeded',
         addr(candidate),
         null,
-        this.event('failover.succeeded', { from: addr(oldMaster), to: addr(candidate), phases, durationsMs: durations(phases) }),
+        this.event('failover.succeeded', { from: oldMaster ? addr(oldMaster) : null, to: addr(candidate), phases, durationsMs: durations(phases) }),
       );
       return;
     }
@@ -315,7 +379,7 @@ class FailoverRun {
       'failed',
       null,
       error,
-      this.event('failover.failed', { from: addr(oldMaster), error, excluded: ranking.excluded }),
+      this.event('failover.failed', { from: oldMaster ? addr(oldMaster) : null, error, excluded: ranking.excluded }),
     );
     this.d.logger.error({ cluster: cluster.name, error }, 'failover failed');
   }
@@ -326,14 +390,14 @@ class FailoverRun {
       this.cluster.id,
       this.begun.epoch,
       candidate.id,
-      this.event('master.changed', { from: addr(this.oldMaster), to: addr(candidate) }),
+      this.event('master.changed', { from: this.oldMaster ? addr(this.oldMaster) : null, to: addr(candidate) }),
     );
     const at = new Date();
     mark('published');
     const change: MasterChanged = {
       cluster: this.cluster.name,
       epoch: this.begun.epoch,
-      from: this.oldMaster,
+      from: this.oldMaster ? { host: this.oldMaster.host, port: this.oldMaster.port } : null,
       to: { host: candidate.host, port: candidate.port },
       at,
     };
@@ -346,7 +410,7 @@ class FailoverRun {
   private async afterPromotion(candidate: { id: string; host: string; port: number }, oldMasterAnswers: boolean, mark: (name: string) => void): Promise<void> {
     const { cluster } = this;
     const timeout = this.d.config.redisAdminTimeoutMs;
-    const others = cluster.nodes.filter((n) => n.id !== candidate.id && n.id !== this.oldMaster.id);
+    const others = cluster.nodes.filter((n) => n.id !== candidate.id && n.id !== this.oldMaster?.id);
     const repointed = await Promise.all(
       others.map(async (n) => {
         try {
@@ -360,7 +424,7 @@ class FailoverRun {
     mark('repointed');
     await this.step('replicas_repointed', repointed.every((r) => r.ok) ? 'succeeded' : 'failed', { replicas: repointed });
 
-    const changed = [candidate, ...(oldMasterAnswers ? [this.oldMaster] : [])];
+    const changed = [candidate, ...(oldMasterAnswers && this.oldMaster ? [this.oldMaster] : [])];
     const killed = await Promise.all(
       changed.map(async (n) => {
         try {
@@ -381,6 +445,15 @@ class FailoverRun {
       }
     }
   }
+}
+
+/** Only `target` ("host:port") may be promoted: the others are excluded, saying so. */
+function restrictTo(ranking: Ranking, target: string): Ranking {
+  const keep = ranking.candidates.filter((c) => addr(c) === target);
+  const others = ranking.candidates
+    .filter((c) => addr(c) !== target)
+    .map((c) => ({ id: c.id, host: c.host, port: c.port, reason: `not the requested target ${target}` }));
+  return { candidates: keep, excluded: [...ranking.excluded, ...others] };
 }
 
 /** Milliseconds from each phase to the next, and in all. */

@@ -128,6 +128,29 @@ export class TopologyService {
     return this.get(name);
   }
 
+  /**
+   * Puts the cluster in maintenance until `until` (no automatic failover), or ends it (`null`).
+   * With `expectedEpoch`, refuses (409) when the cluster has moved on.
+   */
+  async setMaintenance(name: string, until: Date | null, reason: string | undefined, by: Principal, expectedEpoch?: number): Promise<ClusterView> {
+    await this.write(async (em) => {
+      const { cluster } = await this.load(em, name, true);
+      assertEpoch(cluster, expectedEpoch);
+      cluster.maintenanceUntil = until;
+      await em.save(cluster);
+      await this.audit.record(
+        {
+          type: until ? 'cluster.maintenance_started' : 'cluster.maintenance_ended',
+          actor: actorOf(by),
+          cluster,
+          data: { until: until?.toISOString() ?? null, ...(reason ? { reason } : {}), epoch: cluster.epoch },
+        },
+        em,
+      );
+    });
+    return this.get(name);
+  }
+
   async remove(name: string, by: Principal): Promise<void> {
     await this.write(async (em) => {
       const { cluster, nodes } = await this.load(em, name, true);
@@ -203,6 +226,13 @@ export class TopologyService {
     if (!cluster) throw VigilError.notFound(`cluster ${name}`);
     const nodes = await em.getRepository(NodeEntity).find({ where: { clusterId: cluster.id }, order: { host: 'ASC', port: 'ASC' } });
     return { cluster, nodes };
+  }
+}
+
+/** 409 when the caller acted on an epoch the cluster has left. */
+export function assertEpoch(cluster: { name: string; epoch: number }, expectedEpoch: number | undefined): void {
+  if (expectedEpoch !== undefined && cluster.epoch !== expectedEpoch) {
+    throw VigilError.conflict(`cluster ${cluster.name} is at epoch ${cluster.epoch}, not ${expectedEpoch}`, 'expectedEpoch');
   }
 }
 

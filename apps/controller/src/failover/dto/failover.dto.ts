@@ -1,4 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsDate, IsInt, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
 import type { FailoverStepEntity } from '../failover-step.entity.js';
 import { FAILOVER_OUTCOMES, FAILOVER_TRIGGERS, type FailoverEntity } from '../failover.entity.js';
 
@@ -62,4 +64,55 @@ export class FailoverDetailDto extends FailoverDto {
 
 export class FailoverListDto {
   @ApiProperty({ type: [FailoverDto] }) items: FailoverDto[];
+}
+
+const ADDRESS = /^[A-Za-z0-9.-]{1,253}:\d{1,5}$|^\[[0-9A-Fa-f:.]+\]:\d{1,5}$/;
+
+export class FailoverRequestDto {
+  @ApiPropertyOptional({ example: '10.0.0.2:6379', description: 'Promote this node (host:port) if it is eligible; else the best candidate' })
+  @IsOptional()
+  @Matches(ADDRESS, { message: 'must be host:port' })
+  target?: string;
+
+  @ApiPropertyOptional({ description: 'Refuse (409) unless the cluster is still at this epoch' })
+  @IsOptional()
+  @IsInt({ message: 'must be an integer' })
+  @Min(0)
+  expectedEpoch?: number;
+}
+
+export class CandidateDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() host: string;
+  @ApiProperty() port: number;
+  @ApiPropertyOptional() priority?: number;
+  @ApiPropertyOptional({ description: 'Replication offset read just now' }) offset?: number;
+  @ApiPropertyOptional({ description: 'Why it cannot be promoted' }) reason?: string;
+}
+
+export class DryRunDto {
+  @ApiProperty() cluster: string;
+  @ApiProperty() epoch: number;
+  @ApiPropertyOptional({ type: String, nullable: true }) target: string | null;
+  @ApiProperty({ type: [CandidateDto], description: 'Best first: lowest priority number, then highest offset, then node id' }) candidates: CandidateDto[];
+  @ApiProperty({ type: [CandidateDto] }) excluded: CandidateDto[];
+}
+
+export class MaintenanceDto {
+  @ApiProperty({ type: String, format: 'date-time', description: 'No automatic failover until then' })
+  @Type(() => Date)
+  @IsDate({ message: 'must be an ISO 8601 date-time' })
+  until: Date;
+
+  @ApiPropertyOptional({ maxLength: 500 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  reason?: string;
+
+  @ApiPropertyOptional({ description: 'Refuse (409) unless the cluster is still at this epoch' })
+  @IsOptional()
+  @IsInt({ message: 'must be an integer' })
+  @Min(0)
+  expectedEpoch?: number;
 }

@@ -1,0 +1,83 @@
+import { Body, Controller, Delete, HttpCode, Param, ParseBoolPipe, Post, Put, Query } from '@nestjs/common';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { actorOf, CurrentPrincipal, type Principal, RequireRole } from '../auth/principal.js';
+import { ApiErrors } from '../common/api-docs.js';
+import { VigilError } from '../common/errors.js';
+import { clusterNameParam } from '../common/params.js';
+import { ClusterDto } from '../topology/dto/cluster-response.dto.js';
+import { TopologyService } from '../topology/topology.service.js';
+import { DryRunDto, FailoverDetailDto, FailoverDto, FailoverRequestDto, FailoverStepDto, MaintenanceDto } from './dto/failover.dto.js';
+import { FailoverStore } from './failover-store.js';
+import { FailoverService } from './failover.service.js';
+
+@ApiTags('failovers')
+@ApiExtraModels(FailoverDetailDto, DryRunDto)
+@Controller('clusters/:name')
+export class OperatorController {
+  constructor(
+    private readonly failovers: FailoverService,
+    private readonly store: FailoverStore,
+    private readonly topology: TopologyService,
+  ) {}
+
+  @Post('failover')
+  @HttpCode(200)
+  @RequireRole('operator')
+  @ApiOperation({
+    summary: 'Forced failover now (no ODOWN needed; maintenance, cooldown and auto-failover do not apply)',
+    description:
+      'Answers when it is done, with the record and its steps. `?dryRun=true` changes nothing and answers the ranked candidates with the reason for each exclusion.',
+  })
+  @ApiParam({ name: 'name', description: 'Cluster name' })
+  @ApiQuery({ name: 'dryRun', required: false, type: Boolean })
+  @ApiOkResponse({
+    description: 'The failover record, or with dryRun the candidates',
+    schema: { oneOf: [{ $ref: '#/components/schemas/FailoverDetailDto' }, { $ref: '#/components/schemas/DryRunDto' }] },
+  })
+  @ApiErrors(400, 403, 404, 409, 503)
+  async failover(
+    @Param('name', clusterNameParam()) name: string,
+    @Body() body: FailoverRequestDto,
+    @CurrentPrincipal() principal: Principal,
+    @Query(
+      'dryRun',
+      new ParseBoolPipe({ optional: true, exceptionFactory: () => VigilError.validation([{ field: 'dryRun', reason: 'must be true or false' }]) }),
+    )
+    dryRun?: boolean,
+  ): Promise<FailoverDetailDto | DryRunDto> {
+    if (dryRun) {
+      const { cluster, ranking, target } = await this.failovers.dryRun(name, body.target);
+      return { cluster: cluster.name, epoch: cluster.epoch, target, candidates: ranking.candidates, excluded: ranking.excluded };
+    }
+    const id = await this.failovers.manual(name, actorOf(principal), { target: body.target, expectedEpoch: body.expectedEpoch });
+    const record = (await this.store.get(id))!;
+    return { ...FailoverDto.from(record), steps: FailoverStepDto.list(record.steps ?? []) };
+  }
+
+  @Put('maintenance')
+  @RequireRole('operator')
+  @ApiOperation({ summary: 'Maintenance until a time: no automatic failover meanwhile' })
+  @ApiParam({ name: 'name', description: 'Cluster name' })
+  @ApiOkResponse({ type: ClusterDto })
+  @ApiErrors(400, 403, 404, 409)
+  async startMaintenance(
+    @Param('name', clusterNameParam()) name: string,
+    @Body() body: MaintenanceDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<ClusterDto> {
+    if (body.until.getTime() <= Date.now()) throw VigilError.validation([{ field: 'until', reason: 'must be in the future' }]);
+    const view = await this.topology.setMaintenance(name, body.until, body.reason, principal, body.expectedEpoch);
+    return ClusterDto.from(view.cluster, view.nodes);
+  }
+
+  @Delete('maintenance')
+  @RequireRole('operator')
+  @ApiOperation({ summary: 'End maintenance now' })
+  @ApiParam({ name: 'name', description: 'Cluster name' })
+  @ApiOkResponse({ type: ClusterDto })
+  @ApiErrors(400, 403, 404)
+  async endMaintenance(@Param('name', clusterNameParam()) name: string, @CurrentPrincipal() principal: Principal): Promise<ClusterDto> {
+    const view = await this.topology.setMaintenance(name, null, undefined, principal);
+    return ClusterDto.from(view.cluster, view.nodes);
+  }
+}
