@@ -170,6 +170,56 @@ describe('automatic failover', () => {
     await waitFor(async () => (await role(r1!))[2] === r2!.port, 5000, 'the other replica to follow');
   });
 
+  it('switches over under a continuous writer without losing an acknowledged write', async () => {
+    const [master, r1, r2] = await group(2);
+    await createCluster(
+      'planned',
+      [master!, r1!, r2!].map(({ host, port }) => ({ host, port })),
+    );
+    const byPort = new Map([master!, r1!, r2!].map((s) => [s.port, s]));
+    const acked: number[] = [];
+    let stop = false;
+    let errors = 0;
+    const writer = (async () => {
+      let current = master!;
+      let c = current.client();
+      await c.connect();
+      for (let i = 0; !stop;) {
+        try {
+          await c.set(`w${i}`, String(i));
+          acked.push(i++);
+        } catch {
+          errors++;
+          // Not acknowledged: find the master again (as a client library would) and retry the same key.
+          c.disconnect();
+          const now = (await api('GET', '/api/v1/clusters/planned')).body.master;
+          current = byPort.get(now.port)!;
+          c = current.client();
+          c.on('error', () => undefined);
+          await c.connect().catch(() => undefined);
+          await sleep(10);
+        }
+      }
+      c.disconnect();
+    })();
+    await sleep(500);
+    const res = await api('POST', '/api/v1/clusters/planned/switchover', { body: { target: `127.0.0.1:${r2!.port}` } });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ trigger: 'switchover', outcome: 'succeeded', to: `127.0.0.1:${r2!.port}` });
+    await sleep(500);
+    stop = true;
+    await writer;
+    expect(acked.length).toBeGreaterThan(100);
+    expect((await role(r2!))[0]).toBe('master');
+    expect((await role(master!)).slice(0, 3)).toEqual(['slave', '127.0.0.1', r2!.port]);
+    // Every acknowledged write is on the new master.
+    const c = r2!.client();
+    await c.connect();
+    const values = await c.mget(...acked.map((i) => `w${i}`));
+    c.disconnect();
+    expect(values.filter((v, k) => v !== String(acked[k])).length).toBe(0);
+  });
+
   it('puts a cluster in maintenance and takes it out, audited', async () => {
     const [m] = await group(0);
     await createCluster('maint-api', [{ host: m!.host, port: m!.port }]);

@@ -4,7 +4,9 @@ import {
   applyWriteSafety,
   disconnectClients,
   followMaster,
+  handOver,
   probeReplication,
+  readRole,
   promoteToMaster,
   type RedisNodeAddress,
 } from '../../../../libs/redis-admin/src/index.js';
@@ -252,13 +254,41 @@ export class FailoverService implements OnApplicationBootstrap, OnApplicationShu
     return id;
   }
 
+  /**
+   * A planned, lossless switchover to `target` (or the best candidate) with Redis' FAILOVER command:
+   * no acknowledged write is lost; if the target cannot catch up in time Redis aborts and the record
+   * says so (outcome `aborted`). Only on the leader, never while another failover runs.
+   */
+  async switchover(name: string, actor: string, options: { target?: string; expectedEpoch?: number }): Promise<string> {
+    if (!this.leadership.isLeader()) throw new VigilError(ErrorCode.UNAVAILABLE, 'this controller replica is not the leader; send the request to the leader (GET /leadership)');
+    const cluster = this.clusterNamed(name);
+    assertEpoch(cluster, options.expectedEpoch);
+    const master = cluster.nodes.find((n) => n.role === 'master');
+    if (!master) throw VigilError.conflict(`cluster ${name} has no recorded master to hand over from`);
+    if (this.active.has(cluster.id) || (await this.store.history(cluster.id)).running) throw VigilError.conflict(`a failover of ${name} is already running`);
+    let id = '';
+    const run = (async () => {
+      const begun = await this.begin(cluster, master, 'switchover', actor, { target: options.target ?? null });
+      id = begun.id;
+      await new FailoverRun(this, cluster, master, begun, { detail: { actor } }, options.target).switchover();
+    })();
+    this.active.set(cluster.id, run.catch(() => undefined).finally(() => this.active.delete(cluster.id)));
+    try {
+      await run;
+    } catch (err) {
+      if (err instanceof FencedError) throw VigilError.conflict(err.message, 'expectedEpoch');
+      throw err;
+    }
+    return id;
+  }
+
   private clusterNamed(name: string): CachedCluster {
     const cluster = this.topology.snapshot.clustersByName.get(name);
     if (!cluster) throw VigilError.notFound(`cluster ${name}`);
     return cluster;
   }
 
-  private begin(cluster: CachedCluster, master: CachedNode | undefined, trigger: 'auto' | 'manual', actor: string, data: Record<string, unknown>) {
+  private begin(cluster: CachedCluster, master: CachedNode | undefined, trigger: 'auto' | 'manual' | 'switchover', actor: string, data: Record<string, unknown>) {
     return this.store.begin({
       cluster,
       expectedEpoch: cluster.epoch,
@@ -382,6 +412,52 @@ class FailoverRun {
       this.event('failover.failed', { from: oldMaster ? addr(oldMaster) : null, error, excluded: ranking.excluded }),
     );
     this.d.logger.error({ cluster: cluster.name, error }, 'failover failed');
+  }
+
+  /** The planned hand-over: the old master itself waits for the target to catch up before it steps down. */
+  async switchover(): Promise<void> {
+    const { cluster } = this;
+    const oldMaster = this.oldMaster!;
+    const timeout = this.d.config.redisAdminTimeoutMs;
+    const phases: Record<string, string> = { decided: this.begun.startedAt.toISOString() };
+    const mark = (name: string, at = new Date()) => (phases[name] = at.toISOString());
+    await this.step('decided', 'succeeded', { epoch: this.begun.epoch, trigger: 'switchover' }, this.begun.startedAt);
+    const ranked = await this.svc.rank(cluster, oldMaster);
+    const ranking = this.target ? restrictTo(ranked.ranking, this.target) : ranked.ranking;
+    await this.step('candidates', ranking.candidates.length > 0 ? 'succeeded' : 'failed', { ...ranking, ...(this.target ? { target: this.target } : {}) });
+    const candidate = ranking.candidates[0];
+    if (!candidate) {
+      const error = 'no replica can take over';
+      await this.d.store.finish(this.begun.id, 'failed', null, error, this.event('failover.failed', { from: addr(oldMaster), error, excluded: ranking.excluded }));
+      return;
+    }
+    const waitMs = Math.max(1000, Math.min(cluster.failoverTimeoutMs, 10_000));
+    try {
+      const after = await handOver(this.svc.address(cluster, oldMaster), candidate, waitMs, timeout);
+      const targetRole = await readRole(this.svc.address(cluster, candidate), timeout);
+      if (targetRole.role !== 'master') {
+        const error = `the target did not take over (it is ${targetRole.role}; the old master is ${after.role}): Redis aborted the hand-over`;
+        await this.step('handed_over', 'failed', { node: addr(candidate), oldMaster: after, target: targetRole });
+        await this.d.store.finish(this.begun.id, 'aborted', null, error, this.event('failover.aborted', { from: addr(oldMaster), to: addr(candidate), error }));
+        return;
+      }
+      mark('promoted');
+      await this.step('handed_over', 'succeeded', { node: addr(candidate), oldMaster: after, waitMs });
+    } catch (err) {
+      const error = (err as Error).message;
+      await this.step('handed_over', 'failed', { node: addr(candidate), error });
+      await this.d.store.finish(this.begun.id, 'aborted', null, error, this.event('failover.aborted', { from: addr(oldMaster), to: addr(candidate), error }));
+      return;
+    }
+    await this.publish(candidate, mark);
+    await this.afterPromotion(candidate, true, mark);
+    await this.d.store.finish(
+      this.begun.id,
+      'succeeded',
+      addr(candidate),
+      null,
+      this.event('failover.succeeded', { from: addr(oldMaster), to: addr(candidate), phases, durationsMs: durations(phases) }),
+    );
   }
 
   /** Records the new master under the failover's epoch (the database refuses a stale one), then tells the publishers. */

@@ -54,6 +54,22 @@ export class OperatorController {
     return { ...FailoverDto.from(record), steps: FailoverStepDto.list(record.steps ?? []) };
   }
 
+  @Post('switchover')
+  @HttpCode(200)
+  @RequireRole('operator')
+  @ApiOperation({
+    summary: 'Planned, lossless switchover to `target` (or the best candidate) with Redis FAILOVER TO … TIMEOUT',
+    description: 'Answers when it is done. If the target cannot catch up in time, Redis aborts and the record says `aborted`; the master stays.',
+  })
+  @ApiParam({ name: 'name', description: 'Cluster name' })
+  @ApiOkResponse({ type: FailoverDetailDto })
+  @ApiErrors(400, 403, 404, 409, 503)
+  async switchover(@Param('name', clusterNameParam()) name: string, @Body() body: FailoverRequestDto, @CurrentPrincipal() principal: Principal): Promise<FailoverDetailDto> {
+    const id = await this.failovers.switchover(name, actorOf(principal), { target: body.target, expectedEpoch: body.expectedEpoch });
+    const record = (await this.store.get(id))!;
+    return { ...FailoverDto.from(record), steps: FailoverStepDto.list(record.steps ?? []) };
+  }
+
   @Put('maintenance')
   @RequireRole('operator')
   @ApiOperation({ summary: 'Maintenance until a time: no automatic failover meanwhile' })
