@@ -179,7 +179,6 @@ describe('automatic failover', () => {
     const byPort = new Map([master!, r1!, r2!].map((s) => [s.port, s]));
     const acked: number[] = [];
     let stop = false;
-    let errors = 0;
     const writer = (async () => {
       let current = master!;
       let c = current.client();
@@ -189,7 +188,6 @@ describe('automatic failover', () => {
           await c.set(`w${i}`, String(i));
           acked.push(i++);
         } catch {
-          errors++;
           // Not acknowledged: find the master again (as a client library would) and retry the same key.
           c.disconnect();
           const now = (await api('GET', '/api/v1/clusters/planned')).body.master;
