@@ -60,14 +60,21 @@ export function applyWriteSafety(node: RedisNodeAddress, minReplicasToWrite: num
  * and the master its replica. If `target` cannot catch up within `timeoutMs`, Redis aborts and the
  * master stays master. Resolves with the master's final role (`replica` of `target` on success).
  */
-export async function handOver(master: RedisNodeAddress, target: { host: string; port: number }, timeoutMs: number, commandTimeoutMs: number): Promise<RoleReply> {
+export async function handOver(
+  master: RedisNodeAddress,
+  target: { host: string; port: number },
+  timeoutMs: number,
+  commandTimeoutMs: number,
+): Promise<RoleReply> {
   await withAdminConnection(master, commandTimeoutMs, (redis) => redis.call('FAILOVER', 'TO', target.host, String(target.port), 'TIMEOUT', String(timeoutMs)));
   const deadline = Date.now() + timeoutMs + 5000;
   for (;;) {
     // A fresh connection each time: the hand-over may drop the old master's clients.
-    const state = await withAdminConnection(master, commandTimeoutMs, async (redis) => /master_failover_state:(\S+)/.exec(String(await redis.call('INFO', 'replication')))?.[1]).catch(
-      () => 'unknown',
-    );
+    const state = await withAdminConnection(
+      master,
+      commandTimeoutMs,
+      async (redis) => /master_failover_state:(\S+)/.exec(String(await redis.call('INFO', 'replication')))?.[1],
+    ).catch(() => 'unknown');
     if (state === 'no-failover') break;
     if (Date.now() > deadline) throw new Error(`FAILOVER still ${state} after ${timeoutMs + 5000} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));

@@ -260,7 +260,8 @@ export class FailoverService implements OnApplicationBootstrap, OnApplicationShu
    * says so (outcome `aborted`). Only on the leader, never while another failover runs.
    */
   async switchover(name: string, actor: string, options: { target?: string; expectedEpoch?: number }): Promise<string> {
-    if (!this.leadership.isLeader()) throw new VigilError(ErrorCode.UNAVAILABLE, 'this controller replica is not the leader; send the request to the leader (GET /leadership)');
+    if (!this.leadership.isLeader())
+      throw new VigilError(ErrorCode.UNAVAILABLE, 'this controller replica is not the leader; send the request to the leader (GET /leadership)');
     const cluster = this.clusterNamed(name);
     assertEpoch(cluster, options.expectedEpoch);
     const master = cluster.nodes.find((n) => n.role === 'master');
@@ -272,7 +273,10 @@ export class FailoverService implements OnApplicationBootstrap, OnApplicationShu
       id = begun.id;
       await new FailoverRun(this, cluster, master, begun, { detail: { actor } }, options.target).switchover();
     })();
-    this.active.set(cluster.id, run.catch(() => undefined).finally(() => this.active.delete(cluster.id)));
+    this.active.set(
+      cluster.id,
+      run.catch(() => undefined).finally(() => this.active.delete(cluster.id)),
+    );
     try {
       await run;
     } catch (err) {
@@ -288,7 +292,13 @@ export class FailoverService implements OnApplicationBootstrap, OnApplicationShu
     return cluster;
   }
 
-  private begin(cluster: CachedCluster, master: CachedNode | undefined, trigger: 'auto' | 'manual' | 'switchover', actor: string, data: Record<string, unknown>) {
+  private begin(
+    cluster: CachedCluster,
+    master: CachedNode | undefined,
+    trigger: 'auto' | 'manual' | 'switchover',
+    actor: string,
+    data: Record<string, unknown>,
+  ) {
     return this.store.begin({
       cluster,
       expectedEpoch: cluster.epoch,
@@ -428,7 +438,13 @@ class FailoverRun {
     const candidate = ranking.candidates[0];
     if (!candidate) {
       const error = 'no replica can take over';
-      await this.d.store.finish(this.begun.id, 'failed', null, error, this.event('failover.failed', { from: addr(oldMaster), error, excluded: ranking.excluded }));
+      await this.d.store.finish(
+        this.begun.id,
+        'failed',
+        null,
+        error,
+        this.event('failover.failed', { from: addr(oldMaster), error, excluded: ranking.excluded }),
+      );
       return;
     }
     const waitMs = Math.max(1000, Math.min(cluster.failoverTimeoutMs, 10_000));

@@ -64,7 +64,11 @@ export class OperatorController {
   @ApiParam({ name: 'name', description: 'Cluster name' })
   @ApiOkResponse({ type: FailoverDetailDto })
   @ApiErrors(400, 403, 404, 409, 503)
-  async switchover(@Param('name', clusterNameParam()) name: string, @Body() body: FailoverRequestDto, @CurrentPrincipal() principal: Principal): Promise<FailoverDetailDto> {
+  async switchover(
+    @Param('name', clusterNameParam()) name: string,
+    @Body() body: FailoverRequestDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<FailoverDetailDto> {
     const id = await this.failovers.switchover(name, actorOf(principal), { target: body.target, expectedEpoch: body.expectedEpoch });
     const record = (await this.store.get(id))!;
     return { ...FailoverDto.from(record), steps: FailoverStepDto.list(record.steps ?? []) };
