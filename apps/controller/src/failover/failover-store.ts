@@ -133,6 +133,17 @@ export class FailoverStore {
     return { running, lastFinishedAt: row?.at ?? null };
   }
 
+  /** Every failover still marked running, oldest first. */
+  runningAll(): Promise<FailoverEntity[]> {
+    return this.db.getRepository(FailoverEntity).find({ where: { outcome: 'running' }, order: { startedAt: 'ASC' } });
+  }
+
+  /** The highest step number of a failover (0 when none). */
+  async lastStep(failoverId: string): Promise<number> {
+    const [row] = await this.db.query<{ seq: number | null }[]>(`SELECT max(seq) AS seq FROM failover_steps WHERE failover_id = $1`, [failoverId]);
+    return row?.seq ?? 0;
+  }
+
   async record(event: EventInput): Promise<void> {
     await this.audit.record(event);
   }

@@ -82,7 +82,7 @@ export class FailoverService implements OnApplicationBootstrap, OnApplicationShu
     });
     this.detection.rogueMasters.on('rogue', (r: { nodeId: string; runId?: string; agent: string }) => void this.demoteRogue(r.nodeId, r.runId, r.agent));
     // Picks up what a transition alone cannot: a new leader, a refusal that lifted (cooldown over, maintenance ended).
-    this.timer = setInterval(() => this.sweep(), SWEEP_MS);
+    this.timer = setInterval(() => void this.sweep(), SWEEP_MS);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -90,12 +90,56 @@ export class FailoverService implements OnApplicationBootstrap, OnApplicationShu
     await Promise.allSettled(this.active.values());
   }
 
-  private sweep(): void {
-    if (!this.leadership.isLeader()) return;
-    const now = Date.now();
-    for (const cluster of this.topology.snapshot.clusters) {
-      const master = cluster.nodes.find((n) => n.role === 'master');
-      if (master && this.detection.engine.verdict(master.id, now)?.state === 'odown') this.consider(cluster.id, { detail: { via: 'sweep' } });
+  leading(): boolean {
+    return this.leadership.isLeader();
+  }
+
+  private sweeping = false;
+
+  /** Adopt what a previous leader left running first, then act on masters still ODOWN. */
+  private async sweep(): Promise<void> {
+    if (!this.leadership.isLeader() || this.sweeping) return;
+    this.sweeping = true;
+    try {
+      await this.adoptRunning();
+      const now = Date.now();
+      for (const cluster of this.topology.snapshot.clusters) {
+        const master = cluster.nodes.find((n) => n.role === 'master');
+        if (master && this.detection.engine.verdict(master.id, now)?.state === 'odown') this.consider(cluster.id, { detail: { via: 'sweep' } });
+      }
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message }, 'failover sweep failed');
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  /**
+   * Failovers a previous leader left running: superseded ones (the epoch moved on) are closed as
+   * aborted; the current one of each cluster is resumed by this leader under the same record and epoch.
+   */
+  private async adoptRunning(): Promise<void> {
+    for (const record of await this.store.runningAll()) {
+      const cluster = record.clusterId ? this.topology.snapshot.clustersById.get(record.clusterId) : undefined;
+      if (!cluster || this.active.has(cluster.id) || !this.leadership.isLeader()) continue;
+      if (record.epoch < cluster.epoch) {
+        const error = `superseded by epoch ${cluster.epoch}`;
+        await this.store.finish(record.id, 'aborted', null, error, {
+          type: 'failover.aborted',
+          actor: this.actor,
+          cluster,
+          data: { failoverId: record.id, epoch: record.epoch, error },
+        });
+        continue;
+      }
+      const oldMaster = cluster.nodes.find((n) => record.fromAddress === addr(n));
+      const seq = await this.store.lastStep(record.id);
+      const run = new FailoverRun(this, cluster, oldMaster, { id: record.id, epoch: record.epoch, startedAt: record.startedAt }, { detail: {} }, undefined, seq)
+        .resume(record.trigger)
+        .catch((err: unknown) => this.logger.error({ cluster: cluster.name, err: (err as Error).message }, 'resumed failover failed'))
+        .finally(() => this.active.delete(cluster.id));
+      this.active.set(cluster.id, run);
+      this.logger.warn({ cluster: cluster.name, failoverId: record.id, epoch: record.epoch }, 'resuming a failover left running by a previous leader');
     }
   }
 
@@ -126,6 +170,8 @@ export class FailoverService implements OnApplicationBootstrap, OnApplicationShu
       canDecide: this.detection.engine.healthyAgents(cluster.id) >= cluster.quorum,
     });
     if (refusal) {
+      // One running already is not news: it is this leader's own, or one the sweep adopts and completes.
+      if (refusal.code === 'running') return;
       const last = this.lastRefusal.get(cluster.id);
       if (!last || last.code !== refusal.code || now - last.at > REFUSAL_REPEAT_MS) {
         this.lastRefusal.set(cluster.id, { code: refusal.code, at: now });
@@ -330,7 +376,7 @@ export class FailoverService implements OnApplicationBootstrap, OnApplicationShu
 
 /** One failover from its begun record to its outcome; steps are numbered and timed as they happen. */
 class FailoverRun {
-  private seq = 0;
+  private seq: number;
   private readonly d: FailoverService['deps'];
   private readonly deadline: number;
 
@@ -341,9 +387,54 @@ class FailoverRun {
     private readonly begun: { id: string; epoch: number; startedAt: Date },
     private readonly cause: Cause,
     private readonly target?: string,
+    seqStart = 0,
   ) {
     this.d = svc.deps;
     this.deadline = begun.startedAt.getTime() + cluster.failoverTimeoutMs;
+    this.seq = seqStart;
+  }
+
+  /** Before every action on a Redis node: a replica that lost the lease stops at once. */
+  private guard(): void {
+    if (!this.svc.leading()) throw new FencedError('this controller replica no longer leads');
+  }
+
+  /**
+   * The next leader's roll-forward of a failover a previous leader left running: if a replica already
+   * answers ROLE master it is adopted (never a second promotion for the epoch); if none does, the
+   * candidates are ranked and promoted under the same record and epoch; a switchover that did not
+   * complete is closed as aborted (Redis itself aborts a hand-over that did not finish).
+   */
+  async resume(trigger: string): Promise<void> {
+    const { cluster, oldMaster } = this;
+    const timeout = this.d.config.redisAdminTimeoutMs;
+    await this.step('resumed', 'succeeded', { by: this.d.actor });
+    const roles = await Promise.all(
+      cluster.nodes
+        .filter((n) => n.id !== oldMaster?.id)
+        .map(async (n) => ({ node: n, role: await readRole(this.svc.address(cluster, n), timeout).catch(() => undefined) })),
+    );
+    const masters = roles.filter((r) => r.role?.role === 'master').map((r) => r.node);
+    const phases: Record<string, string> = { decided: this.begun.startedAt.toISOString() };
+    const mark = (name: string, at = new Date()) => (phases[name] = at.toISOString());
+    if (masters.length > 1) {
+      const error = `several nodes answer ROLE master (${masters.map(addr).join(', ')}): an operator must decide`;
+      await this.d.store.finish(this.begun.id, 'failed', null, error, this.event('failover.failed', { error }));
+      return;
+    }
+    if (masters.length === 1) {
+      const adopted = masters[0]!;
+      mark('promoted');
+      await this.step('promoted', 'succeeded', { node: addr(adopted), adopted: true });
+      await this.complete(adopted, false, phases, mark);
+      return;
+    }
+    if (trigger === 'switchover') {
+      const error = 'interrupted by a change of leader before the hand-over completed';
+      await this.d.store.finish(this.begun.id, 'aborted', null, error, this.event('failover.aborted', { error }));
+      return;
+    }
+    await this.decideAndPromote(phases, mark);
   }
 
   private step(name: string, status: 'started' | 'succeeded' | 'failed' | 'skipped', detail: Record<string, unknown> = {}, at = new Date()): Promise<void> {
@@ -355,8 +446,6 @@ class FailoverRun {
   }
 
   async execute(): Promise<void> {
-    const { cluster, oldMaster } = this;
-    const timeout = this.d.config.redisAdminTimeoutMs;
     const phases: Record<string, string> = {};
     const mark = (name: string, at = new Date()) => (phases[name] = at.toISOString());
     if (this.cause.faultSince !== undefined) {
@@ -370,6 +459,12 @@ class FailoverRun {
     mark('decided', this.begun.startedAt);
     await this.step('decided', 'succeeded', { epoch: this.begun.epoch }, this.begun.startedAt);
 
+    await this.decideAndPromote(phases, mark);
+  }
+
+  private async decideAndPromote(phases: Record<string, string>, mark: (name: string, at?: Date) => void): Promise<void> {
+    const { cluster, oldMaster } = this;
+    const timeout = this.d.config.redisAdminTimeoutMs;
     // What every node says now: the candidates' offsets are read fresh, and the old master may answer.
     const ranked = await this.svc.rank(cluster, oldMaster);
     const ranking = this.target ? restrictTo(ranked.ranking, this.target) : ranked.ranking;
@@ -390,6 +485,7 @@ class FailoverRun {
         await this.step('old_master_fenced', 'skipped', { node: addr(oldMaster), reason: 'does not answer; demoted when it returns' });
       }
       try {
+        this.guard();
         const role = await promoteToMaster(this.svc.address(cluster, candidate), timeout);
         mark('promoted');
         await this.step('promoted', 'succeeded', { node: addr(candidate), role });
@@ -397,15 +493,7 @@ class FailoverRun {
         await this.step('promoted', 'failed', { node: addr(candidate), error: (err as Error).message });
         continue;
       }
-      await this.publish(candidate, mark);
-      await this.afterPromotion(candidate, oldMasterAnswers, mark);
-      await this.d.store.finish(
-        this.begun.id,
-        'succeeded',
-        addr(candidate),
-        null,
-        this.event('failover.succeeded', { from: oldMaster ? addr(oldMaster) : null, to: addr(candidate), phases, durationsMs: durations(phases) }),
-      );
+      await this.complete(candidate, oldMasterAnswers, phases, mark);
       return;
     }
     const error =
@@ -422,6 +510,25 @@ class FailoverRun {
       this.event('failover.failed', { from: oldMaster ? addr(oldMaster) : null, error, excluded: ranking.excluded }),
     );
     this.d.logger.error({ cluster: cluster.name, error }, 'failover failed');
+  }
+
+  /** From a verified promotion to the finished record: publish, re-point, disconnect, write safety. */
+  private async complete(
+    candidate: { id: string; host: string; port: number },
+    oldMasterAnswers: boolean,
+    phases: Record<string, string>,
+    mark: (name: string, at?: Date) => void,
+  ): Promise<void> {
+    await this.publish(candidate, mark);
+    this.guard();
+    await this.afterPromotion(candidate, oldMasterAnswers, mark);
+    await this.d.store.finish(
+      this.begun.id,
+      'succeeded',
+      addr(candidate),
+      null,
+      this.event('failover.succeeded', { from: this.oldMaster ? addr(this.oldMaster) : null, to: addr(candidate), phases, durationsMs: durations(phases) }),
+    );
   }
 
   /** The planned hand-over: the old master itself waits for the target to catch up before it steps down. */
