@@ -2,6 +2,13 @@ import { InitialTopology1763769600000 } from './1763769600000-initial-topology.j
 import { TopologyNotify1763856000000 } from './1763856000000-topology-notify.js';
 import { ControllerLeases1763942400000 } from './1763942400000-controller-leases.js';
 import { EpochFencing1764028800000 } from './1764028800000-epoch-fencing.js';
+import { IdempotencyKeys1764115200000 } from './1764115200000-idempotency-keys.js';
 
 /** Every migration, oldest first. A new migration file is added here too (no globs: works in tests and builds alike). */
-export const MIGRATIONS = [InitialTopology1763769600000, TopologyNotify1763856000000, ControllerLeases1763942400000, EpochFencing1764028800000];
+export const MIGRATIONS = [
+  InitialTopology1763769600000,
+  TopologyNotify1763856000000,
+  ControllerLeases1763942400000,
+  EpochFencing1764028800000,
+  IdempotencyKeys1764115200000,
+];

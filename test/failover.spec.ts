@@ -218,6 +218,33 @@ describe('automatic failover', () => {
     expect(values.filter((v, k) => v !== String(acked[k])).length).toBe(0);
   });
 
+  it('does not act twice for a retried request with the same Idempotency-Key', async () => {
+    const [master, r1] = await group(1);
+    await createCluster(
+      'idem',
+      [master!, r1!].map(({ host, port }) => ({ host, port })),
+    );
+    const headers = { 'idempotency-key': 'ops-ticket-4711' };
+    const first = await api('POST', '/api/v1/clusters/idem/failover', { headers, body: { expectedEpoch: 0 } });
+    expect(first.status).toBe(200);
+    const again = await api('POST', '/api/v1/clusters/idem/failover', { headers, body: { expectedEpoch: 0 } });
+    expect(again.status).toBe(200);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.body.id).toBe(first.body.id);
+    expect((await api('GET', '/api/v1/clusters/idem/failovers')).body.items).toHaveLength(1);
+    expect((await api('GET', '/api/v1/clusters/idem')).body.epoch).toBe(1);
+    const reused = await api('POST', '/api/v1/clusters/idem/failover', { headers, body: { expectedEpoch: 1 } });
+    expect(reused.status).toBe(409);
+    expect(reused.body.details).toEqual([{ field: 'Idempotency-Key', reason: 'this Idempotency-Key was used for a different request' }]);
+    expect((await api('PATCH', '/api/v1/clusters/idem', { headers: { 'idempotency-key': 'no spaces' }, body: {} })).status).toBe(400);
+    // A failed request frees its key.
+    const stale = await api('PATCH', '/api/v1/clusters/idem', { headers: { 'idempotency-key': 'k2' }, body: { quorum: 1, expectedEpoch: 0 } });
+    expect(stale.status).toBe(409);
+    const fixed = await api('PATCH', '/api/v1/clusters/idem', { headers: { 'idempotency-key': 'k2' }, body: { quorum: 1, expectedEpoch: 1 } });
+    expect(fixed.status).toBe(200);
+    expect(fixed.body.quorum).toBe(1);
+  });
+
   it('puts a cluster in maintenance and takes it out, audited', async () => {
     const [m] = await group(0);
     await createCluster('maint-api', [{ host: m!.host, port: m!.port }]);

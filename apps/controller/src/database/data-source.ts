@@ -5,11 +5,22 @@ import { EventEntity } from '../audit/event.entity.js';
 import { ApiTokenEntity } from '../auth/api-token.entity.js';
 import { FailoverStepEntity } from '../failover/failover-step.entity.js';
 import { FailoverEntity } from '../failover/failover.entity.js';
+import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.entity.js';
 import { ControllerLeaseEntity } from '../leadership/controller-lease.entity.js';
 import { ClusterEntity } from '../topology/cluster.entity.js';
 import { NodeEntity } from '../topology/node.entity.js';
 
-export const ENTITIES = [ApiTokenEntity, ClusterEntity, NodeEntity, AgentEntity, FailoverEntity, FailoverStepEntity, EventEntity, ControllerLeaseEntity];
+export const ENTITIES = [
+  ApiTokenEntity,
+  ClusterEntity,
+  NodeEntity,
+  AgentEntity,
+  FailoverEntity,
+  FailoverStepEntity,
+  EventEntity,
+  ControllerLeaseEntity,
+  IdempotencyKeyEntity,
+];
 
 /** TypeORM options shared by the controller, the migration command and the tests. Never `synchronize`. */
 export function dataSourceOptions(databaseUrl: string): DataSourceOptions {

@@ -9,6 +9,7 @@ import { TopologyService } from '../topology/topology.service.js';
 import { DryRunDto, FailoverDetailDto, FailoverDto, FailoverRequestDto, FailoverStepDto, MaintenanceDto } from './dto/failover.dto.js';
 import { FailoverStore } from './failover-store.js';
 import { FailoverService } from './failover.service.js';
+import { Idempotent } from '../idempotency/idempotency.interceptor.js';
 
 @ApiTags('failovers')
 @ApiExtraModels(FailoverDetailDto, DryRunDto)
@@ -21,6 +22,7 @@ export class OperatorController {
   ) {}
 
   @Post('failover')
+  @Idempotent()
   @HttpCode(200)
   @RequireRole('operator')
   @ApiOperation({
@@ -55,6 +57,7 @@ export class OperatorController {
   }
 
   @Post('switchover')
+  @Idempotent()
   @HttpCode(200)
   @RequireRole('operator')
   @ApiOperation({
@@ -75,6 +78,7 @@ export class OperatorController {
   }
 
   @Put('maintenance')
+  @Idempotent()
   @RequireRole('operator')
   @ApiOperation({ summary: 'Maintenance until a time: no automatic failover meanwhile' })
   @ApiParam({ name: 'name', description: 'Cluster name' })
@@ -91,6 +95,7 @@ export class OperatorController {
   }
 
   @Delete('maintenance')
+  @Idempotent()
   @RequireRole('operator')
   @ApiOperation({ summary: 'End maintenance now' })
   @ApiParam({ name: 'name', description: 'Cluster name' })

@@ -6,6 +6,7 @@ import { ApiErrors } from '../common/api-docs.js';
 import { clusterNameParam, uuidParam } from '../common/params.js';
 import { ClusterDto, ClusterListDto, NodeDto, NodeListDto } from './dto/cluster-response.dto.js';
 import { CreateClusterDto, NodeInputDto, NodeUpdateDto, UpdateClusterDto } from './dto/cluster.dto.js';
+import { Idempotent } from '../idempotency/idempotency.interceptor.js';
 import { TopologyService } from './topology.service.js';
 
 const requestIdOf = (req: Request): string | undefined => (req as Request & { id?: string }).id;
@@ -46,12 +47,14 @@ export class ClustersController {
   }
 
   @Patch(':name')
+  @Idempotent()
   @RequireRole('operator')
   @ApiOperation({ summary: 'Change cluster settings (nodes have their own routes)' })
   @ApiOkResponse({ type: ClusterDto })
-  @ApiErrors(400, 403, 404)
+  @ApiErrors(400, 403, 404, 409)
   async update(@Param('name', clusterNameParam()) name: string, @Body() body: UpdateClusterDto, @CurrentPrincipal() principal: Principal): Promise<ClusterDto> {
-    const view = await this.topology.update(name, body, principal);
+    const { expectedEpoch, ...settings } = body;
+    const view = await this.topology.update(name, settings, principal, expectedEpoch);
     return ClusterDto.from(view.cluster, view.nodes);
   }
 

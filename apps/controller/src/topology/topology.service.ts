@@ -112,9 +112,10 @@ export class TopologyService {
     return this.load(this.db.manager, name);
   }
 
-  async update(name: string, input: ClusterSettingsDto, by: Principal): Promise<ClusterView> {
+  async update(name: string, input: ClusterSettingsDto, by: Principal, expectedEpoch?: number): Promise<ClusterView> {
     await this.write(async (em) => {
       const { cluster } = await this.load(em, name, true);
+      assertEpoch(cluster, expectedEpoch);
       const changes = describeSettings(input);
       Object.assign(cluster, definedSettings(input));
       if (input.redis) {

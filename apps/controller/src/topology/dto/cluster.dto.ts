@@ -186,7 +186,13 @@ export class CreateClusterDto extends OmitType(ClusterSettingsDto, ['quorum', 'd
   downAfterMs: number;
 }
 
-export class UpdateClusterDto extends ClusterSettingsDto {}
+export class UpdateClusterDto extends ClusterSettingsDto {
+  @ApiPropertyOptional({ description: 'Refuse (409) unless the cluster is still at this epoch' })
+  @IsOptional()
+  @IsInt({ message: 'must be an integer' })
+  @Min(0)
+  expectedEpoch?: number;
+}
 
 export class NodeUpdateDto {
   @ApiPropertyOptional({ minimum: 0, maximum: 1000000 })
