@@ -112,6 +112,24 @@ describe('automatic failover', () => {
     expect((await api('GET', '/api/v1/clusters/crash/failovers')).body.items).toHaveLength(1);
   });
 
+  it('re-points a replica that was down during the failover and comes back following the old master', async () => {
+    const [master, r1, r2] = await group(2);
+    await createCluster(
+      'straggler',
+      [master!, r1!, r2!].map(({ host, port }) => ({ host, port })),
+    );
+    r2!.signal('SIGKILL');
+    master!.signal('SIGKILL');
+    const done = await waitForEvent(api, 'straggler', 'failover.succeeded', 15_000);
+    expect(done.data.to).toBe(`127.0.0.1:${r1!.port}`);
+    // Back with its old configuration: a replica of the dead master.
+    const back = await startRedis({ port: r2!.port, replicaOf: { host: master!.host, port: master!.port } });
+    servers.push(back);
+    const repointed = await waitForEvent(api, 'straggler', 'node.repointed', 15_000);
+    expect(repointed.data).toMatchObject({ node: `127.0.0.1:${r2!.port}`, followed: `127.0.0.1:${master!.port}`, master: `127.0.0.1:${r1!.port}` });
+    expect((await role(back)).slice(0, 3)).toEqual(['slave', '127.0.0.1', r1!.port]);
+  });
+
   it('fails over a hung master and demotes it when it wakes', async () => {
     const [master, r1, r2] = await group(2);
     await createCluster(

@@ -39,7 +39,11 @@ export class DetectionService implements OnApplicationBootstrap, OnApplicationSh
   readonly engine: DetectionEngine;
   /** Emits `transition` with each `DetectionTransition`, synchronously, in order. */
   readonly transitions = new EventEmitter();
-  /** Emits `rogue` with `{nodeId, runId, agent}` when an agent sees a node claim master that the topology does not hold as master. */
+  /**
+   * Emits `rogue` with `{nodeId, runId, agent}` when an agent sees a node claim master that the topology
+   * does not hold as master, and `misdirected` with `{nodeId, follows}` for a replica following another
+   * node than the recorded master.
+   */
   readonly rogueMasters = new EventEmitter();
   private readonly actor: string;
   private timer: NodeJS.Timeout | undefined;
@@ -162,10 +166,18 @@ export class DetectionService implements OnApplicationBootstrap, OnApplicationSh
     this.apply(this.engine.ingest(reporter, report, Date.now()));
     // A node claiming to be master that the topology holds as something else (an old master back from
     // a failover, a node restarted empty): said at once, for the failover engine to fence.
+    // Likewise a replica following another node than the recorded master (it was away during a failover).
     for (const o of report.nodes) {
-      if (o.repl?.role !== 'master' || (o.st !== 'ok' && o.st !== 'busy')) continue;
+      if (!o.repl || (o.st !== 'ok' && o.st !== 'busy')) continue;
       const node = this.topology.snapshot.nodesById.get(o.id);
-      if (node && node.role !== 'master') this.rogueMasters.emit('rogue', { nodeId: o.id, runId: o.repl.runId, agent: reporter.name });
+      if (!node) continue;
+      if (o.repl.role === 'master') {
+        if (node.role !== 'master') this.rogueMasters.emit('rogue', { nodeId: o.id, runId: o.repl.runId, agent: reporter.name });
+      } else if (node.role !== 'master') {
+        const master = this.topology.snapshot.clustersById.get(node.clusterId)?.nodes.find((n) => n.role === 'master');
+        const follows = `${o.repl.masterHost ?? ''}:${o.repl.masterPort ?? ''}`;
+        if (master && follows.toLowerCase() !== `${master.host}:${master.port}`) this.rogueMasters.emit('misdirected', { nodeId: o.id, follows });
+      }
     }
     stop({ outcome: 'accepted' });
   }

@@ -4,6 +4,7 @@ import { DetectionModule } from '../detection/detection.module.js';
 import { LeadershipModule } from '../leadership/leadership.module.js';
 import { TopologyModule } from '../topology/topology.module.js';
 import { FailoverStore } from './failover-store.js';
+import { FailoverProcessor } from './failover.processor.js';
 import { FailoverService } from './failover.service.js';
 import { FailoversController } from './failovers.controller.js';
 import { OperatorController } from './operator.controller.js';
@@ -11,7 +12,7 @@ import { OperatorController } from './operator.controller.js';
 /** The failover engine (leader only), its fenced records, and the failover history API. */
 @Module({
   imports: [AuditModule, DetectionModule, LeadershipModule, TopologyModule],
-  providers: [FailoverStore, FailoverService],
+  providers: [FailoverStore, FailoverService, FailoverProcessor],
   controllers: [FailoversController, OperatorController],
   exports: [FailoverService, FailoverStore],
 })

@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import { InjectQueue } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import {
   applyWriteSafety,
@@ -11,6 +13,7 @@ import {
   type RedisNodeAddress,
 } from '../../../../libs/redis-admin/src/index.js';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
+import { FAILOVER_JOBS, QUEUES, type ReconcileReplicaJob, reconcileReplicaJobOptions } from '../jobs/queues.js';
 import type { DetectionTransition } from '../detection/detection-engine.js';
 import { DetectionService } from '../detection/detection.service.js';
 import { LeadershipService } from '../leadership/leadership.service.js';
@@ -71,6 +74,7 @@ export class FailoverService implements OnApplicationBootstrap, OnApplicationShu
     private readonly topology: TopologyCache,
     private readonly store: FailoverStore,
     private readonly leadership: LeadershipService,
+    @InjectQueue(QUEUES.failover) private readonly failoverQueue: Queue<ReconcileReplicaJob>,
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
   ) {
     this.actor = `controller:${config.controllerName}`;
@@ -81,6 +85,7 @@ export class FailoverService implements OnApplicationBootstrap, OnApplicationShu
       if (t.kind === 'node' && t.to === 'odown') this.consider(t.cluster.id, { faultSince: t.faultSince, odownAt: t.at, detail: { votes: t.votes } });
     });
     this.detection.rogueMasters.on('rogue', (r: { nodeId: string; runId?: string; agent: string }) => void this.demoteRogue(r.nodeId, r.runId, r.agent));
+    this.detection.rogueMasters.on('misdirected', (r: { nodeId: string; follows: string }) => void this.queueReconciliation(r.nodeId, r.follows));
     // Picks up what a transition alone cannot: a new leader, a refusal that lifted (cooldown over, maintenance ended).
     this.timer = setInterval(() => void this.sweep(), SWEEP_MS);
   }
@@ -197,6 +202,42 @@ export class FailoverService implements OnApplicationBootstrap, OnApplicationShu
       throw err;
     }
     await new FailoverRun(this, cluster, master, begun, cause).execute();
+  }
+
+  /** Queues the re-pointing of a replica that follows the wrong master (retried by BullMQ, leader only). */
+  private async queueReconciliation(nodeId: string, follows: string): Promise<void> {
+    const node = this.topology.snapshot.nodesById.get(nodeId);
+    if (!node || !this.leadership.isLeader() || this.active.has(node.clusterId)) return;
+    const now = Date.now();
+    if (now - (this.lastDemotion.get(nodeId) ?? 0) < DEMOTE_EVERY_MS) return;
+    this.lastDemotion.set(nodeId, now);
+    await this.failoverQueue
+      .add(FAILOVER_JOBS.reconcileReplica, { clusterId: node.clusterId, nodeId, follows }, reconcileReplicaJobOptions(nodeId))
+      .catch((err: Error) => this.logger.warn({ nodeId, err: err.message }, 'could not queue a replica reconciliation'));
+  }
+
+  /**
+   * The reconciliation job: if the node still follows another node than the recorded master, and that
+   * master is up, point it there. Throws (to be retried) when this replica does not lead.
+   */
+  async reconcileReplica(job: ReconcileReplicaJob): Promise<'repointed' | 'nothing to do'> {
+    if (!this.leadership.isLeader()) throw new Error('not the leader: retried later (the leader acts)');
+    const cluster = this.topology.snapshot.clustersById.get(job.clusterId);
+    const node = cluster?.nodes.find((n) => n.id === job.nodeId);
+    const master = cluster?.nodes.find((n) => n.role === 'master');
+    if (!cluster || !node || !master || master.id === node.id || this.active.has(cluster.id)) return 'nothing to do';
+    if (this.detection.engine.verdict(master.id, Date.now())?.state !== 'up') throw new Error(`recorded master ${addr(master)} is not up`);
+    const probe = await probeReplication(this.address(cluster, node), this.config.redisAdminTimeoutMs);
+    if (!probe.ok) throw new Error(`${addr(node)} does not answer: ${probe.error}`);
+    if (probe.info.role !== 'replica' || `${probe.info.masterHost}:${probe.info.masterPort}`.toLowerCase() === addr(master)) return 'nothing to do';
+    const role = await followMaster(this.address(cluster, node), master, this.config.redisAdminTimeoutMs);
+    await this.store.record({
+      type: 'node.repointed',
+      actor: this.actor,
+      cluster,
+      data: { node: addr(node), followed: `${probe.info.masterHost}:${probe.info.masterPort}`, master: addr(master), epoch: cluster.epoch, role },
+    });
+    return 'repointed';
   }
 
   /** Demotes a node that claims master while the topology holds another node as master, if that one is up. */

@@ -6,6 +6,7 @@ import type { JobsOptions } from 'bullmq';
  */
 export const QUEUES = {
   topology: 'vigil-topology',
+  failover: 'vigil-failover',
 } as const;
 
 export const TOPOLOGY_JOBS = {
@@ -17,6 +18,23 @@ export interface DiscoverRolesJob {
   clusterId: string;
   /** Correlation id of the request that caused the job. */
   requestId?: string;
+}
+
+export const FAILOVER_JOBS = {
+  /** Point a replica that follows the wrong master (it was down during a failover) at the recorded master. */
+  reconcileReplica: 'reconcile-replica',
+} as const;
+
+export interface ReconcileReplicaJob {
+  clusterId: string;
+  nodeId: string;
+  /** The master it was seen following (`host:port`). */
+  follows: string;
+}
+
+/** At most one waiting reconciliation per node. */
+export function reconcileReplicaJobOptions(nodeId: string): JobsOptions {
+  return { ...DEFAULT_JOB_OPTIONS, attempts: 5, backoff: { type: 'exponential', delay: 500 }, deduplication: { id: `reconcile-replica.${nodeId}` } };
 }
 
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
