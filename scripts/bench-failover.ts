@@ -1,0 +1,396 @@
+/**
+ * `npm run bench:failover`: failover time and lost writes, Vigil against Redis Sentinel, on this machine
+ * in one run. For each down-after (1000 and 5000 ms) and fault (master crash = SIGKILL, master hang =
+ * SIGSTOP), BENCH_TRIALS trials (5) each: a fresh master + 2 replicas, a client writing sequential keys
+ * continuously, then the fault. Measured from the fault: new master published (Vigil: `master.changed`
+ * recorded; Sentinel: `+switch-master` received), the client's first acknowledged write after the fault
+ * (the write outage), and acknowledged writes missing from the new master afterwards.
+ *
+ * Vigil: one controller process on a temporary PostgreSQL, three probe agents (PROBE_INTERVAL_MS, default
+ * the agents' 500 ms). Sentinel: three `redis-server --sentinel` with quorum 2. Clients: ioredis with a
+ * 500 ms command timeout; the Vigil client asks `GET /clusters/{name}` for the master after an error, the
+ * Sentinel client is ioredis' own Sentinel support (with its failover detector).
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os, { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import {
+  createDatabase,
+  freePort,
+  type ManagedProcess,
+  type PostgresServer,
+  type RedisServer,
+  redisServerBinary,
+  startPostgres,
+  startProcess,
+  startReplicationGroup,
+  waitFor,
+} from '../libs/testing/src/index.js';
+import { percentile, writeBenchmarkSection } from './bench/report.js';
+
+const TRIALS = Number(process.env['BENCH_TRIALS'] ?? 5);
+const DOWN_AFTERS = (process.env['BENCH_DOWN_AFTERS'] ?? '1000,5000').split(',').map(Number);
+const FAULTS = (process.env['BENCH_FAULTS'] ?? 'crash,hang').split(',') as Fault[];
+const SYSTEMS = (process.env['BENCH_SYSTEMS'] ?? 'vigil,sentinel').split(',') as System[];
+const PROBE_INTERVAL_MS = Number(process.env['PROBE_INTERVAL_MS'] ?? 500);
+const ADMIN = 'bench-admin-token-0123456789';
+
+type Fault = 'crash' | 'hang';
+type System = 'vigil' | 'sentinel';
+
+interface Trial {
+  system: System;
+  fault: Fault;
+  downAfterMs: number;
+  publishedMs: number;
+  firstWriteMs: number;
+  lost: number;
+  acked: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Writes `k0, k1, …` as fast as acknowledgements come; on an error, retries the same key after `recover()`. */
+class Writer {
+  readonly acked: number[] = [];
+  lastAckAt = 0;
+  /** The first acknowledged write after the first failed one since the fault: the end of the outage. */
+  firstAckAfter: number | undefined;
+  lastError = '';
+  private faultAt: number | undefined;
+  private failedSinceFault = false;
+  private stopped = false;
+  private done: Promise<void> | undefined;
+
+  constructor(
+    private client: Redis,
+    private readonly recover: (old: Redis) => Promise<Redis>,
+  ) {}
+
+  start(): void {
+    this.done = (async () => {
+      for (let i = 0; !this.stopped;) {
+        try {
+          await this.client.set(`k${i}`, String(i));
+          const now = Date.now();
+          this.acked.push(i++);
+          this.lastAckAt = now;
+          if (this.failedSinceFault && this.firstAckAfter === undefined) this.firstAckAfter = now;
+        } catch (err) {
+          this.lastError = (err as Error).message;
+          if (this.faultAt !== undefined) this.failedSinceFault = true;
+          this.client = await this.recover(this.client).catch(() => this.client);
+          await sleep(5);
+        }
+      }
+    })();
+  }
+
+  fault(at: number): void {
+    this.faultAt = at;
+  }
+
+  async stop(): Promise<Redis> {
+    this.stopped = true;
+    await this.done;
+    return this.client;
+  }
+}
+
+function client(host: string, port: number): Redis {
+  const c = new Redis({ host, port, commandTimeout: 500, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => 50, lazyConnect: true });
+  c.on('error', () => undefined);
+  c.connect().catch(() => undefined);
+  return c;
+}
+
+async function countLost(master: { host: string; port: number }, acked: number[]): Promise<number> {
+  const c = new Redis({ host: master.host, port: master.port, lazyConnect: true });
+  c.on('error', () => undefined);
+  await c.connect();
+  let lost = 0;
+  for (let i = 0; i < acked.length; i += 1000) {
+    const keys = acked.slice(i, i + 1000);
+    const values = await c.mget(...keys.map((k) => `k${k}`));
+    values.forEach((v, j) => {
+      if (v !== String(keys[j])) lost++;
+    });
+  }
+  c.disconnect();
+  return lost;
+}
+
+function inject(fault: Fault, server: RedisServer): number {
+  const at = Date.now();
+  server.signal(fault === 'crash' ? 'SIGKILL' : 'SIGSTOP');
+  return at;
+}
+
+async function api<T = unknown>(base: string, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+async function vigilTrial(base: string, n: number, fault: Fault, downAfterMs: number): Promise<Trial> {
+  const group = await startReplicationGroup(2);
+  const name = `bench-${fault}-${downAfterMs}-${n}`;
+  try {
+    await api(base, 'POST', '/api/v1/clusters', { name, nodes: group.map(({ host, port }) => ({ host, port })), quorum: 2, downAfterMs, cooldownMs: 0 });
+    await waitFor(
+      async () => {
+        const h = await api<{ nodes: { state: string; voters: number }[] }>(base, 'GET', `/api/v1/clusters/${name}/health`);
+        return h.nodes.every((x) => x.state === 'up' && x.voters === 3);
+      },
+      30_000,
+      `${name} watched by three agents`,
+      50,
+    );
+    const byPort = new Map(group.map((s) => [s.port, s]));
+    const master = group[0]!;
+    const writer = new Writer(client(master.host, master.port), async (old) => {
+      const now = (await api<{ master: { host: string; port: number } | null }>(base, 'GET', `/api/v1/clusters/${name}`)).master;
+      if (!now || (now.port === old.options.port && old.status === 'ready')) return old;
+      old.disconnect();
+      return client(now.host, byPort.get(now.port)!.port);
+    });
+    writer.start();
+    await sleep(1000);
+    const at = inject(fault, master);
+    writer.fault(at);
+    const changed = await waitFor(
+      async () => (await api<{ items: { at: string }[] }>(base, 'GET', `/api/v1/events?cluster=${name}&type=master.changed`)).items[0],
+      downAfterMs + 30_000,
+      `${name}: master.changed`,
+      20,
+    );
+    await waitFor(async () => writer.firstAckAfter !== undefined, 30_000, `${name}: the client writing again`, 20);
+    await sleep(500);
+    const last = await writer.stop();
+    last.disconnect();
+    const newMaster = (await api<{ master: { host: string; port: number } }>(base, 'GET', `/api/v1/clusters/${name}`)).master;
+    return {
+      system: 'vigil',
+      fault,
+      downAfterMs,
+      publishedMs: Date.parse(changed.at) - at,
+      firstWriteMs: writer.firstAckAfter! - at,
+      lost: await countLost(newMaster, writer.acked),
+      acked: writer.acked.length,
+    };
+  } finally {
+    group[0]!.signal('SIGCONT');
+    await Promise.all(group.map((s) => s.stop()));
+    await api(base, 'DELETE', `/api/v1/clusters/${name}`).catch(() => undefined);
+  }
+}
+
+async function startSentinels(master: RedisServer, downAfterMs: number): Promise<{ procs: ManagedProcess[]; ports: number[] }> {
+  const procs: ManagedProcess[] = [];
+  const ports: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-sentinel-'));
+    const conf = join(dir, 'sentinel.conf');
+    writeFileSync(
+      conf,
+      [
+        `port ${port}`,
+        'bind 127.0.0.1',
+        `dir ${dir}`,
+        `sentinel monitor m ${master.host} ${master.port} 2`,
+        `sentinel down-after-milliseconds m ${downAfterMs}`,
+        'sentinel failover-timeout m 60000',
+        'sentinel parallel-syncs m 1',
+        '',
+      ].join('\n'),
+    );
+    procs.push(startProcess(redisServerBinary(), [conf, '--sentinel']));
+    ports.push(port);
+  }
+  // Ready when every sentinel knows both replicas and the two other sentinels.
+  await waitFor(
+    async () => {
+      for (const port of ports) {
+        const c = new Redis({ port, lazyConnect: true, retryStrategy: () => null });
+        c.on('error', () => undefined);
+        try {
+          await c.connect();
+          const flat = (await c.call('SENTINEL', 'master', 'm')) as string[];
+          const info = Object.fromEntries(flat.flatMap((_, j) => (j % 2 === 0 ? [[flat[j], flat[j + 1]]] : [])));
+          if (info['num-slaves'] !== '2' || info['num-other-sentinels'] !== '2') return false;
+        } catch {
+          return false;
+        } finally {
+          c.disconnect();
+        }
+      }
+      return true;
+    },
+    60_000,
+    'three sentinels that know each other and both replicas',
+    200,
+  );
+  return { procs, ports };
+}
+
+async function sentinelTrial(fault: Fault, downAfterMs: number): Promise<Trial> {
+  const group = await startReplicationGroup(2);
+  const { procs, ports } = await startSentinels(group[0]!, downAfterMs);
+  const sub = new Redis({ port: ports[0]!, lazyConnect: true });
+  sub.on('error', () => undefined);
+  try {
+    await sub.connect();
+    let switchedAt: number | undefined;
+    let switchedTo: { host: string; port: number } | undefined;
+    await sub.subscribe('+switch-master');
+    sub.on('message', (_channel: string, message: string) => {
+      const [, , , host, port] = message.split(' ');
+      switchedAt ??= Date.now();
+      switchedTo ??= { host: host!, port: Number(port) };
+    });
+    const sentinelClient = new Redis({
+      sentinels: ports.map((port) => ({ host: '127.0.0.1', port })),
+      name: 'm',
+      commandTimeout: 500,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      failoverDetector: true,
+      sentinelRetryStrategy: () => 50,
+      retryStrategy: () => 50,
+    });
+    sentinelClient.on('error', () => undefined);
+    await waitFor(async () => sentinelClient.status === 'ready', 10_000, 'the Sentinel client to connect');
+    const writer = new Writer(sentinelClient, async (c) => c); // ioredis re-resolves the master itself
+    writer.start();
+    await sleep(1000);
+    const at = inject(fault, group[0]!);
+    writer.fault(at);
+    await waitFor(async () => switchedAt !== undefined, downAfterMs + 60_000, '+switch-master', 20);
+    await waitFor(async () => writer.firstAckAfter !== undefined, 60_000, 'the Sentinel client writing again', 20).catch((err: Error) => {
+      throw new Error(`${err.message} (last error: ${writer.lastError}; client ${sentinelClient.status})`);
+    });
+    await sleep(500);
+    (await writer.stop()).disconnect();
+    return {
+      system: 'sentinel',
+      fault,
+      downAfterMs,
+      publishedMs: switchedAt! - at,
+      firstWriteMs: writer.firstAckAfter! - at,
+      lost: await countLost(switchedTo!, writer.acked),
+      acked: writer.acked.length,
+    };
+  } finally {
+    sub.disconnect();
+    group[0]!.signal('SIGCONT');
+    await Promise.all(procs.map((p) => p.stop('SIGKILL')));
+    await Promise.all(group.map((s) => s.stop()));
+  }
+}
+
+async function main(): Promise<void> {
+  const procs: ManagedProcess[] = [];
+  let pg: PostgresServer | undefined;
+  const trials: Trial[] = [];
+  try {
+    pg = await startPostgres();
+    const databaseUrl = await createDatabase(pg.adminUrl, 'vigil_bench');
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const controller = startProcess('node', ['dist/apps/controller/src/main.js'], {
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        HTTP_PORT: String(port),
+        HTTP_HOST: '127.0.0.1',
+        VIGIL_ADMIN_TOKEN: ADMIN,
+        VIGIL_SECRET_KEY: 'c'.repeat(64),
+        CONTROLLER_NAME: 'bench',
+        LOG_LEVEL: 'warn',
+        REDIS_ADMIN_TIMEOUT_MS: '500',
+      },
+    });
+    procs.push(controller);
+    await waitFor(async () => (await fetch(`${base}/health/ready`).catch(() => undefined))?.ok, 60_000, 'controller ready');
+    const token = (await api<{ token: string }>(base, 'POST', '/api/v1/tokens', { name: 'bench-agents', role: 'agent' })).token;
+    for (const z of ['a', 'b', 'c']) {
+      procs.push(
+        startProcess('node', ['dist/apps/probe-agent/src/main.js'], {
+          env: {
+            ...process.env,
+            VIGIL_CONTROLLER_URL: base,
+            VIGIL_AGENT_TOKEN: token,
+            VIGIL_AGENT_NAME: `bench-${z}`,
+            VIGIL_AGENT_ZONE: `zone-${z}`,
+            PROBE_INTERVAL_MS: String(PROBE_INTERVAL_MS),
+            LOG_LEVEL: 'warn',
+          },
+        }),
+      );
+    }
+    for (const downAfterMs of DOWN_AFTERS) {
+      for (const fault of FAULTS) {
+        for (let n = 0; n < TRIALS; n++) {
+          for (const system of SYSTEMS) {
+            const t = system === 'vigil' ? await vigilTrial(base, n, fault, downAfterMs) : await sentinelTrial(fault, downAfterMs);
+            trials.push(t);
+            console.log(
+              `${system.padEnd(8)} ${fault.padEnd(5)} down-after ${downAfterMs}: published ${t.publishedMs} ms, first write ${t.firstWriteMs} ms, lost ${t.lost} of ${t.acked}`,
+            );
+          }
+        }
+      }
+    }
+    writeBenchmarkSection('bench:failover', render(trials));
+    console.log('BENCHMARKS.md updated');
+  } finally {
+    await Promise.all(procs.map((p) => p.stop('SIGTERM', 5000)));
+    await pg?.stop();
+  }
+}
+
+function render(trials: Trial[]): string {
+  const rows: string[] = [];
+  for (const downAfterMs of DOWN_AFTERS) {
+    for (const fault of FAULTS) {
+      for (const system of ['vigil', 'sentinel'] as const) {
+        const ts = trials.filter((t) => t.system === system && t.fault === fault && t.downAfterMs === downAfterMs);
+        if (ts.length === 0) continue;
+        const p = (xs: number[], q: number) => percentile(xs, q).toFixed(0);
+        const pub = ts.map((t) => t.publishedMs);
+        const wr = ts.map((t) => t.firstWriteMs);
+        rows.push(
+          `| ${downAfterMs} | ${fault} | ${system} | ${p(pub, 50)} / ${p(pub, 90)} | ${p(wr, 50)} / ${p(wr, 90)} | ${ts.map((t) => t.lost).join(', ')} | ${ts.map((t) => t.publishedMs).join(', ')} |`,
+        );
+      }
+    }
+  }
+  return `## Failover against Redis Sentinel (\`npm run bench:failover\`)
+
+Run ${new Date().toISOString()} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; Vigil's agents probe every ${PROBE_INTERVAL_MS} ms.
+
+**Method.** For each down-after and fault, ${TRIALS} trials per system, alternating: a fresh master and two replicas
+(redis-server), a client writing sequential keys as fast as they are acknowledged (ioredis, 500 ms command timeout),
+then the master is crashed (SIGKILL) or hung (SIGSTOP). *Published*: Vigil's \`master.changed\` event recorded /
+Sentinel's \`+switch-master\` received, after the fault. *First write*: the client's first acknowledged write after
+the fault (Vigil's client asks \`GET /clusters/{name}\` after an error; Sentinel's is ioredis' Sentinel client).
+*Lost*: acknowledged keys missing on the new master afterwards. Vigil: 3 agents, quorum 2, one controller; Sentinel:
+3 sentinels, quorum 2.
+
+| down-after (ms) | fault | system | published p50 / p90 (ms) | first write p50 / p90 (ms) | lost acknowledged writes per trial | published per trial (ms) |
+|---|---|---|---|---|---|---|
+${rows.join('\n')}
+`;
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.exit(1);
+});
