@@ -54,6 +54,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Writes `k0, k1, …` as fast as acknowledgements come; on an error, retries the same key after `recover()`. */
 class Writer {
   readonly acked: number[] = [];
+  readonly ackTimes: number[] = [];
   lastAckAt = 0;
   /** The first acknowledged write after the first failed one since the fault: the end of the outage. */
   firstAckAfter: number | undefined;
@@ -75,6 +76,7 @@ class Writer {
           await this.client.set(`k${i}`, String(i));
           const now = Date.now();
           this.acked.push(i++);
+          this.ackTimes.push(now);
           this.lastAckAt = now;
           if (this.failedSinceFault && this.firstAckAfter === undefined) this.firstAckAfter = now;
         } catch (err) {
@@ -85,6 +87,18 @@ class Writer {
         }
       }
     })();
+  }
+
+  /** The longest time without an acknowledged write since `from`: the write outage of a planned switch. */
+  maxGapSince(from: number): number {
+    let gap = 0;
+    let prev = from;
+    for (const t of this.ackTimes) {
+      if (t < from) continue;
+      gap = Math.max(gap, t - prev);
+      prev = t;
+    }
+    return gap;
   }
 
   fault(at: number): void {
@@ -240,6 +254,21 @@ async function startSentinels(master: RedisServer, downAfterMs: number): Promise
   return { procs, ports };
 }
 
+function newSentinelClient(ports: number[]): Redis {
+  const c = new Redis({
+    sentinels: ports.map((port) => ({ host: '127.0.0.1', port })),
+    name: 'm',
+    commandTimeout: 500,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    failoverDetector: true,
+    sentinelRetryStrategy: () => 50,
+    retryStrategy: () => 50,
+  });
+  c.on('error', () => undefined);
+  return c;
+}
+
 async function sentinelTrial(fault: Fault, downAfterMs: number): Promise<Trial> {
   const group = await startReplicationGroup(2);
   const { procs, ports } = await startSentinels(group[0]!, downAfterMs);
@@ -255,19 +284,14 @@ async function sentinelTrial(fault: Fault, downAfterMs: number): Promise<Trial> 
       switchedAt ??= Date.now();
       switchedTo ??= { host: host!, port: Number(port) };
     });
-    const sentinelClient = new Redis({
-      sentinels: ports.map((port) => ({ host: '127.0.0.1', port })),
-      name: 'm',
-      commandTimeout: 500,
-      maxRetriesPerRequest: 0,
-      enableOfflineQueue: false,
-      failoverDetector: true,
-      sentinelRetryStrategy: () => 50,
-      retryStrategy: () => 50,
-    });
-    sentinelClient.on('error', () => undefined);
+    const sentinelClient = newSentinelClient(ports);
     await waitFor(async () => sentinelClient.status === 'ready', 10_000, 'the Sentinel client to connect');
-    const writer = new Writer(sentinelClient, async (c) => c); // ioredis re-resolves the master itself
+    // ioredis re-resolves the master itself; a client that gave up (status `end`) is made anew, as an application would.
+    const writer = new Writer(sentinelClient, async (c) => {
+      if (c.status !== 'end') return c;
+      c.disconnect();
+      return newSentinelClient(ports);
+    });
     writer.start();
     await sleep(1000);
     const at = inject(fault, group[0]!);
@@ -290,6 +314,83 @@ async function sentinelTrial(fault: Fault, downAfterMs: number): Promise<Trial> 
   } finally {
     sub.disconnect();
     group[0]!.signal('SIGCONT');
+    await Promise.all(procs.map((p) => p.stop('SIGKILL')));
+    await Promise.all(group.map((s) => s.stop()));
+  }
+}
+
+interface SwitchTrial {
+  system: System;
+  outageMs: number;
+  lost: number;
+  acked: number;
+}
+
+async function vigilSwitchover(base: string, n: number): Promise<SwitchTrial> {
+  const group = await startReplicationGroup(2);
+  const name = `bench-switch-${n}`;
+  try {
+    await api(base, 'POST', '/api/v1/clusters', { name, nodes: group.map(({ host, port }) => ({ host, port })), quorum: 2, downAfterMs: 5000, cooldownMs: 0 });
+    const byPort = new Map(group.map((s) => [s.port, s]));
+    const writer = new Writer(client(group[0]!.host, group[0]!.port), async (old) => {
+      const now = (await api<{ master: { host: string; port: number } | null }>(base, 'GET', `/api/v1/clusters/${name}`)).master;
+      if (!now || (now.port === old.options.port && old.status === 'ready')) return old;
+      old.disconnect();
+      return client(now.host, byPort.get(now.port)!.port);
+    });
+    writer.start();
+    await sleep(1000);
+    const from = Date.now();
+    const record = await api<{ outcome: string; to: string }>(base, 'POST', `/api/v1/clusters/${name}/switchover`, {});
+    if (record.outcome !== 'succeeded') throw new Error(`switchover ${record.outcome}`);
+    await sleep(1000);
+    (await writer.stop()).disconnect();
+    const [host, port] = record.to.split(':');
+    return {
+      system: 'vigil',
+      outageMs: writer.maxGapSince(from),
+      lost: await countLost({ host: host!, port: Number(port) }, writer.acked),
+      acked: writer.acked.length,
+    };
+  } finally {
+    await Promise.all(group.map((s) => s.stop()));
+    await api(base, 'DELETE', `/api/v1/clusters/${name}`).catch(() => undefined);
+  }
+}
+
+async function sentinelSwitchover(): Promise<SwitchTrial> {
+  const group = await startReplicationGroup(2);
+  const { procs, ports } = await startSentinels(group[0]!, 5000);
+  const sub = new Redis({ port: ports[0]!, lazyConnect: true });
+  sub.on('error', () => undefined);
+  try {
+    await sub.connect();
+    let switchedTo: { host: string; port: number } | undefined;
+    await sub.subscribe('+switch-master');
+    sub.on('message', (_channel: string, message: string) => {
+      const [, , , host, port] = message.split(' ');
+      switchedTo ??= { host: host!, port: Number(port) };
+    });
+    const sentinelClient = newSentinelClient(ports);
+    await waitFor(async () => sentinelClient.status === 'ready', 10_000, 'the Sentinel client to connect');
+    const writer = new Writer(sentinelClient, async (c) => {
+      if (c.status !== 'end') return c;
+      c.disconnect();
+      return newSentinelClient(ports);
+    });
+    writer.start();
+    await sleep(1000);
+    const from = Date.now();
+    const admin = new Redis({ port: ports[1]!, lazyConnect: true });
+    await admin.connect();
+    await admin.call('SENTINEL', 'FAILOVER', 'm');
+    admin.disconnect();
+    await waitFor(async () => switchedTo !== undefined, 60_000, '+switch-master after SENTINEL FAILOVER', 20);
+    await sleep(1000);
+    (await writer.stop()).disconnect();
+    return { system: 'sentinel', outageMs: writer.maxGapSince(from), lost: await countLost(switchedTo!, writer.acked), acked: writer.acked.length };
+  } finally {
+    sub.disconnect();
     await Promise.all(procs.map((p) => p.stop('SIGKILL')));
     await Promise.all(group.map((s) => s.stop()));
   }
@@ -348,7 +449,15 @@ async function main(): Promise<void> {
         }
       }
     }
-    writeBenchmarkSection('bench:failover', render(trials));
+    const switches: SwitchTrial[] = [];
+    for (let n = 0; n < TRIALS; n++) {
+      for (const system of SYSTEMS) {
+        const t = system === 'vigil' ? await vigilSwitchover(base, n) : await sentinelSwitchover();
+        switches.push(t);
+        console.log(`${system.padEnd(8)} switchover: write outage ${t.outageMs} ms, lost ${t.lost} of ${t.acked}`);
+      }
+    }
+    writeBenchmarkSection('bench:failover', render(trials, switches));
     console.log('BENCHMARKS.md updated');
   } finally {
     await Promise.all(procs.map((p) => p.stop('SIGTERM', 5000)));
@@ -356,7 +465,7 @@ async function main(): Promise<void> {
   }
 }
 
-function render(trials: Trial[]): string {
+function render(trials: Trial[], switches: SwitchTrial[]): string {
   const rows: string[] = [];
   for (const downAfterMs of DOWN_AFTERS) {
     for (const fault of FAULTS) {
@@ -387,6 +496,19 @@ the fault (Vigil's client asks \`GET /clusters/{name}\` after an error; Sentinel
 | down-after (ms) | fault | system | published p50 / p90 (ms) | first write p50 / p90 (ms) | lost acknowledged writes per trial | published per trial (ms) |
 |---|---|---|---|---|---|---|
 ${rows.join('\n')}
+
+**Planned switchover** (${TRIALS} trials each, same writer): Vigil \`POST /clusters/{name}/switchover\` (Redis \`FAILOVER TO … TIMEOUT\`) against
+\`SENTINEL FAILOVER\`. *Outage*: the longest time without an acknowledged write from the request on.
+
+| system | outage p50 / p90 (ms) | outage per trial (ms) | lost acknowledged writes per trial |
+|---|---|---|---|
+${SYSTEMS.map((system) => {
+  const ts = switches.filter((t) => t.system === system);
+  const o = ts.map((t) => t.outageMs);
+  return ts.length
+    ? `| ${system} | ${percentile(o, 50).toFixed(0)} / ${percentile(o, 90).toFixed(0)} | ${o.join(', ')} | ${ts.map((t) => t.lost).join(', ')} |`
+    : '';
+}).join('\n')}
 `;
 }
 

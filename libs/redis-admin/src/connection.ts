@@ -24,9 +24,11 @@ export function adminConnectionOptions(node: RedisNodeAddress, timeoutMs: number
     commandTimeout: timeoutMs,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
+    // No ready check and no CLIENT SETNAME on connect: neither is bounded by commandTimeout, so a hung
+    // node (SIGSTOP) would hold connect() for seconds. Every command here is.
+    enableReadyCheck: false,
     lazyConnect: true,
     retryStrategy: () => null,
-    connectionName: 'vigil-admin',
   };
 }
 

@@ -47,7 +47,7 @@ const REFUSAL_REPEAT_MS = 60_000;
 const DEMOTE_EVERY_MS = 1000;
 
 /** How long the old master gets to answer at decision time (it is ODOWN: usually it does not). */
-const OLD_MASTER_PROBE_MS = 250;
+const OLD_MASTER_PROBE_MS = 200;
 
 const addr = (n: { host: string; port: number }) => `${n.host}:${n.port}`;
 
@@ -272,32 +272,36 @@ export class FailoverService implements OnApplicationBootstrap, OnApplicationShu
   async rank(cluster: CachedCluster, oldMaster: CachedNode | undefined): Promise<{ ranking: Ranking; oldMasterAnswers: boolean }> {
     const timeout = this.config.redisAdminTimeoutMs;
     const now = Date.now();
-    const probes = await Promise.all(
-      cluster.nodes.map(async (n) => ({
-        node: n,
-        probe: await probeReplication(this.address(cluster, n), n.id === oldMaster?.id ? Math.min(timeout, OLD_MASTER_PROBE_MS) : timeout),
-      })),
-    );
-    const inputs: CandidateInput[] = probes
-      .filter((p) => p.node.id !== oldMaster?.id)
-      .map(({ node, probe }) => ({
-        id: node.id,
-        host: node.host,
-        port: node.port,
-        priority: node.priority,
-        detection: this.detection.engine.verdict(node.id, now)?.state ?? 'unknown',
-        probe: probe.ok
-          ? {
-              ok: true as const,
-              role: probe.info.role,
-              offset: probe.info.role === 'replica' ? (probe.info.replicaReplOffset ?? probe.info.masterReplOffset) : probe.info.masterReplOffset,
-              linkUp: probe.info.masterLinkStatus === undefined ? undefined : probe.info.masterLinkStatus === 'up',
-              linkDownSinceS: probe.info.masterLinkDownSinceSeconds,
-            }
-          : { ok: false as const, error: probe.error },
-      }));
+    // The old master only has to say whether it answers at all (one ROLE, short timeout); the others their replication state.
+    const [oldAnswers, probes] = await Promise.all([
+      oldMaster
+        ? readRole(this.address(cluster, oldMaster), Math.min(timeout, OLD_MASTER_PROBE_MS)).then(
+            () => true,
+            () => false,
+          )
+        : Promise.resolve(false),
+      Promise.all(
+        cluster.nodes.filter((n) => n.id !== oldMaster?.id).map(async (n) => ({ node: n, probe: await probeReplication(this.address(cluster, n), timeout) })),
+      ),
+    ]);
+    const inputs: CandidateInput[] = probes.map(({ node, probe }) => ({
+      id: node.id,
+      host: node.host,
+      port: node.port,
+      priority: node.priority,
+      detection: this.detection.engine.verdict(node.id, now)?.state ?? 'unknown',
+      probe: probe.ok
+        ? {
+            ok: true as const,
+            role: probe.info.role,
+            offset: probe.info.role === 'replica' ? (probe.info.replicaReplOffset ?? probe.info.masterReplOffset) : probe.info.masterReplOffset,
+            linkUp: probe.info.masterLinkStatus === undefined ? undefined : probe.info.masterLinkStatus === 'up',
+            linkDownSinceS: probe.info.masterLinkDownSinceSeconds,
+          }
+        : { ok: false as const, error: probe.error },
+    }));
     const ranking = rankCandidates(inputs, { maxLinkDownMs: cluster.downAfterMs * 10 + 10_000, maxReplicaLagBytes: cluster.maxReplicaLagBytes });
-    return { ranking, oldMasterAnswers: probes.find((p) => p.node.id === oldMaster?.id)?.probe.ok === true };
+    return { ranking, oldMasterAnswers: oldAnswers };
   }
 
   /** The ranked candidates with the reason for each exclusion, changing nothing. */
