@@ -40,6 +40,8 @@ export interface ReplicationInfo {
   masterLinkDownSinceSeconds?: number;
   replicaReplOffset?: number;
   replicaPriority?: number;
+  /** A full resynchronisation is loading: the replica has no complete data set (e.g. it restarted empty). */
+  syncInProgress?: boolean;
   /** Set for masters. */
   connectedReplicas: ConnectedReplica[];
 }
@@ -88,6 +90,7 @@ export function parseReplicationInfo(text: string): ReplicationInfo {
     info.masterLinkDownSinceSeconds = toInt(repl['master_link_down_since_seconds']);
     info.replicaReplOffset = toInt(repl['slave_repl_offset']);
     info.replicaPriority = toInt(repl['slave_priority'] ?? repl['replica_priority']);
+    info.syncInProgress = repl['master_sync_in_progress'] === '1';
   }
   return info;
 }

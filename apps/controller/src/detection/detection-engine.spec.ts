@@ -81,6 +81,17 @@ describe('DetectionEngine', () => {
     expect(e.verdict(M, 1300)!.votes.find((v) => v.agent === 'c')).toMatchObject({ sdown: false, noReplyMs: 10 });
   });
 
+  it('also ages a view whose PING has been outstanding past an interval (a hung node), not one within it', () => {
+    const { e, report } = engine();
+    // Status still "ok" (the PING in flight has not timed out yet), but no reply for 700 ms at 250 ms probing.
+    report('a', [{ id: M, st: 'ok', ago: 700 }], 1000);
+    report('b', [{ id: M, st: 'ok', ago: 700 }], 1000);
+    report('c', [ok(M)], 1000);
+    expect(e.verdict(M, 1400)!.state).toBe('odown'); // 1100 ms without a reply for a and b, decided before their next report
+    report('a', [{ id: M, st: 'ok', ago: 300 }], 2000); // 300 ms: within 1.2 intervals + 50 ms, a healthy view
+    expect(e.verdict(M, 2600)!.votes.find((v) => v.agent === 'a')).toMatchObject({ noReplyMs: 300, sdown: false });
+  });
+
   it('keeps one partitioned agent at SDOWN: a minority never makes ODOWN', () => {
     const { e, report } = engine();
     for (let t = 0; t <= 5000; t += 250) {

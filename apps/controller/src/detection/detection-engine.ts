@@ -60,6 +60,11 @@ export interface AgentView {
   err?: string;
   /** Receive time of the report that carried this view. */
   reportedAt: number;
+  /**
+   * The agent was already waiting on the node longer than a healthy node takes (a failed probe, or a
+   * PING outstanding past an interval, as with a hung node): the view keeps aging between reports.
+   */
+  failing: boolean;
   repl?: ReplicationObservation & { readAt: number };
 }
 
@@ -207,7 +212,7 @@ export class DetectionEngine {
       if (!node) continue;
       track.clusters.add(node.clusterId);
       const previous = track.views.get(o.id);
-      const view: AgentView = { st: o.st, okAt: now - o.ago, reportedAt: now };
+      const view: AgentView = { st: o.st, okAt: now - o.ago, reportedAt: now, failing: o.st === 'down' || o.ago > report.intervalMs * 1.2 + 50 };
       if (o.lat !== undefined) view.latencyMs = o.lat;
       if (o.err !== undefined) view.err = o.err;
       if (o.repl) view.repl = { ...o.repl, readAt: now - o.repl.ageMs };
@@ -296,9 +301,9 @@ export class DetectionEngine {
 
   /** Milliseconds without a valid reply as this view tells now. */
   static noReplyMs(view: AgentView, now: number): number {
-    // Only a failing view ages between reports; an agent that last said "ok" is not guessed down
-    // (a controller stall must not turn every healthy view into a down vote).
-    return Math.max(0, (view.st === 'down' ? now : view.reportedAt) - view.okAt);
+    // Only a failing view ages between reports; a view that was healthy when reported is not guessed
+    // down (a controller stall must not turn every healthy view into a down vote).
+    return Math.max(0, (view.failing ? now : view.reportedAt) - view.okAt);
   }
 
   /** The state alone, without allocating (runs for every node of every report). */

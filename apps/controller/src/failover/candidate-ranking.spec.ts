@@ -36,6 +36,7 @@ describe('rankCandidates', () => {
         node('n4', {}, { role: 'master' }),
         node('n5', {}, { linkUp: false, linkDownSinceS: 120 }),
         node('n6', {}, { linkUp: false, linkDownSinceS: 5 }),
+        node('n7', {}, { syncInProgress: true, offset: 0 }),
       ],
       POLICY,
     );
@@ -46,6 +47,7 @@ describe('rankCandidates', () => {
       n3: 'detection holds it sdown',
       n4: 'not a replica (role master)',
       n5: 'master link down for 120 s (limit 60 s): data too stale',
+      n7: 'full resynchronisation in progress: incomplete data set',
     });
   });
 

@@ -2,7 +2,7 @@
  * Which replica to promote, as a pure function of what was read from the nodes at decision time.
  *
  * Excluded: nodes that did not answer now, that detection holds down, that are not replicas, with
- * priority 0, whose master link has been down longer than the staleness limit, or that lag the best
+ * priority 0, in the middle of a full resync (restarted empty), whose master link has been down longer than the staleness limit, or that lag the best
  * candidate by more than `maxReplicaLagBytes`. The rest are ranked by lowest priority number, then
  * highest replication offset, then node id (stable, so every replica of the controller picks the same).
  */
@@ -23,6 +23,8 @@ export interface CandidateInput {
         linkUp?: boolean;
         /** Seconds since the master link went down (Redis' `master_link_down_since_seconds`). */
         linkDownSinceS?: number;
+        /** A full resync is in progress (`master_sync_in_progress:1`): its data set is incomplete. */
+        syncInProgress?: boolean;
       }
     | { ok: false; error: string };
 }
@@ -67,6 +69,8 @@ export function rankCandidates(nodes: readonly CandidateInput[], policy: Ranking
       exclude(n, `not a replica (role ${n.probe.role})`);
     } else if (n.priority === 0) {
       exclude(n, 'priority 0: never promoted');
+    } else if (n.probe.syncInProgress) {
+      exclude(n, 'full resynchronisation in progress: incomplete data set');
     } else if (n.probe.linkUp === false && (n.probe.linkDownSinceS ?? 0) * 1000 > policy.maxLinkDownMs) {
       exclude(n, `master link down for ${n.probe.linkDownSinceS} s (limit ${Math.round(policy.maxLinkDownMs / 1000)} s): data too stale`);
     } else {

@@ -297,6 +297,7 @@ export class FailoverService implements OnApplicationBootstrap, OnApplicationShu
             offset: probe.info.role === 'replica' ? (probe.info.replicaReplOffset ?? probe.info.masterReplOffset) : probe.info.masterReplOffset,
             linkUp: probe.info.masterLinkStatus === undefined ? undefined : probe.info.masterLinkStatus === 'up',
             linkDownSinceS: probe.info.masterLinkDownSinceSeconds,
+            syncInProgress: probe.info.syncInProgress,
           }
         : { ok: false as const, error: probe.error },
     }));
