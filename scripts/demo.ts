@@ -103,13 +103,15 @@ async function main(): Promise<void> {
       return { status: res.status, body: (await res.json().catch(() => undefined)) as DemoAnswer };
     };
 
-    // The demo cluster follows this run's ports: recreate it when they changed since the last run.
+    // The demo cluster follows this run's ports and roles: recreate it when they changed since the last run.
     const nodes = group.map((s, i) => ({ host: s.host, port: s.port, zone: ZONES[i] }));
     const existing = await api('GET', '/clusters/demo');
     const same =
       existing.status === 200 &&
       nodes.every((n) => existing.body.nodes.some((e: { port: number }) => e.port === n.port)) &&
-      existing.body.nodes.length === nodes.length;
+      existing.body.nodes.length === nodes.length &&
+      // This run starts the group afresh with its first server as master: a record from an earlier failover would disagree.
+      existing.body.master?.port === group[0]!.port;
     if (existing.status === 200 && !same) await api('DELETE', '/clusters/demo');
     if (!same) {
       const created = await api('POST', '/clusters', { name: 'demo', quorum: 2, downAfterMs: 5000, nodes });
