@@ -24,9 +24,10 @@ export function adminConnectionOptions(node: RedisNodeAddress, timeoutMs: number
     commandTimeout: timeoutMs,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
-    // No ready check and no CLIENT SETNAME on connect: neither is bounded by commandTimeout, so a hung
-    // node (SIGSTOP) would hold connect() for seconds. Every command here is.
+    // No ready check, no CLIENT SETNAME / SETINFO on connect: each would hold connect() on a hung node
+    // (SIGSTOP) before the first command of ours even starts. Only our commands run, each bounded.
     enableReadyCheck: false,
+    disableClientInfo: true,
     lazyConnect: true,
     retryStrategy: () => null,
   };
