@@ -11,6 +11,7 @@ import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { createDatabase, freePort, type ManagedProcess, type PostgresServer, startPostgres, startProcess, waitFor } from '../libs/testing/src/index.js';
+import { api, BENCH_ADMIN_TOKEN } from './bench/admin-api.js';
 import { percentile, writeBenchmarkSection } from './bench/report.js';
 
 const CLUSTERS = Number(process.env['BENCH_CLUSTERS'] ?? 1000);
@@ -18,7 +19,6 @@ const KILLS = Number(process.env['BENCH_KILLS'] ?? 20);
 const WINDOW_S = Number(process.env['BENCH_WINDOW_S'] ?? 30);
 const PROBE_INTERVAL_MS = Number(process.env['PROBE_INTERVAL_MS'] ?? 500);
 const DOWN_AFTER_MS = Number(process.env['BENCH_DOWN_AFTER_MS'] ?? 1000);
-const ADMIN = 'bench-admin-token-0123456789';
 /** BENCH_PROFILE=<dir>: write V8 CPU profiles of the controller and agents there. */
 const PROFILE = process.env['BENCH_PROFILE'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE']}`] : [];
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
@@ -33,17 +33,6 @@ function cpuSeconds(pid: number): number {
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
-}
-
-async function api<T = unknown>(base: string, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
-  return (text ? JSON.parse(text) : undefined) as T;
 }
 
 async function metric(base: string, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
@@ -91,7 +80,7 @@ async function main(): Promise<void> {
         DATABASE_URL: databaseUrl,
         HTTP_PORT: String(port),
         HTTP_HOST: '127.0.0.1',
-        VIGIL_ADMIN_TOKEN: ADMIN,
+        VIGIL_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
         VIGIL_SECRET_KEY: 'b'.repeat(64),
         CONTROLLER_NAME: 'bench',
         LOG_LEVEL: 'warn',

@@ -27,6 +27,7 @@ import {
   startReplicationGroup,
   waitFor,
 } from '../libs/testing/src/index.js';
+import { api, BENCH_ADMIN_TOKEN } from './bench/admin-api.js';
 import { percentile, writeBenchmarkSection } from './bench/report.js';
 
 const TRIALS = Number(process.env['BENCH_TRIALS'] ?? 5);
@@ -34,7 +35,6 @@ const DOWN_AFTERS = (process.env['BENCH_DOWN_AFTERS'] ?? '1000,5000').split(',')
 const FAULTS = (process.env['BENCH_FAULTS'] ?? 'crash,hang').split(',') as Fault[];
 const SYSTEMS = (process.env['BENCH_SYSTEMS'] ?? 'vigil,sentinel').split(',') as System[];
 const PROBE_INTERVAL_MS = Number(process.env['PROBE_INTERVAL_MS'] ?? 500);
-const ADMIN = 'bench-admin-token-0123456789';
 
 type Fault = 'crash' | 'hang';
 type System = 'vigil' | 'sentinel';
@@ -139,17 +139,6 @@ function inject(fault: Fault, server: RedisServer): number {
   const at = Date.now();
   server.signal(fault === 'crash' ? 'SIGKILL' : 'SIGSTOP');
   return at;
-}
-
-async function api<T = unknown>(base: string, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
-  return (text ? JSON.parse(text) : undefined) as T;
 }
 
 async function vigilTrial(base: string, n: number, fault: Fault, downAfterMs: number): Promise<Trial> {
@@ -411,7 +400,7 @@ async function main(): Promise<void> {
         DATABASE_URL: databaseUrl,
         HTTP_PORT: String(port),
         HTTP_HOST: '127.0.0.1',
-        VIGIL_ADMIN_TOKEN: ADMIN,
+        VIGIL_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
         VIGIL_SECRET_KEY: 'c'.repeat(64),
         CONTROLLER_NAME: 'bench',
         LOG_LEVEL: 'warn',

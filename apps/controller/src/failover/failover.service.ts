@@ -320,30 +320,8 @@ export class FailoverService implements OnApplicationBootstrap, OnApplicationShu
    * check (the operator decides), but never while another runs, and only on the leader. Promotes
    * `target` ("host:port") when given and eligible, else the best candidate. Resolves when it is done.
    */
-  async manual(name: string, actor: string, options: { target?: string; expectedEpoch?: number }): Promise<string> {
-    if (!this.leadership.isLeader())
-      throw new VigilError(ErrorCode.UNAVAILABLE, 'this controller replica is not the leader; send the request to the leader (GET /leadership)');
-    const cluster = this.clusterNamed(name);
-    assertEpoch(cluster, options.expectedEpoch);
-    if (this.active.has(cluster.id) || (await this.store.history(cluster.id)).running) throw VigilError.conflict(`a failover of ${name} is already running`);
-    const master = cluster.nodes.find((n) => n.role === 'master');
-    let id = '';
-    const run = (async () => {
-      const begun = await this.begin(cluster, master, 'manual', actor, { target: options.target ?? null });
-      id = begun.id;
-      await new FailoverRun(this, cluster, master, begun, { detail: { actor } }, options.target).execute();
-    })();
-    this.active.set(
-      cluster.id,
-      run.catch(() => undefined).finally(() => this.active.delete(cluster.id)),
-    );
-    try {
-      await run;
-    } catch (err) {
-      if (err instanceof FencedError) throw VigilError.conflict(err.message, 'expectedEpoch');
-      throw err;
-    }
-    return id;
+  manual(name: string, actor: string, options: { target?: string; expectedEpoch?: number }): Promise<string> {
+    return this.operatorRun(name, 'manual', actor, options);
   }
 
   /**
@@ -351,19 +329,31 @@ export class FailoverService implements OnApplicationBootstrap, OnApplicationShu
    * no acknowledged write is lost; if the target cannot catch up in time Redis aborts and the record
    * says so (outcome `aborted`). Only on the leader, never while another failover runs.
    */
-  async switchover(name: string, actor: string, options: { target?: string; expectedEpoch?: number }): Promise<string> {
-    if (!this.leadership.isLeader())
+  switchover(name: string, actor: string, options: { target?: string; expectedEpoch?: number }): Promise<string> {
+    return this.operatorRun(name, 'switchover', actor, options);
+  }
+
+  /** An operator's failover or switchover, run to its end; answers the record's id. */
+  private async operatorRun(
+    name: string,
+    trigger: 'manual' | 'switchover',
+    actor: string,
+    options: { target?: string; expectedEpoch?: number },
+  ): Promise<string> {
+    if (!this.leadership.isLeader()) {
       throw new VigilError(ErrorCode.UNAVAILABLE, 'this controller replica is not the leader; send the request to the leader (GET /leadership)');
+    }
     const cluster = this.clusterNamed(name);
     assertEpoch(cluster, options.expectedEpoch);
     const master = cluster.nodes.find((n) => n.role === 'master');
-    if (!master) throw VigilError.conflict(`cluster ${name} has no recorded master to hand over from`);
+    if (trigger === 'switchover' && !master) throw VigilError.conflict(`cluster ${name} has no recorded master to hand over from`);
     if (this.active.has(cluster.id) || (await this.store.history(cluster.id)).running) throw VigilError.conflict(`a failover of ${name} is already running`);
     let id = '';
     const run = (async () => {
-      const begun = await this.begin(cluster, master, 'switchover', actor, { target: options.target ?? null });
+      const begun = await this.begin(cluster, master, trigger, actor, { target: options.target ?? null });
       id = begun.id;
-      await new FailoverRun(this, cluster, master, begun, { detail: { actor } }, options.target).switchover();
+      const failover = new FailoverRun(this, cluster, master, begun, { detail: { actor } }, options.target);
+      await (trigger === 'switchover' ? failover.switchover() : failover.execute());
     })();
     this.active.set(
       cluster.id,

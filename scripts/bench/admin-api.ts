@@ -1,0 +1,14 @@
+/** The admin token the benchmarks start their controller with. */
+export const BENCH_ADMIN_TOKEN = 'bench-admin-token-0123456789';
+
+/** One call to a benchmark's controller with the admin token; a non-2xx answer throws with its text. */
+export async function api<T = unknown>(base: string, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
