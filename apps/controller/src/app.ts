@@ -25,7 +25,13 @@ const AGENT_STREAM = /^\/api\/v1\/agents\/[^/]+\/(reports|assignment|heartbeat)(
  */
 export async function createControllerApp(config: ControllerConfig): Promise<INestApplication> {
   const pino = createPino(config.logLevel, 'vigil-controller');
-  const app = await NestFactory.create(AppModule.forRoot(config), { logger: new PinoLoggerService(pino), bodyParser: false, abortOnError: false });
+  const app = await NestFactory.create(AppModule.forRoot(config), {
+    logger: new PinoLoggerService(pino),
+    bodyParser: false,
+    abortOnError: false,
+    // Agents keep connections busy several times a second: without this, close() could wait on them indefinitely.
+    forceCloseConnections: true,
+  });
   app.enableShutdownHooks();
 
   app.use(
