@@ -11,7 +11,7 @@ import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { createDatabase, freePort, type ManagedProcess, type PostgresServer, startPostgres, startProcess, waitFor } from '../libs/testing/src/index.js';
-import { api, BENCH_ADMIN_TOKEN } from './bench/admin-api.js';
+import { api, BENCH_ADMIN_TOKEN, startBenchAgents } from './bench/admin-api.js';
 import { percentile, writeBenchmarkSection } from './bench/report.js';
 
 const CLUSTERS = Number(process.env['BENCH_CLUSTERS'] ?? 1000);
@@ -108,19 +108,7 @@ async function main(): Promise<void> {
     console.log(`${CLUSTERS} clusters created through the REST API (${((Date.now() - t1) / 1000).toFixed(1)} s)`);
 
     const token = (await api<{ token: string }>(base, 'POST', '/api/v1/tokens', { name: 'bench-agents', role: 'agent' })).token;
-    const agents = ['a', 'b', 'c'].map((z) =>
-      startProcess('node', [...PROFILE, 'dist/apps/probe-agent/src/main.js'], {
-        env: {
-          ...process.env,
-          VIGIL_CONTROLLER_URL: base,
-          VIGIL_AGENT_TOKEN: token,
-          VIGIL_AGENT_NAME: `bench-${z}`,
-          VIGIL_AGENT_ZONE: `zone-${z}`,
-          PROBE_INTERVAL_MS: String(PROBE_INTERVAL_MS),
-          LOG_LEVEL: 'warn',
-        },
-      }),
-    );
+    const agents = startBenchAgents(base, token, PROBE_INTERVAL_MS, PROFILE);
     procs.push(...agents);
     const nodes = farm.nodes;
     await waitFor(async () => (await metric(base, 'vigil_detection_nodes', { state: 'up' })) === nodes, 120_000, 'every node up with agents reporting', 500);

@@ -27,7 +27,7 @@ import {
   startReplicationGroup,
   waitFor,
 } from '../libs/testing/src/index.js';
-import { api, BENCH_ADMIN_TOKEN } from './bench/admin-api.js';
+import { api, BENCH_ADMIN_TOKEN, startBenchAgents } from './bench/admin-api.js';
 import { percentile, writeBenchmarkSection } from './bench/report.js';
 
 const TRIALS = Number(process.env['BENCH_TRIALS'] ?? 5);
@@ -410,21 +410,7 @@ async function main(): Promise<void> {
     procs.push(controller);
     await waitFor(async () => (await fetch(`${base}/health/ready`).catch(() => undefined))?.ok, 60_000, 'controller ready');
     const token = (await api<{ token: string }>(base, 'POST', '/api/v1/tokens', { name: 'bench-agents', role: 'agent' })).token;
-    for (const z of ['a', 'b', 'c']) {
-      procs.push(
-        startProcess('node', ['dist/apps/probe-agent/src/main.js'], {
-          env: {
-            ...process.env,
-            VIGIL_CONTROLLER_URL: base,
-            VIGIL_AGENT_TOKEN: token,
-            VIGIL_AGENT_NAME: `bench-${z}`,
-            VIGIL_AGENT_ZONE: `zone-${z}`,
-            PROBE_INTERVAL_MS: String(PROBE_INTERVAL_MS),
-            LOG_LEVEL: 'warn',
-          },
-        }),
-      );
-    }
+    procs.push(...startBenchAgents(base, token, PROBE_INTERVAL_MS));
     for (const downAfterMs of DOWN_AFTERS) {
       for (const fault of FAULTS) {
         for (let n = 0; n < TRIALS; n++) {

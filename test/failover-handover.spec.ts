@@ -1,10 +1,8 @@
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type ManagedProcess, type RedisServer, startProcess, startReplicationGroup, waitFor } from '../libs/testing/src/index.js';
-import { ADMIN_TOKEN, apiClient, type Api, freshDatabase, SECRET_KEY, startTestController, type TestController } from './support/controller.js';
+import { type ManagedProcess, type RedisServer, startReplicationGroup, waitFor } from '../libs/testing/src/index.js';
+import { type Api, freshDatabase, startTestController, type TestController, startControllerProcess } from './support/controller.js';
 import { type AgentProcess, startAgentProcess, waitAllUp, waitForEvent } from './support/detection-rig.js';
 
-const CONTROLLER = 'dist/apps/controller/src/main.js';
 const LEASE = { LEADER_LEASE_MS: '1500', LEADER_RENEW_MS: '300', AGENT_STALE_AFTER_MS: '1000' };
 
 /**
@@ -19,25 +17,12 @@ describe('a failover interrupted by the death of the leader', () => {
   let group: RedisServer[];
 
   beforeAll(async () => {
-    if (!existsSync(CONTROLLER)) throw new Error('build output missing: run `npm run build` (npm test does it for you)');
     const dbUrl = await freshDatabase();
-    const port = await freePort();
-    const aUrl = `http://127.0.0.1:${port}`;
-    aApi = apiClient(aUrl);
-    a = startProcess('node', [CONTROLLER], {
-      env: {
-        ...process.env,
-        DATABASE_URL: dbUrl,
-        VIGIL_SECRET_KEY: SECRET_KEY,
-        VIGIL_ADMIN_TOKEN: ADMIN_TOKEN,
-        HTTP_PORT: String(port),
-        HTTP_HOST: '127.0.0.1',
-        CONTROLLER_NAME: 'ctl-a',
-        // A replica that hangs keeps A's candidate reads waiting this long: the window to kill A in.
-        REDIS_ADMIN_TIMEOUT_MS: '5000',
-        ...LEASE,
-      },
-    });
+    // A replica that hangs keeps A's candidate reads waiting 5 s: the window to kill A in.
+    const ctl = await startControllerProcess(dbUrl, { CONTROLLER_NAME: 'ctl-a', REDIS_ADMIN_TIMEOUT_MS: '5000', ...LEASE });
+    a = ctl.process;
+    aApi = ctl.api;
+    const aUrl = ctl.url;
     await waitFor(async () => (await aApi('GET', '/api/v1/leadership').catch(() => undefined))?.body?.leader === true, 30_000, 'A to lead');
     b = await startTestController(dbUrl, { CONTROLLER_NAME: 'ctl-b', REDIS_ADMIN_TIMEOUT_MS: '300', ...LEASE });
     const token = (await aApi('POST', '/api/v1/tokens', { body: { name: 'probes', role: 'agent' } })).body.token;

@@ -1,10 +1,8 @@
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type ManagedProcess, type RedisServer, startProcess, startRedis, waitFor } from '../libs/testing/src/index.js';
-import { ADMIN_TOKEN, apiClient, type Api, freshDatabase, SECRET_KEY, startTestController, type TestController } from './support/controller.js';
+import { type ManagedProcess, type RedisServer, startRedis, waitFor } from '../libs/testing/src/index.js';
+import { type Api, freshDatabase, startTestController, type TestController, startControllerProcess } from './support/controller.js';
 import { type AgentProcess, events, health, startAgentProcess, waitForEvent } from './support/detection-rig.js';
 
-const CONTROLLER = 'dist/apps/controller/src/main.js';
 const LEASE = { LEADER_LEASE_MS: '1500', LEADER_RENEW_MS: '300' };
 
 /**
@@ -21,32 +19,11 @@ describe('leadership between two controller replicas', () => {
   let redis: RedisServer;
 
   beforeAll(async () => {
-    if (!existsSync(CONTROLLER)) throw new Error('build output missing: run `npm run build` (npm test does it for you)');
     dbUrl = await freshDatabase();
-    const port = await freePort();
-    aUrl = `http://127.0.0.1:${port}`;
-    aApi = apiClient(aUrl);
-    a = startProcess('node', [CONTROLLER], {
-      env: {
-        ...process.env,
-        DATABASE_URL: dbUrl,
-        VIGIL_SECRET_KEY: SECRET_KEY,
-        VIGIL_ADMIN_TOKEN: ADMIN_TOKEN,
-        HTTP_PORT: String(port),
-        HTTP_HOST: '127.0.0.1',
-        CONTROLLER_NAME: 'ctl-a',
-        AGENT_STALE_AFTER_MS: '1000',
-        ...LEASE,
-      },
-    });
-    await waitFor(
-      async () => {
-        if (a.child.exitCode !== null) throw new Error(a.output());
-        return (await fetch(`${aUrl}/health/ready`).catch(() => undefined))?.ok;
-      },
-      30_000,
-      'controller A ready',
-    );
+    const ctl = await startControllerProcess(dbUrl, { CONTROLLER_NAME: 'ctl-a', AGENT_STALE_AFTER_MS: '1000', ...LEASE });
+    a = ctl.process;
+    aApi = ctl.api;
+    aUrl = ctl.url;
     await waitFor(async () => (await aApi('GET', '/api/v1/leadership')).body.leader === true, 10_000, 'A to lead');
     b = await startTestController(dbUrl, { CONTROLLER_NAME: 'ctl-b', AGENT_STALE_AFTER_MS: '1000', ...LEASE });
     redis = await startRedis();

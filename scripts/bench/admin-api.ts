@@ -1,3 +1,5 @@
+import { type ManagedProcess, startProcess } from '../../libs/testing/src/index.js';
+
 /** The admin token the benchmarks start their controller with. */
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token-0123456789';
 
@@ -11,4 +13,21 @@ export async function api<T = unknown>(base: string, method: string, path: strin
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
   return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/** Three probe agents (zones a, b, c) reporting to `base`, as real processes. */
+export function startBenchAgents(base: string, token: string, probeIntervalMs: number, nodeArgs: string[] = []): ManagedProcess[] {
+  return ['a', 'b', 'c'].map((z) =>
+    startProcess('node', [...nodeArgs, 'dist/apps/probe-agent/src/main.js'], {
+      env: {
+        ...process.env,
+        VIGIL_CONTROLLER_URL: base,
+        VIGIL_AGENT_TOKEN: token,
+        VIGIL_AGENT_NAME: `bench-${z}`,
+        VIGIL_AGENT_ZONE: `zone-${z}`,
+        PROBE_INTERVAL_MS: String(probeIntervalMs),
+        LOG_LEVEL: 'warn',
+      },
+    }),
+  );
 }

@@ -2,7 +2,8 @@ import type { INestApplication } from '@nestjs/common';
 import { inject } from 'vitest';
 import { createControllerApp } from '../../apps/controller/src/app.js';
 import { type ControllerConfig, loadConfig } from '../../apps/controller/src/config/config.js';
-import { createDatabase } from '../../libs/testing/src/index.js';
+import { existsSync } from 'node:fs';
+import { createDatabase, freePort, type ManagedProcess, startProcess, waitFor } from '../../libs/testing/src/index.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const SECRET_KEY = 'a'.repeat(64);
@@ -72,4 +73,38 @@ export async function startTestController(databaseUrl: string, env: Record<strin
   await app.listen(config.httpPort, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return { url, app, config, api: apiClient(url), close: () => app.close() };
+}
+
+export interface ControllerProcess {
+  url: string;
+  api: Api;
+  process: ManagedProcess;
+}
+
+/** The built controller as a real process (so a test can SIGKILL it), ready to serve. */
+export async function startControllerProcess(databaseUrl: string, env: Record<string, string>): Promise<ControllerProcess> {
+  const entry = 'dist/apps/controller/src/main.js';
+  if (!existsSync(entry)) throw new Error('build output missing: run `npm run build` (npm test does it for you)');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const proc = startProcess('node', [entry], {
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      VIGIL_SECRET_KEY: SECRET_KEY,
+      VIGIL_ADMIN_TOKEN: ADMIN_TOKEN,
+      HTTP_PORT: String(port),
+      HTTP_HOST: '127.0.0.1',
+      ...env,
+    },
+  });
+  await waitFor(
+    async () => {
+      if (proc.child.exitCode !== null) throw new Error(proc.output());
+      return (await fetch(`${url}/health/ready`).catch(() => undefined))?.ok;
+    },
+    30_000,
+    'the controller process to be ready',
+  );
+  return { url, api: apiClient(url), process: proc };
 }
