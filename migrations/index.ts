@@ -3,6 +3,7 @@ import { TopologyNotify1763856000000 } from './1763856000000-topology-notify.js'
 import { ControllerLeases1763942400000 } from './1763942400000-controller-leases.js';
 import { EpochFencing1764028800000 } from './1764028800000-epoch-fencing.js';
 import { IdempotencyKeys1764115200000 } from './1764115200000-idempotency-keys.js';
+import { Publishing1764201600000 } from './1764201600000-publishing.js';
 
 /** Every migration, oldest first. A new migration file is added here too (no globs: works in tests and builds alike). */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   ControllerLeases1763942400000,
   EpochFencing1764028800000,
   IdempotencyKeys1764115200000,
+  Publishing1764201600000,
 ];

@@ -34,6 +34,9 @@ const missing = [];
 if (!has('redis-server')) missing.push('redis-server');
 // The tests make throwaway TLS certificates with the openssl command.
 if (mode === 'test' && !has('openssl')) missing.push('openssl');
+// DNS tests: a real BIND9 for RFC 2136 updates, dig for the built-in responder.
+if (mode === 'test' && !has('named') && !existsSync('/usr/sbin/named')) missing.push('bind9');
+if (mode === 'test' && !has('dig')) missing.push('bind9-dnsutils');
 if (!hasPostgresServer() && !(mode === 'test' && process.env.DATABASE_URL)) missing.push('postgresql');
 if (missing.length > 0) {
   const isRoot = process.getuid?.() === 0;

@@ -64,6 +64,10 @@ export class ClusterEntity {
   @Column({ type: 'bigint', transformer: bigintNumber })
   epoch: number;
 
+  /** When the current master became master (kept by a trigger on `nodes`). */
+  @Column({ name: 'master_since', type: 'timestamptz', nullable: true })
+  masterSince: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
