@@ -4,6 +4,8 @@ import { AgentsModule } from './agents/agents.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ConfigModule } from './config/config.module.js';
+import { DiscoveryModule } from './discovery/discovery.module.js';
+import { DnsModule } from './dns/dns.module.js';
 import { DetectionModule } from './detection/detection.module.js';
 import { FailoverModule } from './failover/failover.module.js';
 import { LeadershipModule } from './leadership/leadership.module.js';
@@ -13,6 +15,7 @@ import { dataSourceOptions } from './database/data-source.js';
 import { runMigrationsLocked } from './database/migrations-lock.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
+import { SentinelModule } from './sentinel/sentinel.module.js';
 import { TopologyModule } from './topology/topology.module.js';
 
 /** The controller: one module per domain concept, wired from a validated config. */
@@ -40,6 +43,9 @@ export class AppModule {
         DetectionModule,
         FailoverModule,
         AgentsModule,
+        DiscoveryModule,
+        SentinelModule,
+        DnsModule,
         ObservabilityModule,
       ],
     };

@@ -7,6 +7,7 @@ import type { JobsOptions } from 'bullmq';
 export const QUEUES = {
   topology: 'vigil-topology',
   failover: 'vigil-failover',
+  dns: 'vigil-dns',
 } as const;
 
 export const TOPOLOGY_JOBS = {
