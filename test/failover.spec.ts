@@ -92,8 +92,8 @@ describe('automatic failover', () => {
       'old_master_fenced:skipped',
       'promoted:succeeded',
       'published:succeeded',
-      'replicas_repointed:succeeded',
       'clients_disconnected:succeeded',
+      'replicas_repointed:succeeded',
     ]);
     expect(record.steps[3].detail.candidates.map((x: { port: number }) => x.port)).toEqual([preferred!.port, other!.port]);
 

@@ -50,6 +50,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const body = this.toBody(exception, req);
     if (res.headersSent) return;
     if (body.statusCode === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="vigil"');
+    if (body.statusCode === 503) res.setHeader('Retry-After', '1');
     res.status(body.statusCode).json(body);
   }
 

@@ -1,4 +1,13 @@
 import { Module } from '@nestjs/common';
+import { TopologyModule } from '../topology/topology.module.js';
+import { DiscoveryController } from './discovery.controller.js';
+import { MasterDirectory } from './master-directory.service.js';
 
-@Module({})
+/** Where the master is: the in-memory directory every publisher reads, and the REST lookup and watch. */
+@Module({
+  imports: [TopologyModule],
+  providers: [MasterDirectory],
+  controllers: [DiscoveryController],
+  exports: [MasterDirectory],
+})
 export class DiscoveryModule {}

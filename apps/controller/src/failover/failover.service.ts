@@ -27,6 +27,9 @@ import { FailoverStore, FencedError } from './failover-store.js';
 /** A master change, emitted in-process the moment the promotion is verified and recorded. */
 export interface MasterChanged {
   cluster: string;
+  clusterId: string;
+  /** The failover record the change belongs to (publishers write their status as its steps). */
+  failoverId: string;
   epoch: number;
   from: { host: string; port: number } | null;
   to: { host: string; port: number };
@@ -629,22 +632,42 @@ class FailoverRun {
     );
     const at = new Date();
     mark('published');
+    // This replica's publishers (REST, Sentinel endpoint, DNS) answer the new master before anything else
+    // happens; the other replicas follow on the NOTIFY the commit sent.
+    await this.d.topology.reload();
     const change: MasterChanged = {
       cluster: this.cluster.name,
+      clusterId: this.cluster.id,
+      failoverId: this.begun.id,
       epoch: this.begun.epoch,
       from: this.oldMaster ? { host: this.oldMaster.host, port: this.oldMaster.port } : null,
       to: { host: candidate.host, port: candidate.port },
       at,
     };
+    // Listeners enqueue the slower publications (external DNS); they never hold the failover.
     this.d.masters.emit('master', change);
     await this.step('published', 'succeeded', { master: addr(candidate), epoch: this.begun.epoch }, at);
-    void this.d.topology.reload();
   }
 
-  /** Re-points the other replicas, disconnects clients on the changed nodes, applies the write-safety policy. */
+  /**
+   * Disconnects clients on the changed nodes (pools then re-resolve and find the published master),
+   * re-points the other replicas, applies the write-safety policy.
+   */
   private async afterPromotion(candidate: { id: string; host: string; port: number }, oldMasterAnswers: boolean, mark: (name: string) => void): Promise<void> {
     const { cluster } = this;
     const timeout = this.d.config.redisAdminTimeoutMs;
+    const changed = [candidate, ...(oldMasterAnswers && this.oldMaster ? [this.oldMaster] : [])];
+    const killed = await Promise.all(
+      changed.map(async (n) => {
+        try {
+          return { node: addr(n), disconnected: await disconnectClients(this.svc.address(cluster, n), timeout) };
+        } catch (err) {
+          return { node: addr(n), error: (err as Error).message };
+        }
+      }),
+    );
+    await this.step('clients_disconnected', 'succeeded', { nodes: killed });
+
     const others = cluster.nodes.filter((n) => n.id !== candidate.id && n.id !== this.oldMaster?.id);
     const repointed = await Promise.all(
       others.map(async (n) => {
@@ -658,18 +681,6 @@ class FailoverRun {
     );
     mark('repointed');
     await this.step('replicas_repointed', repointed.every((r) => r.ok) ? 'succeeded' : 'failed', { replicas: repointed });
-
-    const changed = [candidate, ...(oldMasterAnswers && this.oldMaster ? [this.oldMaster] : [])];
-    const killed = await Promise.all(
-      changed.map(async (n) => {
-        try {
-          return { node: addr(n), disconnected: await disconnectClients(this.svc.address(cluster, n), timeout) };
-        } catch (err) {
-          return { node: addr(n), error: (err as Error).message };
-        }
-      }),
-    );
-    await this.step('clients_disconnected', 'succeeded', { nodes: killed });
 
     if (cluster.minReplicasToWrite > 0) {
       try {

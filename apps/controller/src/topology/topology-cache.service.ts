@@ -17,6 +17,8 @@ export interface CachedNode {
   role: NodeEntity['role'];
   priority: number;
   zone: string | null;
+  /** The cluster epoch the role was recorded under. */
+  roleEpoch: number;
 }
 
 /** A cluster as the in-memory topology holds it (with the Redis password opened, never sent to users). */
@@ -33,6 +35,8 @@ export interface CachedCluster {
   minReplicasToWrite: number;
   minReplicasMaxLagS: number;
   maxReplicaLagBytes: number;
+  /** When the recorded master became master. */
+  masterSince: Date | null;
   redis: { username?: string; password?: string; tls: boolean };
   nodes: CachedNode[];
 }
@@ -82,6 +86,7 @@ interface ClusterRow {
   redis_username: string | null;
   redis_password_sealed: string | null;
   redis_tls: boolean;
+  master_since: Date | null;
 }
 
 interface NodeRow {
@@ -92,6 +97,7 @@ interface NodeRow {
   role: NodeEntity['role'];
   priority: number;
   zone: string | null;
+  role_epoch: string;
 }
 
 const CHANNEL = 'vigil_topology';
@@ -99,6 +105,8 @@ const CHANNEL = 'vigil_topology';
 const SAFETY_RELOAD_MS = 10_000;
 const RELISTEN_MS = 1000;
 const NOTIFY_DEBOUNCE_MS = 20;
+/** Without a working LISTEN, a snapshot younger than this is still vouched for. */
+const FRESH_WITHOUT_LISTEN_MS = 2000;
 
 /**
  * The topology every controller replica keeps in memory: read by agent assignments and detection on
@@ -118,6 +126,10 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
   private relistenTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private notifyTimer: NodeJS.Timeout | undefined;
+  /** When LISTEN last succeeded (undefined while the listener is down). */
+  private listeningSince: number | undefined;
+  /** When the query of the current snapshot started (changes committed before it are in it). */
+  private loadedFrom = 0;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -142,6 +154,16 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
 
   get snapshot(): TopologySnapshot {
     return this.current;
+  }
+
+  /**
+   * Whether this replica can vouch that its snapshot holds every committed change: LISTEN is up and a
+   * load started after it began listening (later changes then arrive as notifications), or the last
+   * load is very recent. Publishers refuse to answer when it cannot.
+   */
+  isFresh(now = Date.now()): boolean {
+    if (this.listeningSince !== undefined && this.loadedFrom >= this.listeningSince) return true;
+    return this.loadedFrom > 0 && now - this.loadedFrom < FRESH_WITHOUT_LISTEN_MS;
   }
 
   /** Called with every new snapshot (synchronously, after it is in place). */
@@ -171,20 +193,30 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   private async load(): Promise<void> {
+    const startedAt = Date.now();
     // Plain rows, not entities: this runs on every topology change, for every cluster.
     const [clusters, nodes] = await Promise.all([
       this.db.query<ClusterRow[]>(
         `SELECT id, name, quorum, down_after_ms, epoch::text AS epoch, auto_failover, maintenance_until, cooldown_ms, failover_timeout_ms,
                 min_replicas_to_write, min_replicas_max_lag_s, max_replica_lag_bytes::text AS max_replica_lag_bytes,
-                redis_username, redis_password_sealed, redis_tls
+                redis_username, redis_password_sealed, redis_tls, master_since
            FROM clusters ORDER BY name`,
       ),
-      this.db.query<NodeRow[]>(`SELECT id, cluster_id, host, port, role, priority, zone FROM nodes ORDER BY host, port`),
+      this.db.query<NodeRow[]>(`SELECT id, cluster_id, host, port, role, priority, zone, role_epoch::text AS role_epoch FROM nodes ORDER BY host, port`),
     ]);
     const byCluster = new Map<string, CachedNode[]>();
     for (const n of nodes) {
       const list = byCluster.get(n.cluster_id) ?? [];
-      list.push({ id: n.id, clusterId: n.cluster_id, host: n.host, port: n.port, role: n.role, priority: n.priority, zone: n.zone });
+      list.push({
+        id: n.id,
+        clusterId: n.cluster_id,
+        host: n.host,
+        port: n.port,
+        role: n.role,
+        priority: n.priority,
+        zone: n.zone,
+        roleEpoch: Number(n.role_epoch),
+      });
       byCluster.set(n.cluster_id, list);
     }
     const cached = clusters.map((c) => ({
@@ -200,6 +232,7 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
       minReplicasToWrite: c.min_replicas_to_write,
       minReplicasMaxLagS: c.min_replicas_max_lag_s,
       maxReplicaLagBytes: Number(c.max_replica_lag_bytes),
+      masterSince: c.master_since,
       redis: {
         ...(c.redis_username ? { username: c.redis_username } : {}),
         ...(c.redis_password_sealed ? { password: this.secrets.open(c.redis_password_sealed) } : {}),
@@ -208,6 +241,7 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
       nodes: byCluster.get(c.id) ?? [],
     }));
     this.current = new TopologySnapshot(cached, Date.now());
+    this.loadedFrom = startedAt;
     for (const fn of this.listeners) {
       try {
         fn(this.current);
@@ -224,6 +258,7 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
     const retry = (err?: Error) => {
       if (this.listener !== client) return;
       this.listener = undefined;
+      this.listeningSince = undefined;
       client.end().catch(() => undefined);
       if (this.stopped) return;
       this.logger.warn({ err: err?.message }, 'topology listener lost; reconnecting');
@@ -242,6 +277,7 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
     try {
       await client.connect();
       await client.query(`LISTEN ${CHANNEL}`);
+      if (this.listener === client) this.listeningSince = Date.now();
     } catch (err) {
       retry(err as Error);
     }

@@ -1,0 +1,123 @@
+import { EventEmitter } from 'node:events';
+import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { type CachedCluster, TopologyCache, type TopologySnapshot } from '../topology/topology-cache.service.js';
+
+/** A cluster's published master. `epoch` is the cluster epoch the master was recorded under. */
+export interface MasterEntry {
+  cluster: string;
+  clusterId: string;
+  nodeId: string;
+  host: string;
+  port: number;
+  epoch: number;
+  since: Date | null;
+}
+
+/** Emitted when a cluster's master or its epoch moves (also when a first master is recorded). */
+export interface MasterMove {
+  cluster: string;
+  previous: MasterEntry | null;
+  current: MasterEntry | null;
+}
+
+/** `host:port` of a published master. */
+export function masterAddress(m: Pick<MasterEntry, 'host' | 'port'>): string {
+  return `${m.host}:${m.port}`;
+}
+
+/** The strong validator of a master answer: it changes exactly when the master or its epoch does. */
+export function masterEtag(m: MasterEntry): string {
+  return `"${m.epoch}-${m.host}-${m.port}"`;
+}
+
+function sameMaster(a: MasterEntry | null, b: MasterEntry | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.nodeId === b.nodeId && a.host === b.host && a.port === b.port && a.epoch === b.epoch;
+}
+
+function masterOf(c: CachedCluster): MasterEntry | null {
+  const masters = c.nodes.filter((n) => n.role === 'master');
+  if (masters.length !== 1) return null;
+  const m = masters[0]!;
+  return { cluster: c.name, clusterId: c.id, nodeId: m.id, host: m.host, port: m.port, epoch: m.roleEpoch, since: c.masterSince };
+}
+
+/**
+ * Every cluster's current master, derived from each new topology snapshot: the one source the
+ * REST lookup, the Sentinel endpoint and the DNS responder answer from, on every controller replica.
+ * `moves` emits `'move'` with a `MasterMove` when a master changes.
+ */
+@Injectable()
+export class MasterDirectory implements OnApplicationBootstrap {
+  readonly moves = new EventEmitter();
+  private masters = new Map<string, MasterEntry | null>();
+  /** Grows on every change: a serial for the DNS zone and a cheap "anything new?" check. */
+  private serial = 0;
+
+  constructor(private readonly topology: TopologyCache) {
+    this.moves.setMaxListeners(0);
+  }
+
+  onApplicationBootstrap(): void {
+    this.apply(this.topology.snapshot);
+    this.topology.onChange((s) => this.apply(s));
+  }
+
+  /** The master of a cluster: `undefined` for no such cluster, `null` when none is recorded. */
+  get(cluster: string): MasterEntry | null | undefined {
+    return this.masters.get(cluster);
+  }
+
+  /** Whether this replica can vouch for its answers (see `TopologyCache.isFresh`). */
+  isFresh(): boolean {
+    return this.topology.isFresh();
+  }
+
+  get version(): number {
+    return this.serial;
+  }
+
+  get snapshot(): TopologySnapshot {
+    return this.topology.snapshot;
+  }
+
+  /** Resolves with the master once its epoch is above `epoch` (or it disappears), or with `undefined` after `timeoutMs`. */
+  waitEpochAfter(cluster: string, epoch: number, timeoutMs: number, signal?: AbortSignal): Promise<MasterEntry | null | undefined> {
+    const now = this.get(cluster);
+    if (now === undefined || (now !== null && now.epoch > epoch)) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const done = (v: MasterEntry | null | undefined) => {
+        clearTimeout(timer);
+        this.moves.off('move', onMove);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(v);
+      };
+      const onMove = (m: MasterMove) => {
+        if (m.cluster !== cluster) return;
+        const cur = this.get(cluster);
+        if (cur === undefined || (cur !== null && cur.epoch > epoch)) done(cur);
+      };
+      const onAbort = () => done(undefined);
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      this.moves.on('move', onMove);
+      signal?.addEventListener('abort', onAbort);
+    });
+  }
+
+  private apply(snapshot: TopologySnapshot): void {
+    const next = new Map<string, MasterEntry | null>();
+    for (const c of snapshot.clusters) next.set(c.name, masterOf(c));
+    const moved: MasterMove[] = [];
+    for (const [name, current] of next) {
+      const previous = this.masters.get(name) ?? null;
+      if (!sameMaster(previous, current)) moved.push({ cluster: name, previous, current });
+    }
+    for (const [name, previous] of this.masters) {
+      if (!next.has(name) && previous !== null) moved.push({ cluster: name, previous, current: null });
+    }
+    const changedSet = moved.length > 0 || next.size !== this.masters.size;
+    this.masters = next;
+    if (changedSet) this.serial++;
+    for (const m of moved) this.moves.emit('move', m);
+  }
+}
