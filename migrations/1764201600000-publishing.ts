@@ -3,7 +3,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * Publishing: `clusters.master_since` (when the current master became master, kept by a trigger on
  * `nodes` whoever writes the role) and `NOTIFY vigil_events` with the id of every new event, so each
- * controller replica streams the log as it grows (SSE, Sentinel pub/sub, webhooks).
+ * controller replica streams the log as it grows (SSE, Sentinel pub/sub, webhooks); `controller_peers`,
+ * where each running replica announces its Sentinel-compatible endpoint (`SENTINEL sentinels`).
  */
 export class Publishing1764201600000 implements MigrationInterface {
   name = 'Publishing1764201600000';
@@ -29,9 +30,19 @@ export class Publishing1764201600000 implements MigrationInterface {
         RETURN NULL;
       END $$`);
     await q.query(`CREATE TRIGGER "trg_events_notify" AFTER INSERT ON "events" FOR EACH ROW EXECUTE FUNCTION "vigil_notify_events"()`);
+    await q.query(`
+      CREATE TABLE "controller_peers" (
+        "identity" text NOT NULL,
+        "name" text NOT NULL,
+        "sentinel_host" text,
+        "sentinel_port" integer,
+        "seen_at" timestamptz NOT NULL DEFAULT now(),
+        CONSTRAINT "pk_controller_peers" PRIMARY KEY ("identity")
+      )`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE "controller_peers"`);
     await q.query(`DROP TRIGGER "trg_events_notify" ON "events"`);
     await q.query(`DROP FUNCTION "vigil_notify_events"()`);
     await q.query(`DROP TRIGGER "trg_nodes_master_since" ON "nodes"`);

@@ -1,2 +1,3 @@
 export * from './request-parser.js';
 export * from './encode.js';
+export * from './reply.js';

@@ -10,6 +10,7 @@ describe('loadConfig', () => {
     expect(c.migrationsRun).toBe(true);
     expect(c.redisUrl).toBeUndefined();
     expect(c.secretKey.length).toBe(32);
+    expect(c.webhookRetryBaseMs).toBe(1000);
   });
 
   it.each([
@@ -22,6 +23,7 @@ describe('loadConfig', () => {
     [{ REDIS_URL: 'http://x' }, 'REDIS_URL must use redis: or rediss:'],
     [{ VIGIL_ADMIN_TOKEN: 'short' }, 'VIGIL_ADMIN_TOKEN must be at least 16 characters'],
     [{ DNS_ZONE: 'no-dot' }, 'DNS_ZONE must be a fully qualified domain name'],
+    [{ WEBHOOK_RETRY_BASE_MS: '5' }, 'WEBHOOK_RETRY_BASE_MS must be between 10 and 3600000'],
   ])('names the bad variable: %j', (override, message) => {
     expect(() => loadConfig({ ...base, ...override })).toThrow(message);
   });

@@ -10,8 +10,18 @@ export interface ControllerConfig {
   readonly httpPort: number;
   readonly httpHost: string;
   readonly sentinelPort: number | undefined;
+  /** Interface the Sentinel-compatible endpoint and the DNS responder listen on. */
+  readonly publishHost: string;
+  /** `requirepass` of the Sentinel-compatible endpoint (AUTH / HELLO AUTH). */
+  readonly sentinelPassword: string | undefined;
+  /** Address other replicas' `SENTINEL sentinels` give for this one (like Sentinel's announce-ip). */
+  readonly sentinelAnnounceIp: string | undefined;
   readonly dnsPort: number | undefined;
   readonly dnsZone: string | undefined;
+  /** TTL of the built-in responder's answers and of RFC 2136 records, in seconds. */
+  readonly dnsTtl: number;
+  /** RFC 2136 dynamic updates to an external authoritative server, when configured. */
+  readonly dnsUpdate: DnsUpdateConfig | undefined;
   readonly controllerName: string;
   readonly adminToken: string | undefined;
   /** 32-byte key for AES-256-GCM encryption of Redis credentials at rest. */
@@ -28,6 +38,16 @@ export interface ControllerConfig {
   /** Leadership lease length and renewal period. */
   readonly leaderLeaseMs: number;
   readonly leaderRenewMs: number;
+  /** First retry delay of a failed webhook delivery; each further retry waits twice as long. */
+  readonly webhookRetryBaseMs: number;
+}
+
+export interface DnsUpdateConfig {
+  server: string;
+  port: number;
+  zone: string;
+  key: { name: string; algorithm: 'hmac-sha256'; secret: Buffer } | undefined;
+  timeoutMs: number;
 }
 
 /** Thrown by `loadConfig`; its message is the single line printed at boot. */
@@ -65,6 +85,40 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
 
 function optionalPort(env: Env, name: string): number | undefined {
   return str(env, name) === undefined ? undefined : int(env, name, 0, 0, 65535);
+}
+
+const FQDN = /^([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)+$/i;
+
+function fqdn(env: Env, name: string): string | undefined {
+  const v = str(env, name);
+  if (v !== undefined && !FQDN.test(v)) throw new ConfigError(name, 'must be a fully qualified domain name ending with a dot, e.g. redis.example.');
+  return v?.toLowerCase();
+}
+
+/** `DNS_UPDATE_SERVER=host[:port]`, `DNS_UPDATE_ZONE`, `DNS_UPDATE_KEY=hmac-sha256:<name>:<base64 secret>` (nsupdate's -y form). */
+function dnsUpdate(env: Env): DnsUpdateConfig | undefined {
+  const server = str(env, 'DNS_UPDATE_SERVER');
+  if (server === undefined) return undefined;
+  const m = /^(\[[0-9a-f:.]+\]|[^:\s]+)(?::(\d{1,5}))?$/i.exec(server);
+  if (!m || (m[2] !== undefined && (Number(m[2]) < 1 || Number(m[2]) > 65535))) throw new ConfigError('DNS_UPDATE_SERVER', 'must be host or host:port');
+  const zone = fqdn(env, 'DNS_UPDATE_ZONE');
+  if (zone === undefined) throw new ConfigError('DNS_UPDATE_ZONE', 'is required with DNS_UPDATE_SERVER');
+  const keySpec = str(env, 'DNS_UPDATE_KEY');
+  let key: DnsUpdateConfig['key'];
+  if (keySpec !== undefined) {
+    const k = /^(hmac-sha256):([^:]+):([A-Za-z0-9+/=]+)$/i.exec(keySpec);
+    if (!k) throw new ConfigError('DNS_UPDATE_KEY', 'must be hmac-sha256:<key name>:<base64 secret>');
+    const secret = Buffer.from(k[3]!, 'base64');
+    if (secret.length < 16) throw new ConfigError('DNS_UPDATE_KEY', 'secret must be at least 16 bytes');
+    key = { name: k[2]!.toLowerCase().replace(/\.?$/, '.'), algorithm: 'hmac-sha256', secret };
+  }
+  return {
+    server: m[1]!.replace(/^\[|\]$/g, ''),
+    port: m[2] === undefined ? 53 : Number(m[2]),
+    zone,
+    key,
+    timeoutMs: int(env, 'DNS_UPDATE_TIMEOUT_MS', 3000, 100, 60_000),
+  };
 }
 
 function bool(env: Env, name: string, fallback: boolean): boolean {
@@ -109,10 +163,8 @@ export function loadConfig(env: Env = process.env): ControllerConfig {
   if (adminToken !== undefined && adminToken.length < 16) {
     throw new ConfigError('VIGIL_ADMIN_TOKEN', 'must be at least 16 characters');
   }
-  const dnsZone = str(env, 'DNS_ZONE');
-  if (dnsZone !== undefined && !/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+$/i.test(dnsZone)) {
-    throw new ConfigError('DNS_ZONE', 'must be a fully qualified domain name ending with a dot, e.g. redis.example.');
-  }
+  const dnsZone = fqdn(env, 'DNS_ZONE');
+  const httpHost = str(env, 'HTTP_HOST') ?? '0.0.0.0';
   const heartbeat = int(env, 'AGENT_HEARTBEAT_INTERVAL_MS', 1000, 100, 600_000);
   const name = str(env, 'CONTROLLER_NAME') ?? `controller-${randomUUID().slice(0, 8)}`;
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) {
@@ -123,10 +175,15 @@ export function loadConfig(env: Env = process.env): ControllerConfig {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:'], true)!,
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:'], false),
     httpPort: int(env, 'HTTP_PORT', 8080, 0, 65535),
-    httpHost: str(env, 'HTTP_HOST') ?? '0.0.0.0',
+    httpHost,
     sentinelPort: optionalPort(env, 'SENTINEL_PORT'),
+    publishHost: str(env, 'PUBLISH_HOST') ?? httpHost,
+    sentinelPassword: str(env, 'SENTINEL_PASSWORD'),
+    sentinelAnnounceIp: str(env, 'SENTINEL_ANNOUNCE_IP'),
     dnsPort: optionalPort(env, 'DNS_PORT'),
     dnsZone,
+    dnsTtl: int(env, 'DNS_TTL', 5, 0, 86_400),
+    dnsUpdate: dnsUpdate(env),
     controllerName: name,
     adminToken,
     secretKey: secretKey(env),
@@ -139,6 +196,7 @@ export function loadConfig(env: Env = process.env): ControllerConfig {
     agentReportLimitBytes: int(env, 'AGENT_REPORT_LIMIT_BYTES', 16 * 1_048_576, 1024, 256 * 1_048_576),
     leaderLeaseMs,
     leaderRenewMs: int(env, 'LEADER_RENEW_MS', Math.min(1000, Math.floor(leaderLeaseMs / 3)), 50, Math.floor(leaderLeaseMs / 3)),
+    webhookRetryBaseMs: int(env, 'WEBHOOK_RETRY_BASE_MS', 1000, 10, 3_600_000),
   };
 }
 

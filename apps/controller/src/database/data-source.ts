@@ -7,6 +7,7 @@ import { FailoverStepEntity } from '../failover/failover-step.entity.js';
 import { FailoverEntity } from '../failover/failover.entity.js';
 import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.entity.js';
 import { ControllerLeaseEntity } from '../leadership/controller-lease.entity.js';
+import { ControllerPeerEntity } from '../sentinel/controller-peer.entity.js';
 import { ClusterEntity } from '../topology/cluster.entity.js';
 import { NodeEntity } from '../topology/node.entity.js';
 
@@ -20,6 +21,7 @@ export const ENTITIES = [
   EventEntity,
   ControllerLeaseEntity,
   IdempotencyKeyEntity,
+  ControllerPeerEntity,
 ];
 
 /** TypeORM options shared by the controller, the migration command and the tests. Never `synchronize`. */

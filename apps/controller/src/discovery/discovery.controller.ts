@@ -27,7 +27,10 @@ export class DiscoveryController {
   @ApiHeader({ name: 'If-None-Match', required: false, description: 'The ETag of a previous answer' })
   @ApiOkResponse({ type: MasterDto, headers: { ETag: { description: 'Epoch and address of the master', schema: { type: 'string' } } } })
   @ApiNotModifiedResponse({ description: 'The master is still the one of the given ETag' })
-  @ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'No master is recorded yet, or this replica cannot vouch that its topology is current (retry, or ask another replica)' })
+  @ApiServiceUnavailableResponse({
+    type: ErrorResponseDto,
+    description: 'No master is recorded yet, or this replica cannot vouch that its topology is current (retry, or ask another replica)',
+  })
   @ApiErrors(400, 404)
   async master(
     @Param('name', clusterNameParam()) name: string,
@@ -60,7 +63,10 @@ export class DiscoveryController {
 
   private current(name: string): MasterEntry {
     if (!this.directory.isFresh()) {
-      throw new VigilError(ErrorCode.UNAVAILABLE, 'this controller cannot vouch that its topology is current (its notification connection to PostgreSQL is down); ask another replica or retry');
+      throw new VigilError(
+        ErrorCode.UNAVAILABLE,
+        'this controller cannot vouch that its topology is current (its notification connection to PostgreSQL is down); ask another replica or retry',
+      );
     }
     const master = this.directory.get(name);
     if (master === undefined) throw VigilError.notFound(`cluster ${name}`);

@@ -1,0 +1,439 @@
+import type { Socket } from 'node:net';
+import { encodeReply, globMatch, R, type Reply, RespProtocolError, RespRequestParser } from '../../../../libs/resp/src/index.js';
+import {
+  infoText,
+  type InfoInput,
+  type InstanceFacts,
+  type MasterFacts,
+  masterFields,
+  type PeerFacts,
+  replicaFields,
+  sentinelFields,
+} from './sentinel-format.js';
+
+/** What the endpoint answers from: the controller's memory (and, for SENTINEL FAILOVER, the failover engine). */
+export interface SentinelBackend {
+  readonly runId: string;
+  readonly password: string | undefined;
+  /** `undefined` for an unknown master name, `null` when no master is recorded. */
+  masterAddress(name: string): { host: string; port: number } | null | undefined;
+  masters(now: number): MasterFacts[];
+  master(name: string, now: number): MasterFacts | undefined;
+  replicas(name: string, now: number): { replicas: InstanceFacts[]; master: { host: string; port: number }; downAfterMs: number } | undefined;
+  sentinels(name: string): { peers: PeerFacts[]; downAfterMs: number } | undefined;
+  quorum(name: string): { usable: number; quorum: number } | undefined;
+  /** Starts a forced failover; rejects with a Sentinel-style error text (`NOGOODSLAVE …`, `INPROG …`). */
+  failover(name: string): Promise<void>;
+  info(): InfoInput;
+}
+
+/** Counters the server keeps across connections (INFO, metrics). */
+export interface SentinelStats {
+  connectionsReceived: number;
+  commandsProcessed: number;
+}
+
+/** Beyond this much unsent output, a subscriber that does not read is disconnected (Redis' pubsub output limit). */
+const MAX_PENDING_OUTPUT = 8 * 1_048_576;
+
+/** Commands allowed in RESP2 while subscribed (Redis' rule). */
+const SUBSCRIBED_ALLOWED = new Set(['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
+
+const SENTINEL_HELP = [
+  'SENTINEL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'CKQUORUM <master-name>',
+  '    Check if the current Sentinel configuration is able to reach the quorum needed to failover a master and the majority needed to authorize the failover.',
+  'GET-MASTER-ADDR-BY-NAME <master-name>',
+  '    Return the ip and port number of the master with that name.',
+  'FAILOVER <master-name>',
+  '    Manually failover a master node without asking for agreement from other Sentinels',
+  'MASTER <master-name>',
+  '    Show the state and info of the specified master.',
+  'MASTERS',
+  '    Show a list of monitored masters and their state.',
+  'MYID',
+  '    Return the ID of the Sentinel instance.',
+  'REPLICAS <master-name>',
+  '    Show a list of replicas for this master and their state.',
+  'SENTINELS <master-name>',
+  '    Show a list of Sentinel instances for this master and their state.',
+  'HELP',
+  '    Print this help.',
+];
+
+const COMMANDS: [name: string, arity: number, flags: string[]][] = [
+  ['auth', -2, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy']],
+  ['client', -2, []],
+  ['command', -1, ['loading', 'stale']],
+  ['hello', -1, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy']],
+  ['info', -1, ['loading', 'stale']],
+  ['ping', -1, ['fast']],
+  ['psubscribe', -2, ['pubsub', 'noscript', 'loading', 'stale']],
+  ['punsubscribe', -1, ['pubsub', 'noscript', 'loading', 'stale']],
+  ['quit', -1, ['allow_busy', 'noscript', 'loading', 'stale', 'fast', 'no_auth']],
+  ['reset', 1, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy']],
+  ['role', 1, ['noscript', 'loading', 'stale', 'fast']],
+  ['sentinel', -2, ['admin', 'loading', 'stale']],
+  ['subscribe', -2, ['pubsub', 'noscript', 'loading', 'stale']],
+  ['unsubscribe', -1, ['pubsub', 'noscript', 'loading', 'stale']],
+];
+
+function fields(pairs: [string, string][]): Reply {
+  return R.fields(pairs);
+}
+
+function arityError(name: string): Reply {
+  return R.error(`ERR wrong number of arguments for '${name}' command`);
+}
+
+/**
+ * One client connection to the Sentinel-compatible endpoint: RESP2 or RESP3 (HELLO), optional
+ * password, pipelined requests answered in order, pub/sub. A protocol error answers once and closes
+ * this connection only.
+ */
+export class SentinelConnection {
+  readonly id: number;
+  private readonly parser = new RespRequestParser({ maxBulkBytes: 65_536, maxArgs: 1024, maxInlineBytes: 65_536 });
+  private resp3 = false;
+  private authed: boolean;
+  private name: string | null = null;
+  readonly channels = new Set<string>();
+  readonly patterns = new Set<string>();
+  private queue: string[][] = [];
+  private busy = false;
+  private closing = false;
+
+  constructor(
+    private readonly socket: Socket,
+    id: number,
+    private readonly backend: SentinelBackend,
+    private readonly stats: SentinelStats,
+    private readonly onSubscriptionsChanged: () => void,
+  ) {
+    this.id = id;
+    this.authed = backend.password === undefined;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => socket.destroy());
+  }
+
+  get subscribed(): boolean {
+    return this.channels.size + this.patterns.size > 0;
+  }
+
+  /** Delivers a pub/sub message if this connection listens on `channel` (directly or by pattern). */
+  deliver(channel: string, payload: string): void {
+    if (this.closing) return;
+    let out = '';
+    if (this.channels.has(channel)) out += encodeReply(R.push([R.bulk('message'), R.bulk(channel), R.bulk(payload)]), this.resp3);
+    for (const p of this.patterns) {
+      if (globMatch(p, channel)) out += encodeReply(R.push([R.bulk('pmessage'), R.bulk(p), R.bulk(channel), R.bulk(payload)]), this.resp3);
+    }
+    if (out !== '') this.write(out);
+  }
+
+  private write(out: string): void {
+    if (this.socket.destroyed) return;
+    this.socket.write(out);
+    if (this.socket.writableLength > MAX_PENDING_OUTPUT) {
+      this.closing = true;
+      this.socket.destroy();
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closing) return;
+    try {
+      for (const cmd of this.parser.push(chunk)) this.queue.push(cmd);
+    } catch (err) {
+      const message = err instanceof RespProtocolError ? err.message : 'Protocol error';
+      this.write(encodeReply(R.error(`ERR ${message}`), this.resp3));
+      this.closing = true;
+      this.socket.end();
+      return;
+    }
+    this.drain();
+  }
+
+  /** Runs queued commands in order; an asynchronous one (SENTINEL FAILOVER) holds the ones behind it. */
+  private drain(): void {
+    if (this.busy) return;
+    let out = '';
+    while (this.queue.length > 0 && !this.closing) {
+      const args = this.queue.shift()!;
+      this.stats.commandsProcessed++;
+      const reply = this.execute(args);
+      if (reply instanceof Promise) {
+        if (out !== '') this.write(out);
+        this.busy = true;
+        void reply
+          .then((r) => this.write(encodeReply(r, this.resp3)))
+          .finally(() => {
+            this.busy = false;
+            this.drain();
+          });
+        return;
+      }
+      if (reply !== null) out += typeof reply === 'string' ? reply : encodeReply(reply, this.resp3);
+    }
+    if (out !== '') this.write(out);
+    if (this.closing) this.socket.end();
+  }
+
+  /** A reply, several already encoded (pub/sub confirmations), a promise, or null for nothing. */
+  private execute(args: string[]): Reply | string | Promise<Reply> | null {
+    const cmd = args[0]!.toLowerCase();
+    if (!this.authed && !['auth', 'hello', 'quit'].includes(cmd)) return R.error('NOAUTH Authentication required.');
+    if (this.subscribed && !this.resp3 && !SUBSCRIBED_ALLOWED.has(cmd)) {
+      return R.error(`ERR Can't execute '${cmd}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
+    }
+    switch (cmd) {
+      case 'ping':
+        if (args.length > 2) return arityError('ping');
+        if (this.subscribed && !this.resp3) return R.array([R.bulk('pong'), R.bulk(args[1] ?? '')]);
+        return args.length === 2 ? R.bulk(args[1]!) : R.simple('PONG');
+      case 'quit':
+        this.closing = true;
+        return R.ok;
+      case 'reset':
+        this.resp3 = false;
+        this.name = null;
+        this.channels.clear();
+        this.patterns.clear();
+        this.authed = this.backend.password === undefined;
+        this.onSubscriptionsChanged();
+        return R.simple('RESET');
+      case 'auth':
+        return this.auth(args);
+      case 'hello':
+        return this.hello(args);
+      case 'client':
+        return this.client(args);
+      case 'role':
+        if (args.length !== 1) return arityError('role');
+        return R.array([R.bulk('sentinel'), R.bulks(this.backend.masters(Date.now()).map((m) => m.name))]);
+      case 'info':
+        return R.verbatim(infoText(this.backend.info(), args.slice(1)));
+      case 'command':
+        return command(args);
+      case 'sentinel':
+        return this.sentinel(args);
+      case 'subscribe':
+      case 'psubscribe':
+        if (args.length < 2) return arityError(cmd);
+        return this.subscribe(cmd === 'psubscribe', args.slice(1));
+      case 'unsubscribe':
+      case 'punsubscribe':
+        return this.unsubscribe(cmd === 'punsubscribe', args.slice(1));
+      default:
+        return R.error(
+          `ERR unknown command '${args[0]}', with args beginning with: ${args
+            .slice(1)
+            .map((a) => `'${a}' `)
+            .join('')}`,
+        );
+    }
+  }
+
+  private auth(args: string[]): Reply {
+    if (args.length < 2 || args.length > 3) return arityError('auth');
+    if (this.backend.password === undefined) {
+      return R.error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
+    }
+    const [user, pass] = args.length === 3 ? [args[1]!, args[2]!] : ['default', args[1]!];
+    if (user !== 'default' || pass !== this.backend.password) return R.error('WRONGPASS invalid username-password pair or user is disabled.');
+    this.authed = true;
+    return R.ok;
+  }
+
+  private hello(args: string[]): Reply {
+    let proto = this.resp3 ? 3 : 2;
+    let i = 1;
+    if (args.length > 1) {
+      const v = Number(args[1]);
+      if (!/^\d+$/.test(args[1]!)) return R.error('ERR Protocol version is not an integer or out of range');
+      if (v < 2 || v > 3) return R.error('NOPROTO unsupported protocol version');
+      proto = v;
+      i = 2;
+    }
+    let name: string | null | undefined;
+    for (; i < args.length; i++) {
+      const opt = args[i]!.toLowerCase();
+      if (opt === 'auth' && i + 2 < args.length) {
+        const r = this.auth(['auth', args[i + 1]!, args[i + 2]!]);
+        if (r.t === 'error') return r;
+        i += 2;
+      } else if (opt === 'setname' && i + 1 < args.length) {
+        name = args[++i]!;
+      } else {
+        return R.error(`ERR Syntax error in HELLO option '${args[i]}'`);
+      }
+    }
+    if (!this.authed)
+      return R.error(
+        'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+      );
+    if (name !== undefined) this.name = name;
+    this.resp3 = proto === 3;
+    return R.fields([
+      ['server', 'redis'],
+      ['version', this.backend.info().version],
+      ['proto', R.int(proto)],
+      ['id', R.int(this.id)],
+      ['mode', 'sentinel'],
+      ['role', 'master'],
+      ['modules', R.array([])],
+    ]);
+  }
+
+  private client(args: string[]): Reply {
+    const sub = args[1]?.toLowerCase();
+    switch (sub) {
+      case 'setname':
+        if (args.length !== 3) return arityError('client|setname');
+        if (/[\s]/.test(args[2]!)) return R.error('ERR Client names cannot contain spaces, newlines or special characters.');
+        this.name = args[2] === '' ? null : args[2]!;
+        return R.ok;
+      case 'getname':
+        return this.name === null ? R.nullBulk : R.bulk(this.name);
+      case 'id':
+        return R.int(this.id);
+      case 'setinfo':
+        if (args.length !== 4) return arityError('client|setinfo');
+        if (!['lib-name', 'lib-ver'].includes(args[2]!.toLowerCase())) return R.error(`ERR Unrecognized option '${args[2]}'`);
+        return R.ok;
+      case undefined:
+        return arityError('client');
+      default:
+        return R.error(`ERR unknown subcommand '${args[1]}'. Try CLIENT HELP.`);
+    }
+  }
+
+  private sentinel(args: string[]): Reply | Promise<Reply> {
+    const sub = args[1]?.toLowerCase();
+    const name = args[2];
+    const now = Date.now();
+    const needsName = (n: number) => (args.length !== n ? arityError(`sentinel|${sub}`) : undefined);
+    switch (sub) {
+      case undefined:
+        return arityError('sentinel');
+      case 'help':
+        return R.array(SENTINEL_HELP.map((l) => R.simple(l)));
+      case 'myid':
+        return R.bulk(this.backend.runId);
+      case 'get-master-addr-by-name': {
+        const bad = needsName(3);
+        if (bad) return bad;
+        const addr = this.backend.masterAddress(name!);
+        if (!addr) return R.nullArray;
+        return R.bulks([addr.host, String(addr.port)]);
+      }
+      case 'masters':
+        if (args.length !== 2) return arityError('sentinel|masters');
+        return R.array(this.backend.masters(now).map((m) => fields(masterFields(m, now))));
+      case 'master': {
+        const bad = needsName(3);
+        if (bad) return bad;
+        const m = this.backend.master(name!, now);
+        return m ? fields(masterFields(m, now)) : noSuchMaster();
+      }
+      case 'replicas':
+      case 'slaves': {
+        const bad = needsName(3);
+        if (bad) return bad;
+        const r = this.backend.replicas(name!, now);
+        if (!r) return noSuchMaster();
+        return R.array(r.replicas.map((x) => fields(replicaFields(x, r.master, r.downAfterMs, now))));
+      }
+      case 'sentinels': {
+        const bad = needsName(3);
+        if (bad) return bad;
+        const s = this.backend.sentinels(name!);
+        if (!s) return noSuchMaster();
+        return R.array(s.peers.map((p) => fields(sentinelFields(p, s.downAfterMs, now))));
+      }
+      case 'ckquorum': {
+        const bad = needsName(3);
+        if (bad) return bad;
+        const q = this.backend.quorum(name!);
+        if (!q) return noSuchMaster();
+        const s = q.usable === 1 ? '' : 's';
+        return q.usable >= q.quorum
+          ? R.simple(`OK ${q.usable} usable probe agent${s}. Quorum and failover authorization can be reached`)
+          : R.error(`NOQUORUM ${q.usable} usable probe agent${s}. Not enough available probe agents to reach the specified quorum for this master`);
+      }
+      case 'failover': {
+        const bad = needsName(3);
+        if (bad) return bad;
+        if (this.backend.masterAddress(name!) === undefined) return noSuchMaster();
+        return this.backend.failover(name!).then(
+          () => R.ok,
+          (err: Error) => R.error(err.message),
+        );
+      }
+      case 'reset':
+        return R.int(0);
+      default:
+        return R.error(`ERR unknown subcommand '${args[1]}'. Try SENTINEL HELP.`);
+    }
+  }
+
+  private subscribe(pattern: boolean, names: string[]): string {
+    const set = pattern ? this.patterns : this.channels;
+    let out = '';
+    for (const n of names) {
+      set.add(n);
+      out += encodeReply(R.push([R.bulk(pattern ? 'psubscribe' : 'subscribe'), R.bulk(n), R.int(this.channels.size + this.patterns.size)]), this.resp3);
+    }
+    this.onSubscriptionsChanged();
+    return out;
+  }
+
+  private unsubscribe(pattern: boolean, names: string[]): string {
+    const set = pattern ? this.patterns : this.channels;
+    const kind = pattern ? 'punsubscribe' : 'unsubscribe';
+    const targets = names.length > 0 ? names : [...set];
+    if (targets.length === 0) return encodeReply(R.push([R.bulk(kind), R.nullBulk, R.int(this.channels.size + this.patterns.size)]), this.resp3);
+    let out = '';
+    for (const n of targets) {
+      set.delete(n);
+      out += encodeReply(R.push([R.bulk(kind), R.bulk(n), R.int(this.channels.size + this.patterns.size)]), this.resp3);
+    }
+    this.onSubscriptionsChanged();
+    return out;
+  }
+}
+
+function noSuchMaster(): Reply {
+  return R.error('ERR No such master with that name');
+}
+
+function command(args: string[]): Reply {
+  const sub = args[1]?.toLowerCase();
+  const describe = (c: (typeof COMMANDS)[number]): Reply =>
+    R.array([
+      R.bulk(c[0]),
+      R.int(c[1]),
+      R.array(c[2].map((f) => R.simple(f))),
+      R.int(0),
+      R.int(0),
+      R.int(0),
+      R.array([]),
+      R.array([]),
+      R.array([]),
+      R.array([]),
+    ]);
+  if (sub === undefined) return R.array(COMMANDS.map(describe));
+  if (sub === 'count') return R.int(COMMANDS.length);
+  if (sub === 'info') {
+    return R.array(
+      args.slice(2).map((n) => {
+        const c = COMMANDS.find((x) => x[0] === n.toLowerCase());
+        return c ? describe(c) : R.nullArray;
+      }),
+    );
+  }
+  if (sub === 'docs') return { t: 'map', v: [] };
+  if (sub === 'list') return R.bulks(COMMANDS.map((c) => c[0]));
+  return R.error(`ERR unknown subcommand '${args[1]}'. Try COMMAND HELP.`);
+}

@@ -1,0 +1,249 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Counter, Gauge } from 'prom-client';
+import { EventFeed } from '../audit/event-feed.service.js';
+import { VigilError } from '../common/errors.js';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
+import type { AgentView } from '../detection/detection-engine.js';
+import { DetectionService } from '../detection/detection.service.js';
+import { MasterDirectory } from '../discovery/master-directory.service.js';
+import { FailoverStore } from '../failover/failover-store.js';
+import { FailoverService } from '../failover/failover.service.js';
+import { LeadershipService } from '../leadership/leadership.service.js';
+import { MetricsService } from '../observability/metrics.service.js';
+import type { CachedCluster, CachedNode } from '../topology/topology-cache.service.js';
+import { SentinelConnection, type SentinelBackend, type SentinelStats } from './sentinel-connection.js';
+import { SentinelEvents } from './sentinel-events.js';
+import type { InfoInput, InstanceFacts, MasterFacts, PeerFacts } from './sentinel-format.js';
+import { runIdOf, SentinelPeers } from './sentinel-peers.service.js';
+
+/** The Redis version the endpoint reports (the command set and reply formats it follows). */
+const COMPAT_VERSION = '7.0.15';
+
+/**
+ * The Sentinel-compatible endpoint on `SENTINEL_PORT`: existing Sentinel clients (ioredis, node-redis,
+ * redis-py, Jedis, go-redis) find the master here unchanged. Every answer comes from this replica's
+ * memory: the master directory, detection's views and the peers list.
+ */
+@Injectable()
+export class SentinelService implements SentinelBackend, OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(SentinelService.name);
+  readonly runId: string;
+  readonly password: string | undefined;
+  private server: Server | undefined;
+  private readonly connections = new Set<SentinelConnection>();
+  private readonly sockets = new Set<Socket>();
+  private subscribers: SentinelConnection[] = [];
+  private nextId = 1;
+  private readonly startedAt = Date.now();
+  private readonly stats: SentinelStats = { connectionsReceived: 0, commandsProcessed: 0 };
+  private readonly events: SentinelEvents;
+  private boundPort = 0;
+  private readonly published: Counter<'channel'>;
+
+  constructor(
+    private readonly directory: MasterDirectory,
+    private readonly detection: DetectionService,
+    private readonly failovers: FailoverService,
+    private readonly store: FailoverStore,
+    private readonly peers: SentinelPeers,
+    private readonly feed: EventFeed,
+    leadership: LeadershipService,
+    metrics: MetricsService,
+    @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
+  ) {
+    this.runId = runIdOf(leadership.identity);
+    this.password = config.sentinelPassword;
+    this.events = new SentinelEvents(directory, (channel, payload) => this.publish(channel, payload));
+    const connections = this.connections;
+    new Gauge({
+      name: 'vigil_sentinel_connections',
+      help: 'Open connections to the Sentinel-compatible endpoint',
+      registers: [metrics.registry],
+      collect() {
+        this.set(connections.size);
+      },
+    });
+    this.published = new Counter({
+      name: 'vigil_sentinel_messages_total',
+      help: 'Pub/sub messages published on the Sentinel-compatible endpoint, by channel',
+      labelNames: ['channel'],
+      registers: [metrics.registry],
+    });
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.config.sentinelPort === undefined) return;
+    this.directory.moves.on('move', (m) => this.events.onMove(m));
+    this.detection.transitions.on('transition', (t) => this.events.onTransition(t));
+    this.feed.subscribe((e) => this.events.onEvent(e));
+    const running = await this.store.runningAll();
+    for (const f of running) this.events.failoverStarted(f.clusterName);
+    const server = createServer((socket) => this.accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.config.sentinelPort, this.config.publishHost, () => resolve());
+    });
+    server.on('error', (err) => this.logger.error({ err: err.message }, 'Sentinel endpoint error'));
+    this.server = server;
+    this.boundPort = (server.address() as { port: number }).port;
+    await this.peers.start(this.boundPort);
+    this.logger.log({ port: this.boundPort }, 'Sentinel-compatible endpoint listening');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private accept(socket: Socket): void {
+    this.stats.connectionsReceived++;
+    this.sockets.add(socket);
+    const conn = new SentinelConnection(socket, this.nextId++, this, this.stats, () => this.refreshSubscribers());
+    this.connections.add(conn);
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      this.connections.delete(conn);
+      if (conn.subscribed) this.refreshSubscribers();
+    });
+  }
+
+  private refreshSubscribers(): void {
+    this.subscribers = [...this.connections].filter((c) => c.subscribed);
+  }
+
+  /** Sends a Sentinel event to every subscriber listening on `channel`. */
+  publish(channel: string, payload: string): void {
+    this.published.inc({ channel });
+    for (const c of this.subscribers) c.deliver(channel, payload);
+  }
+
+  // ---- SentinelBackend: answers from memory ----
+
+  masterAddress(name: string): { host: string; port: number } | null | undefined {
+    const m = this.directory.get(name);
+    return m ? { host: m.host, port: m.port } : m;
+  }
+
+  masters(now: number): MasterFacts[] {
+    const out: MasterFacts[] = [];
+    for (const c of this.directory.snapshot.clusters) {
+      const m = this.masterFacts(c, now);
+      if (m) out.push(m);
+    }
+    return out;
+  }
+
+  master(name: string, now: number): MasterFacts | undefined {
+    const c = this.directory.snapshot.clustersByName.get(name);
+    return c && this.masterFacts(c, now);
+  }
+
+  replicas(name: string, now: number): { replicas: InstanceFacts[]; master: { host: string; port: number }; downAfterMs: number } | undefined {
+    const c = this.directory.snapshot.clustersByName.get(name);
+    const m = this.directory.get(name);
+    if (!c || !m) return undefined;
+    return { replicas: c.nodes.filter((n) => n.id !== m.nodeId).map((n) => this.facts(n, now)), master: m, downAfterMs: c.downAfterMs };
+  }
+
+  sentinels(name: string): { peers: PeerFacts[]; downAfterMs: number } | undefined {
+    const c = this.directory.snapshot.clustersByName.get(name);
+    if (!c || !this.directory.get(name)) return undefined;
+    return { peers: this.peers.list(), downAfterMs: c.downAfterMs };
+  }
+
+  quorum(name: string): { usable: number; quorum: number } | undefined {
+    const c = this.directory.snapshot.clustersByName.get(name);
+    if (!c || !this.directory.get(name)) return undefined;
+    return { usable: this.detection.engine.healthyAgents(c.id), quorum: c.quorum };
+  }
+
+  async failover(name: string): Promise<void> {
+    try {
+      const id = await this.failovers.manual(name, 'sentinel:SENTINEL FAILOVER', {});
+      const record = await this.store.get(id);
+      if (record?.outcome === 'failed') throw new Error(`NOGOODSLAVE No suitable replica to promote (${record.error ?? 'failed'})`);
+      if (record?.outcome === 'aborted') throw new Error(`ERR failover aborted: ${record.error ?? ''}`);
+    } catch (err) {
+      if (err instanceof VigilError) {
+        if (err.code === 'conflict') throw new Error('INPROG Failover already in progress', { cause: err });
+        throw new Error(`ERR ${err.message}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  info(): InfoInput {
+    const masters = this.masters(Date.now());
+    return {
+      version: COMPAT_VERSION,
+      runId: this.runId,
+      port: this.boundPort,
+      uptimeS: Math.floor((Date.now() - this.startedAt) / 1000),
+      connectedClients: this.connections.size,
+      connectionsReceived: this.stats.connectionsReceived,
+      commandsProcessed: this.stats.commandsProcessed,
+      masters: masters.map((m) => ({
+        name: m.name,
+        status: m.state === 'odown' ? 'odown' : 'ok',
+        host: m.host,
+        port: m.port,
+        slaves: m.numSlaves,
+        sentinels: m.numOtherSentinels + 1,
+      })),
+    };
+  }
+
+  private masterFacts(c: CachedCluster, now: number): MasterFacts | undefined {
+    const m = this.directory.get(c.name);
+    if (!m) return undefined;
+    const node = c.nodes.find((n) => n.id === m.nodeId);
+    if (!node) return undefined;
+    return {
+      ...this.facts(node, now),
+      name: c.name,
+      epoch: m.epoch,
+      quorum: c.quorum,
+      downAfterMs: c.downAfterMs,
+      failoverTimeoutMs: c.failoverTimeoutMs,
+      numSlaves: c.nodes.length - 1,
+      numOtherSentinels: this.peers.list().length,
+      failoverInProgress: this.events.inFailover(c.name),
+    };
+  }
+
+  /** One node as detection and the agents' latest INFO describe it. */
+  private facts(node: CachedNode, now: number): InstanceFacts {
+    const engine = this.detection.engine;
+    const verdict = engine.verdict(node.id, now);
+    const track = engine.nodes.get(node.id);
+    let lastOkAt: number | null = null;
+    let repl: AgentView['repl'];
+    for (const agent of engine.agents.values()) {
+      const view = agent.views.get(node.id);
+      if (!view) continue;
+      if (view.okAt > 0 && (lastOkAt === null || view.okAt > lastOkAt)) lastOkAt = view.okAt;
+      if (view.repl && (!repl || view.repl.readAt > repl.readAt)) repl = view.repl;
+    }
+    return {
+      host: node.host,
+      port: node.port,
+      runId: repl?.runId ?? null,
+      state: verdict?.state ?? 'unknown',
+      stateSince: track?.since ?? null,
+      lastOkAt,
+      infoReadAt: repl?.readAt ?? null,
+      roleReported: repl?.role ?? null,
+      offset: repl?.offset ?? null,
+      masterHost: repl?.masterHost ?? null,
+      masterPort: repl?.masterPort ?? null,
+      linkUp: repl?.linkUp ?? null,
+      linkDownSinceS: repl?.linkDownSinceS ?? null,
+      priority: node.priority,
+    };
+  }
+}
