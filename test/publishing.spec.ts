@@ -4,6 +4,7 @@ import { Redis as IORedis5 } from 'ioredis';
 import { Redis as IORedis6 } from 'ioredis6';
 import { createSentinel } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DnsResponderService } from '../apps/controller/src/dns/dns-responder.service.js';
 import { SentinelService } from '../apps/controller/src/sentinel/sentinel.service.js';
 import { type RedisServer, startReplicationGroup, waitFor } from '../libs/testing/src/index.js';
 import { type Api, freshDatabase, startTestController, type TestController } from './support/controller.js';
@@ -12,6 +13,13 @@ import { cmd, rawConnect } from './support/resp.js';
 
 const run = promisify(execFile);
 const DOWN_AFTER_MS = 1000;
+const ZONE = 'redis.test.';
+
+/** `dig` against the built-in responder; answers as dig's `+short` lines, or the whole output with `full`. */
+async function dig(port: number, name: string, type: string, ...flags: string[]): Promise<string> {
+  const { stdout } = await run('dig', ['@127.0.0.1', '-p', String(port), name, type, '+time=2', '+tries=1', ...flags]);
+  return stdout.trim();
+}
 
 /** A writer that keeps INCRementing one key through any client, counting successes and failures. */
 function keepWriting(incr: () => Promise<unknown>) {
@@ -45,18 +53,27 @@ function pairs(flat: string[]): Record<string, string> {
   return out;
 }
 
-describe('Sentinel-compatible endpoint', () => {
+describe('publishing the master: REST, Sentinel-compatible endpoint, built-in DNS', () => {
   let controller: TestController;
   let standby: TestController;
   let api: Api;
   let port: number;
   let standbyPort: number;
+  let dnsPort: number;
   const agents: AgentProcess[] = [];
   let servers: RedisServer[] = [];
 
   beforeAll(async () => {
     const db = await freshDatabase();
-    controller = await startTestController(db, { SENTINEL_PORT: '0', SENTINEL_ANNOUNCE_IP: '127.0.0.1', AGENT_STALE_AFTER_MS: '1000' });
+    controller = await startTestController(db, {
+      SENTINEL_PORT: '0',
+      SENTINEL_ANNOUNCE_IP: '127.0.0.1',
+      DNS_PORT: '0',
+      DNS_ZONE: ZONE,
+      DNS_TTL: '3',
+      PUBLISH_HOST: '127.0.0.1',
+      AGENT_STALE_AFTER_MS: '1000',
+    });
     // A second replica with a password: it is listed by SENTINEL sentinels and answers only after AUTH.
     standby = await startTestController(db, {
       SENTINEL_PORT: '0',
@@ -68,6 +85,7 @@ describe('Sentinel-compatible endpoint', () => {
     api = controller.api;
     port = controller.app.get(SentinelService).port;
     standbyPort = standby.app.get(SentinelService).port;
+    dnsPort = controller.app.get(DnsResponderService).port;
     const token = (await api('POST', '/api/v1/tokens', { body: { name: 'probes', role: 'agent' } })).body.token;
     for (const z of ['a', 'b', 'c']) {
       agents.push(startAgentProcess(`probe-${z}`, `zone-${z}`, token, `${controller.url},${standby.url}`, { PROBE_INTERVAL_MS: '100' }));
@@ -87,6 +105,52 @@ describe('Sentinel-compatible endpoint', () => {
     await standby?.close();
     await controller?.close();
     await Promise.all(servers.map((s) => s.stop()));
+  });
+
+  it('GET /clusters/{name}/master answers from memory with an ETag; If-None-Match gives 304; the watch waits and times out', async () => {
+    const [master] = servers;
+    const res = await api('GET', '/api/v1/clusters/orders/master');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ host: '127.0.0.1', port: master!.port, epoch: 0, since: expect.any(String) });
+    const etag = res.headers.get('etag')!;
+    expect(etag).toBe(`"0-127.0.0.1-${master!.port}"`);
+    expect((await api('GET', '/api/v1/clusters/orders/master', { headers: { 'if-none-match': etag } })).status).toBe(304);
+    expect((await standby.api('GET', '/api/v1/clusters/orders/master')).body).toEqual(res.body);
+
+    const t0 = Date.now();
+    const timedOut = await api('GET', '/api/v1/clusters/orders/master?waitEpochAfter=0&timeoutMs=300', { headers: { 'if-none-match': etag } });
+    expect(timedOut.status).toBe(304);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
+    // Bad watch parameters are refused with the field named.
+    expect((await api('GET', '/api/v1/clusters/orders/master?waitEpochAfter=-1')).status).toBe(400);
+    expect((await api('GET', '/api/v1/clusters/nope/master')).status).toBe(404);
+    const bad = await api('GET', '/api/v1/clusters/orders/master?timeoutMs=9999999');
+    expect(bad.status).toBe(400);
+    expect(bad.body.details[0].field).toBe('timeoutMs');
+    expect((await api('GET', '/api/v1/clusters/orders/master', { token: null })).status).toBe(401);
+  });
+
+  it('the built-in DNS responder answers A and SRV for the master, replicas, SOA and NS, NXDOMAIN and NODATA with the SOA, REFUSED outside the zone', async () => {
+    const [master] = servers;
+    expect(await dig(dnsPort, `orders.${ZONE}`, 'A', '+short')).toBe('127.0.0.1');
+    expect(await dig(dnsPort, `_redis._tcp.orders.${ZONE}`, 'SRV', '+short')).toBe(`0 0 ${master!.port} orders.${ZONE}`);
+    expect(await dig(dnsPort, `_redis._tcp.orders.${ZONE}`, 'SRV', '+short', '+tcp')).toBe(`0 0 ${master!.port} orders.${ZONE}`);
+    // Both replicas live on 127.0.0.1: one record (an RRset holds no duplicates).
+    expect(await dig(dnsPort, `replicas.orders.${ZONE}`, 'A', '+short')).toBe('127.0.0.1');
+    const full = await dig(dnsPort, `OrDeRs.${ZONE}`, 'A', '+norecurse');
+    expect(full).toMatch(/status: NOERROR/);
+    expect(full).toMatch(/flags: qr aa/);
+    expect(full).toMatch(/OrDeRs\.redis\.test\.\s+3\s+IN\s+A\s+127\.0\.0\.1/);
+    const nx = await dig(dnsPort, `nope.${ZONE}`, 'A');
+    expect(nx).toMatch(/status: NXDOMAIN/);
+    expect(nx).toMatch(/AUTHORITY SECTION:\s+redis\.test\.\s+3\s+IN\s+SOA/);
+    const nodata = await dig(dnsPort, `orders.${ZONE}`, 'MX');
+    expect(nodata).toMatch(/status: NOERROR/);
+    expect(nodata).toMatch(/ANSWER: 0/);
+    expect(nodata).toMatch(/AUTHORITY SECTION:\s+redis\.test\.\s+3\s+IN\s+SOA/);
+    expect(await dig(dnsPort, 'example.com.', 'A')).toMatch(/status: REFUSED/);
+    expect(await dig(dnsPort, ZONE, 'SOA', '+short')).toMatch(/^ns\.redis\.test\. hostmaster\.redis\.test\. \d+ 3600 600 86400 3$/);
+    expect(await dig(dnsPort, ZONE, 'NS', '+short')).toBe(`ns.${ZONE}`);
   });
 
   it('answers get-master-addr-by-name as Sentinel does (bulk port, null array for an unknown name), also to redis-cli', async () => {
@@ -222,11 +286,28 @@ describe('Sentinel-compatible endpoint', () => {
     await sleep(300);
     for (const w of Object.values(writers)) expect(w.ok).toBeGreaterThan(0);
 
+    const before = (await api('GET', '/api/v1/clusters/orders/master')).body;
+    const watch = api('GET', `/api/v1/clusters/orders/master?waitEpochAfter=${before.epoch}&timeoutMs=30000`);
+    const standbyWatch = standby.api('GET', `/api/v1/clusters/orders/master?waitEpochAfter=${before.epoch}&timeoutMs=30000`);
     master!.signal('SIGKILL');
     const killedAt = Date.now();
+    const watched = await watch;
+    const watchedAt = Date.now();
     const done = await waitForEvent(api, 'orders', 'failover.succeeded', 20_000);
     const newMaster = done.data.to as string;
     const [, newPort] = newMaster.split(':');
+    // The watch returned the new master, under a higher epoch, on both replicas.
+    expect(watched.status).toBe(200);
+    expect(watched.body).toMatchObject({ host: '127.0.0.1', port: Number(newPort), epoch: before.epoch + 1 });
+    expect((await standbyWatch).body).toMatchObject({ port: Number(newPort), epoch: before.epoch + 1 });
+    expect(watchedAt - killedAt).toBeLessThan(15_000);
+    // DNS already answers the new master.
+    expect(await dig(dnsPort, `_redis._tcp.orders.${ZONE}`, 'SRV', '+short')).toBe(`0 0 ${newPort} orders.${ZONE}`);
+    // Publication came before re-pointing the replicas (the record's steps are in order).
+    const record = (await api('GET', `/api/v1/failovers/${done.data.failoverId ?? (await api('GET', '/api/v1/clusters/orders/failovers')).body.items[0].id}`)).body;
+    const names = record.steps.map((x: { name: string }) => x.name);
+    expect(names.indexOf('published')).toBeLessThan(names.indexOf('clients_disconnected'));
+    expect(names.indexOf('clients_disconnected')).toBeLessThan(names.indexOf('replicas_repointed'));
 
     await waitFor(async () => Object.values(writers).every((w) => w.okAfter(killedAt) > 5), 20_000, 'every client to write to the new master');
     for (const w of Object.values(writers)) w.stop();

@@ -53,6 +53,7 @@ export class MasterDirectory implements OnApplicationBootstrap {
   private masters = new Map<string, MasterEntry | null>();
   /** Grows on every change: a serial for the DNS zone and a cheap "anything new?" check. */
   private serial = 0;
+  private readonly snapshotListeners: ((snapshot: TopologySnapshot) => void)[] = [];
 
   constructor(private readonly topology: TopologyCache) {
     this.moves.setMaxListeners(0);
@@ -104,6 +105,11 @@ export class MasterDirectory implements OnApplicationBootstrap {
     });
   }
 
+  /** Calls `fn` after every new snapshot has been applied (the masters in it are then current). */
+  onSnapshot(fn: (snapshot: TopologySnapshot) => void): void {
+    this.snapshotListeners.push(fn);
+  }
+
   private apply(snapshot: TopologySnapshot): void {
     const next = new Map<string, MasterEntry | null>();
     for (const c of snapshot.clusters) next.set(c.name, masterOf(c));
@@ -118,6 +124,7 @@ export class MasterDirectory implements OnApplicationBootstrap {
     const changedSet = moved.length > 0 || next.size !== this.masters.size;
     this.masters = next;
     if (changedSet) this.serial++;
+    for (const fn of this.snapshotListeners) fn(snapshot);
     for (const m of moved) this.moves.emit('move', m);
   }
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { networkInterfaces } from 'node:os';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { announceHost } from '../common/announce.js';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
 import { LeadershipService } from '../leadership/leadership.service.js';
 import type { PeerFacts } from './sentinel-format.js';
@@ -10,16 +10,6 @@ import type { PeerFacts } from './sentinel-format.js';
 const ANNOUNCE_EVERY_MS = 2000;
 /** A replica not seen for this long is no longer listed. */
 const PEER_TTL_S = 10;
-
-/** The address other clients should use for this replica's endpoint: configured, the bound interface, or the first external IPv4. */
-export function announceHost(config: ControllerConfig): string {
-  if (config.sentinelAnnounceIp) return config.sentinelAnnounceIp;
-  if (config.publishHost !== '0.0.0.0' && config.publishHost !== '::') return config.publishHost;
-  for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  }
-  return '127.0.0.1';
-}
 
 /**
  * The other controller replicas' Sentinel-compatible endpoints, for `SENTINEL sentinels` (Sentinel
