@@ -11,6 +11,8 @@ export class Publishing1764201600000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE "clusters" ADD "master_since" timestamptz`);
+    await q.query(`ALTER TABLE "clusters" ADD "dns_ttl" integer`);
+    await q.query(`ALTER TABLE "clusters" ADD CONSTRAINT "chk_clusters_dns_ttl" CHECK ("dns_ttl" BETWEEN 0 AND 86400)`);
     await q.query(`
       UPDATE "clusters" c SET "master_since" = coalesce(n."role_checked_at", now())
         FROM "nodes" n WHERE n."cluster_id" = c."id" AND n."role" = 'master'`);
@@ -47,6 +49,8 @@ export class Publishing1764201600000 implements MigrationInterface {
     await q.query(`DROP FUNCTION "vigil_notify_events"()`);
     await q.query(`DROP TRIGGER "trg_nodes_master_since" ON "nodes"`);
     await q.query(`DROP FUNCTION "vigil_master_since"()`);
+    await q.query(`ALTER TABLE "clusters" DROP CONSTRAINT "chk_clusters_dns_ttl"`);
+    await q.query(`ALTER TABLE "clusters" DROP COLUMN "dns_ttl"`);
     await q.query(`ALTER TABLE "clusters" DROP COLUMN "master_since"`);
   }
 }

@@ -5,3 +5,4 @@ export * from './postgres.js';
 export * from './redis.js';
 export * from './tcp-proxy.js';
 export * from './tls.js';
+export * from './bind.js';

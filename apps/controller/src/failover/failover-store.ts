@@ -29,6 +29,9 @@ export interface BeginFailover {
   event: Omit<EventInput, 'type' | 'actor' | 'cluster'>;
 }
 
+/** Side-effect steps are numbered above this (see `appendStep`). */
+const SIDE_STEP_BASE = 1000;
+
 /**
  * The failover records and the fenced writes of a failover. Every write that changes what the cluster
  * is (the epoch, the roles) is conditional in the database: the epoch is raised only by the current
@@ -131,6 +134,25 @@ export class FailoverStore {
     const running = await repo.findOne({ where: { clusterId, outcome: 'running' }, order: { startedAt: 'DESC' } });
     const [row] = await this.db.query<{ at: Date | null }[]>(`SELECT max(finished_at) AS at FROM failovers WHERE cluster_id = $1`, [clusterId]);
     return { running, lastFinishedAt: row?.at ?? null };
+  }
+
+  /**
+   * A step written by a side effect that runs beside the failover (external DNS): numbered from 1001
+   * up, so it never competes with the run's own sequence; concurrent side effects retry on a taken number.
+   */
+  async appendStep(failoverId: string, name: string, status: FailoverStepEntity['status'], detail: Record<string, unknown> = {}): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.db.query(
+          `INSERT INTO failover_steps (failover_id, seq, name, status, at, detail)
+           SELECT $1, greatest(coalesce(max(seq), 0), ${SIDE_STEP_BASE}) + 1, $2, $3, now(), $4::jsonb FROM failover_steps WHERE failover_id = $1`,
+          [failoverId, name, status, JSON.stringify(detail)],
+        );
+        return;
+      } catch (err) {
+        if ((err as { driverError?: { code?: string } }).driverError?.code !== '23505' || attempt >= 10) throw err;
+      }
+    }
   }
 
   /** Every failover still marked running, oldest first. */

@@ -13,6 +13,7 @@ import { NodeEntity } from './node.entity.js';
 @Check('chk_clusters_write_safety', `"min_replicas_to_write" >= 0 AND "min_replicas_max_lag_s" >= 0`)
 @Check('chk_clusters_max_lag', `"max_replica_lag_bytes" >= 0`)
 @Check('chk_clusters_epoch', `"epoch" >= 0`)
+@Check('chk_clusters_dns_ttl', `"dns_ttl" BETWEEN 0 AND 86400`)
 export class ClusterEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -59,6 +60,10 @@ export class ClusterEntity {
 
   @Column({ name: 'dns_names', type: 'text', array: true })
   dnsNames: string[];
+
+  /** TTL of records written to an external DNS server (null: the controller's DNS_TTL). */
+  @Column({ name: 'dns_ttl', type: 'integer', nullable: true })
+  dnsTtl: number | null;
 
   /** Fencing token: raised by every failover and switchover. */
   @Column({ type: 'bigint', transformer: bigintNumber })

@@ -37,6 +37,9 @@ export interface CachedCluster {
   maxReplicaLagBytes: number;
   /** When the recorded master became master. */
   masterSince: Date | null;
+  /** Names written to an external DNS server for the master, and their TTL (null: DNS_TTL). */
+  dnsNames: string[];
+  dnsTtl: number | null;
   redis: { username?: string; password?: string; tls: boolean };
   nodes: CachedNode[];
 }
@@ -87,6 +90,8 @@ interface ClusterRow {
   redis_password_sealed: string | null;
   redis_tls: boolean;
   master_since: Date | null;
+  dns_names: string[];
+  dns_ttl: number | null;
 }
 
 interface NodeRow {
@@ -199,7 +204,7 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
       this.db.query<ClusterRow[]>(
         `SELECT id, name, quorum, down_after_ms, epoch::text AS epoch, auto_failover, maintenance_until, cooldown_ms, failover_timeout_ms,
                 min_replicas_to_write, min_replicas_max_lag_s, max_replica_lag_bytes::text AS max_replica_lag_bytes,
-                redis_username, redis_password_sealed, redis_tls, master_since
+                redis_username, redis_password_sealed, redis_tls, master_since, dns_names, dns_ttl
            FROM clusters ORDER BY name`,
       ),
       this.db.query<NodeRow[]>(`SELECT id, cluster_id, host, port, role, priority, zone, role_epoch::text AS role_epoch FROM nodes ORDER BY host, port`),
@@ -233,6 +238,8 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
       minReplicasMaxLagS: c.min_replicas_max_lag_s,
       maxReplicaLagBytes: Number(c.max_replica_lag_bytes),
       masterSince: c.master_since,
+      dnsNames: c.dns_names,
+      dnsTtl: c.dns_ttl,
       redis: {
         ...(c.redis_username ? { username: c.redis_username } : {}),
         ...(c.redis_password_sealed ? { password: this.secrets.open(c.redis_password_sealed) } : {}),

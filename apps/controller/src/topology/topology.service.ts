@@ -25,6 +25,7 @@ export const DEFAULT_CLUSTER_SETTINGS = {
   minReplicasMaxLagS: 10,
   maxReplicaLagBytes: 0,
   dnsNames: [] as string[],
+  dnsTtl: null as number | null,
 };
 
 export const DEFAULT_NODE_PRIORITY = 100;
@@ -41,6 +42,7 @@ const SETTING_KEYS = [
   'minReplicasMaxLagS',
   'maxReplicaLagBytes',
   'dnsNames',
+  'dnsTtl',
 ] as const satisfies readonly (keyof ClusterSettingsDto)[];
 
 /** A cluster with its nodes, in address order. */

@@ -50,6 +50,7 @@ export class ClusterDto {
   @ApiProperty() maxReplicaLagBytes: number;
   @ApiProperty({ type: RedisAuthDto }) redis: RedisAuthDto;
   @ApiProperty({ type: [String] }) dnsNames: string[];
+  @ApiPropertyOptional({ type: Number, nullable: true, description: 'TTL of externally published records (null: DNS_TTL)' }) dnsTtl: number | null;
   @ApiProperty({ description: 'Fencing token, raised by every failover and switchover' }) epoch: number;
   @ApiPropertyOptional({ type: MasterAddressDto, nullable: true, description: 'The node currently recorded as master' }) master: MasterAddressDto | null;
   @ApiProperty({ type: [NodeDto] }) nodes: NodeDto[];
@@ -72,6 +73,7 @@ export class ClusterDto {
       maxReplicaLagBytes: cluster.maxReplicaLagBytes,
       redis: { username: cluster.redisUsername, passwordSet: cluster.redisPasswordSealed !== null, tls: cluster.redisTls },
       dnsNames: cluster.dnsNames,
+      dnsTtl: cluster.dnsTtl,
       epoch: cluster.epoch,
       master: master ? { host: master.host, port: master.port } : null,
       nodes: nodes.map((n) => NodeDto.from(n)),

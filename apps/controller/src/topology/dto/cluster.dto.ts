@@ -158,6 +158,19 @@ export class ClusterSettingsDto {
   @ArrayMaxSize(16)
   @IsFQDN({ require_tld: false, allow_trailing_dot: true }, { each: true, message: 'each must be a DNS name' })
   dnsNames?: string[];
+
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: 0,
+    maximum: 86400,
+    description: 'TTL in seconds of the records Vigil writes to an external DNS server for this cluster (null: DNS_TTL)',
+  })
+  @IsOptional()
+  @IsInt({ message: 'must be an integer' })
+  @Min(0)
+  @Max(86_400)
+  dnsTtl?: number | null;
 }
 
 export class CreateClusterDto extends OmitType(ClusterSettingsDto, ['quorum', 'downAfterMs'] as const) {
