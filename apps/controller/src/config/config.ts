@@ -164,6 +164,7 @@ export function loadConfig(env: Env = process.env): ControllerConfig {
     throw new ConfigError('VIGIL_ADMIN_TOKEN', 'must be at least 16 characters');
   }
   const dnsZone = fqdn(env, 'DNS_ZONE');
+  if (str(env, 'DNS_PORT') !== undefined && dnsZone === undefined) throw new ConfigError('DNS_ZONE', 'is required with DNS_PORT');
   const httpHost = str(env, 'HTTP_HOST') ?? '0.0.0.0';
   const heartbeat = int(env, 'AGENT_HEARTBEAT_INTERVAL_MS', 1000, 100, 600_000);
   const name = str(env, 'CONTROLLER_NAME') ?? `controller-${randomUUID().slice(0, 8)}`;
