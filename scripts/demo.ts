@@ -71,6 +71,8 @@ async function main(): Promise<void> {
     stoppers.push(() => Promise.all(group.map((s) => s.stop())));
 
     const httpPort = await portOr(8080);
+    const sentinelPort = await portOr(26379);
+    const dnsPort = await portOr(5353);
     const url = `http://127.0.0.1:${httpPort}`;
     console.log('starting the controller…');
     const controller = startProcess('node', [join(ROOT, 'dist/apps/controller/src/main.js')], {
@@ -80,6 +82,10 @@ async function main(): Promise<void> {
         VIGIL_SECRET_KEY: secretKey,
         VIGIL_ADMIN_TOKEN: adminToken,
         HTTP_PORT: String(httpPort),
+        SENTINEL_PORT: String(sentinelPort),
+        DNS_PORT: String(dnsPort),
+        DNS_ZONE: 'redis.demo.',
+        SENTINEL_ANNOUNCE_IP: '127.0.0.1',
         CONTROLLER_NAME: 'demo-controller',
       },
     });
@@ -145,6 +151,8 @@ Vigil is running.
   API docs     ${url}/api/docs   (OpenAPI: ${url}/api/openapi.json)
   Health       ${url}/health/ready
   Metrics      ${url}/metrics
+  Sentinel     127.0.0.1:${sentinelPort}   (Sentinel-compatible: point Sentinel clients here, master name "demo")
+  DNS          127.0.0.1:${dnsPort}   (UDP and TCP, zone redis.demo.)
   Admin token  ${adminToken}
 
   Demo cluster "demo": master ${master ? `${master.host}:${master.port}` : 'not found yet'}, replicas on ${group
@@ -158,6 +166,9 @@ Try:
   curl -s -H 'Authorization: Bearer ${adminToken}' ${url}/api/v1/clusters
   curl -s -H 'Authorization: Bearer ${adminToken}' ${url}/api/v1/agents
   curl -s -H 'Authorization: Bearer ${adminToken}' ${url}/api/v1/clusters/demo/health   # each node as every agent sees it
+  curl -s -H 'Authorization: Bearer ${adminToken}' '${url}/api/v1/clusters/demo/master?waitEpochAfter=0&timeoutMs=60000' &   # waits for a failover
+  redis-cli -p ${sentinelPort} SENTINEL get-master-addr-by-name demo
+  dig @127.0.0.1 -p ${dnsPort} +short demo.redis.demo A; dig @127.0.0.1 -p ${dnsPort} +short _redis._tcp.demo.redis.demo SRV
   kill -9 ${group[0]!.process.child.pid}   # crash the master (redis-server on ${group[0]!.port}), then read the health and events again
   curl -s -H 'Authorization: Bearer ${adminToken}' '${url}/api/v1/events?cluster=demo'
 
