@@ -4,6 +4,7 @@ import { ControllerLeases1763942400000 } from './1763942400000-controller-leases
 import { EpochFencing1764028800000 } from './1764028800000-epoch-fencing.js';
 import { IdempotencyKeys1764115200000 } from './1764115200000-idempotency-keys.js';
 import { Publishing1764201600000 } from './1764201600000-publishing.js';
+import { Webhooks1764288000000 } from './1764288000000-webhooks.js';
 
 /** Every migration, oldest first. A new migration file is added here too (no globs: works in tests and builds alike). */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   EpochFencing1764028800000,
   IdempotencyKeys1764115200000,
   Publishing1764201600000,
+  Webhooks1764288000000,
 ];

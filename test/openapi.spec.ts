@@ -48,7 +48,8 @@ describe('OpenAPI document', () => {
         expect(Object.keys(op.responses), where).toEqual(expect.arrayContaining(['401', '500']));
         for (const [status, response] of Object.entries(op.responses)) {
           if (status === '204' || status === '304') continue; // no body by definition
-          const schema = response.content?.['application/json']?.schema;
+          // JSON everywhere, except the event stream's 200 (errors stay JSON there too).
+          const schema = response.content?.['application/json']?.schema ?? (Number(status) < 400 ? response.content?.['text/event-stream']?.schema : undefined);
           expect(schema, `${where} ${status}`).toBeDefined();
           if (Number(status) >= 400) expect(schema?.$ref, `${where} ${status}`).toBe('#/components/schemas/ErrorResponseDto');
         }

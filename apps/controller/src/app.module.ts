@@ -7,6 +7,7 @@ import { ConfigModule } from './config/config.module.js';
 import { DiscoveryModule } from './discovery/discovery.module.js';
 import { DnsModule } from './dns/dns.module.js';
 import { DetectionModule } from './detection/detection.module.js';
+import { EventsOutModule } from './events-out/events-out.module.js';
 import { FailoverModule } from './failover/failover.module.js';
 import { LeadershipModule } from './leadership/leadership.module.js';
 import type { ControllerConfig } from './config/config.js';
@@ -46,6 +47,7 @@ export class AppModule {
         DiscoveryModule,
         SentinelModule,
         DnsModule,
+        EventsOutModule,
         ObservabilityModule,
       ],
     };

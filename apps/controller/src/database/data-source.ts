@@ -3,6 +3,9 @@ import { MIGRATIONS } from '../../../../migrations/index.js';
 import { AgentEntity } from '../agents/agent.entity.js';
 import { EventEntity } from '../audit/event.entity.js';
 import { ApiTokenEntity } from '../auth/api-token.entity.js';
+import { WebhookCursorEntity } from '../events-out/webhook-cursor.entity.js';
+import { WebhookDeliveryEntity } from '../events-out/webhook-delivery.entity.js';
+import { WebhookEntity } from '../events-out/webhook.entity.js';
 import { FailoverStepEntity } from '../failover/failover-step.entity.js';
 import { FailoverEntity } from '../failover/failover.entity.js';
 import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.entity.js';
@@ -21,6 +24,9 @@ export const ENTITIES = [
   EventEntity,
   ControllerLeaseEntity,
   IdempotencyKeyEntity,
+  WebhookEntity,
+  WebhookDeliveryEntity,
+  WebhookCursorEntity,
   ControllerPeerEntity,
 ];
 

@@ -8,6 +8,7 @@ export const QUEUES = {
   topology: 'vigil-topology',
   failover: 'vigil-failover',
   dns: 'vigil-dns',
+  webhooks: 'vigil-webhooks',
 } as const;
 
 export const TOPOLOGY_JOBS = {
@@ -52,4 +53,34 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
  */
 export function discoverRolesJobOptions(clusterId: string): JobsOptions {
   return { ...DEFAULT_JOB_OPTIONS, deduplication: { id: `discover-roles.${clusterId}`, keepLastIfActive: true } };
+}
+
+export const WEBHOOK_JOBS = {
+  /** POST one event to one webhook; a failed attempt is retried with backoff. */
+  deliver: 'deliver',
+} as const;
+
+export interface DeliverWebhookJob {
+  webhookId: string;
+  eventId: string;
+  /** `X-Vigil-Delivery`: the same for every attempt, so the receiver can tell a retry from a new event. */
+  deliveryId: string;
+}
+
+/** Attempts per delivery: with the default 1 s base, retries over about two minutes. */
+export const WEBHOOK_ATTEMPTS = 8;
+
+/**
+ * One job per webhook and event: the job id makes a dispatcher that runs again over the same events
+ * (after a crash or a leader change) add nothing twice. Failed jobs are kept a week (the delivery log
+ * in PostgreSQL is the record).
+ */
+export function deliverWebhookJobOptions(webhookId: string, eventId: string, retryBaseMs: number): JobsOptions {
+  return {
+    ...DEFAULT_JOB_OPTIONS,
+    jobId: `webhook.${webhookId}.${eventId}`,
+    attempts: WEBHOOK_ATTEMPTS,
+    backoff: { type: 'exponential', delay: retryBaseMs },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  };
 }

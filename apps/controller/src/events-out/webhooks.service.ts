@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import { actorOf, type Principal } from '../auth/principal.js';
+import { VigilError } from '../common/errors.js';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
+import { ClusterEntity } from '../topology/cluster.entity.js';
+import { SecretBox } from '../topology/secret-box.js';
+import type { CreateWebhookDto } from './dto/webhook.dto.js';
+import { WebhookDeliveryEntity } from './webhook-delivery.entity.js';
+import { generateWebhookSecret } from './webhook-signature.js';
+import { WebhookEntity } from './webhook.entity.js';
+
+/** Scheme, host and port: what the event log says about a webhook URL (its path or query may hold a token). */
+function targetOf(url: string): string {
+  return new URL(url).origin;
+}
+
+/** Webhook endpoints: created, listed and deleted here; each change is an event, committed with it. */
+@Injectable()
+export class WebhooksService {
+  private readonly secrets: SecretBox;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly audit: AuditService,
+    @Inject(CONTROLLER_CONFIG) config: ControllerConfig,
+  ) {
+    this.secrets = new SecretBox(config.secretKey);
+  }
+
+  /**
+   * Creates a webhook that receives the events committed after it (not the history). Its own
+   * `webhook.created` event is written first, so the new webhook starts after it.
+   */
+  async create(input: CreateWebhookDto, by: Principal): Promise<{ webhook: WebhookEntity; secret: string }> {
+    const secret = input.secret ?? generateWebhookSecret();
+    const webhook = await this.db.transaction(async (em) => {
+      let cluster: ClusterEntity | null = null;
+      if (input.cluster) {
+        cluster = await em.findOne(ClusterEntity, { where: { name: input.cluster }, lock: { mode: 'pessimistic_read' } });
+        if (!cluster) throw VigilError.validation([{ field: 'cluster', reason: `no cluster named ${input.cluster}` }]);
+      }
+      const id = randomUUID();
+      await this.audit.record(
+        {
+          type: 'webhook.created',
+          actor: actorOf(by),
+          cluster: cluster ? { id: cluster.id, name: cluster.name } : undefined,
+          data: { webhookId: id, target: targetOf(input.url), types: input.types ?? null },
+        },
+        em,
+      );
+      const [end] = await em.query<{ id: string }[]>(`SELECT coalesce(max(id), 0)::text AS id FROM events`);
+      await em.insert(WebhookEntity, {
+        id,
+        url: input.url,
+        clusterId: cluster?.id ?? null,
+        types: input.types ?? null,
+        secretSealed: this.secrets.seal(secret),
+        startAfterEventId: end!.id,
+        createdBy: actorOf(by),
+      });
+      return this.load(em, id);
+    });
+    return { webhook, secret };
+  }
+
+  list(): Promise<WebhookEntity[]> {
+    return this.db.getRepository(WebhookEntity).find({ relations: { cluster: true }, order: { createdAt: 'ASC', id: 'ASC' } });
+  }
+
+  get(id: string): Promise<WebhookEntity> {
+    return this.load(this.db.manager, id);
+  }
+
+  async remove(id: string, by: Principal): Promise<void> {
+    await this.db.transaction(async (em) => {
+      const hook = await this.load(em, id);
+      await em.delete(WebhookEntity, { id });
+      await this.audit.record(
+        {
+          type: 'webhook.deleted',
+          actor: actorOf(by),
+          cluster: hook.cluster ? { id: hook.cluster.id, name: hook.cluster.name } : undefined,
+          data: { webhookId: id, target: targetOf(hook.url) },
+        },
+        em,
+      );
+    });
+  }
+
+  /** A webhook's delivery attempts, newest first, one page plus the cursor of the next. */
+  async deliveries(id: string, before: string | undefined, limit: number): Promise<{ items: WebhookDeliveryEntity[]; next: string | null }> {
+    await this.load(this.db.manager, id);
+    const qb = this.db
+      .getRepository(WebhookDeliveryEntity)
+      .createQueryBuilder('d')
+      .where('d.webhook_id = :id', { id })
+      .orderBy('d.id', 'DESC')
+      .limit(limit + 1);
+    if (before !== undefined) qb.andWhere('d.id < :before', { before });
+    const rows = await qb.getMany();
+    const more = rows.length > limit;
+    const items = more ? rows.slice(0, limit) : rows;
+    return { items, next: more ? items[items.length - 1]!.id : null };
+  }
+
+  private async load(em: EntityManager, id: string): Promise<WebhookEntity> {
+    const hook = await em.findOne(WebhookEntity, { where: { id }, relations: { cluster: true } });
+    if (!hook) throw VigilError.notFound(`webhook ${id}`);
+    return hook;
+  }
+}
