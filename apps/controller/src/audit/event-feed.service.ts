@@ -89,10 +89,11 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
   }
 
   /** Events after `afterId` up to the feed's position, oldest first (for a stream that resumes). */
+  // (Every query orders by `e.id`, the bigint: a bare `id` would sort by the text alias.)
   async since(afterId: string, cluster: string | undefined, limit: number): Promise<FeedEvent[]> {
     const rows = await this.db.query<EventRow[]>(
-      `SELECT id::text AS id, at, type, cluster_name, actor, data FROM events
-        WHERE id > $1 AND id <= $2 AND ($3::text IS NULL OR cluster_name = $3) ORDER BY id LIMIT $4`,
+      `SELECT e.id::text AS id, e.at, e.type, e.cluster_name, e.actor, e.data FROM events e
+        WHERE e.id > $1 AND e.id <= $2 AND ($3::text IS NULL OR e.cluster_name = $3) ORDER BY e.id LIMIT $4`,
       [afterId, this.position, cluster ?? null, limit],
     );
     return rows.map(toFeedEvent);
@@ -121,7 +122,7 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
       const now = Date.now();
       const ids = [...this.gaps.keys()].map(String);
       const late = await this.db.query<EventRow[]>(
-        `SELECT id::text AS id, at, type, cluster_name, actor, data FROM events WHERE id = ANY($1::bigint[]) ORDER BY id`,
+        `SELECT e.id::text AS id, e.at, e.type, e.cluster_name, e.actor, e.data FROM events e WHERE e.id = ANY($1::bigint[]) ORDER BY e.id`,
         [ids],
       );
       for (const r of late) {
@@ -132,7 +133,7 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
     }
     for (;;) {
       const rows = await this.db.query<EventRow[]>(
-        `SELECT id::text AS id, at, type, cluster_name, actor, data FROM events WHERE id > $1 ORDER BY id LIMIT ${BATCH}`,
+        `SELECT e.id::text AS id, e.at, e.type, e.cluster_name, e.actor, e.data FROM events e WHERE e.id > $1 ORDER BY e.id LIMIT ${BATCH}`,
         [this.lastId.toString()],
       );
       for (const r of rows) {
