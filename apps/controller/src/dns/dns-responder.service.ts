@@ -57,7 +57,8 @@ export class DnsResponderService implements OnApplicationBootstrap, OnApplicatio
     };
     rebuild();
     this.directory.onSnapshot(rebuild);
-    this.server = new DnsServer(() => this.zone!, {
+    // A replica that cannot vouch for its topology answers SERVFAIL: resolvers then ask another one.
+    this.server = new DnsServer(() => (this.directory.isFresh() ? this.zone! : null), {
       host: this.config.publishHost,
       port: dnsPort,
       onError: (err) => this.logger.warn({ err: err.message }, 'DNS responder'),
