@@ -229,11 +229,15 @@ export class SentinelService implements SentinelBackend, OnApplicationBootstrap,
       if (view.okAt > 0 && (lastOkAt === null || view.okAt > lastOkAt)) lastOkAt = view.okAt;
       if (view.repl && (!repl || view.repl.readAt > repl.readAt)) repl = view.repl;
     }
+    // The s_down flag stands for this controller's own opinion, which is its agents' majority: one
+    // cut-off agent must not flag a healthy master (node-redis, for one, refuses a master flagged s_down).
+    let state = verdict?.state ?? 'unknown';
+    if (state === 'sdown' && verdict!.sdownVotes * 2 <= verdict!.voters) state = 'up';
     return {
       host: node.host,
       port: node.port,
       runId: repl?.runId ?? null,
-      state: verdict?.state ?? 'unknown',
+      state,
       stateSince: track?.since ?? null,
       lastOkAt,
       infoReadAt: repl?.readAt ?? null,
