@@ -26,6 +26,18 @@ export class AgentsService {
   ) {}
 
   async register(input: RegisterAgentDto, by: Principal): Promise<AgentEntity> {
+    try {
+      return await this.registerOnce(input, by);
+    } catch (err) {
+      // An agent registers with every controller replica at once: two first registrations of one name
+      // race on the insert. The loser tries again and finds the winner's row (bound to the same token).
+      const code = (err as { driverError?: { code?: string; constraint?: string } }).driverError;
+      if (code?.code !== '23505' || code.constraint !== 'uq_agents_name') throw err;
+      return this.registerOnce(input, by);
+    }
+  }
+
+  private registerOnce(input: RegisterAgentDto, by: Principal): Promise<AgentEntity> {
     return this.db.transaction(async (em) => {
       const now = new Date();
       const existing = await em.findOne(AgentEntity, { where: { name: input.name }, lock: { mode: 'pessimistic_write' } });
