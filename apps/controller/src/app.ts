@@ -16,8 +16,8 @@ import { applyApiPrefix, buildOpenApiDocument } from './openapi/openapi.js';
 
 const REPORT_ROUTE = '/api/v1/agents/:name/reports';
 
-/** Several requests per agent per second: logged only when they fail. */
-const AGENT_STREAM = /^\/api\/v1\/agents\/[^/]+\/(reports|assignment|heartbeat)(\?|$)/;
+/** Several requests per agent per second, and master lookups (clients may poll): logged only when they fail. */
+const QUIET_ROUTES = /^\/api\/v1\/(agents\/[^/]+\/(reports|assignment|heartbeat)|clusters\/[^/]+\/master)(\?|$)/;
 
 /**
  * Builds the controller application from a validated config: used by `main.ts` and the tests,
@@ -45,7 +45,7 @@ export async function createControllerApp(config: ControllerConfig): Promise<INe
       },
       autoLogging: { ignore: (req) => req.url === '/health/live' || req.url === '/metrics' },
       customLogLevel: (req, res, err) =>
-        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : AGENT_STREAM.test(req.url ?? '') ? 'silent' : 'info',
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : QUIET_ROUTES.test(req.url ?? '') ? 'silent' : 'info',
     }),
   );
   // Before the body parsers, so request timings include parsing.
