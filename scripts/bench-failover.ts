@@ -11,9 +11,7 @@
  * 500 ms command timeout; the Vigil client asks `GET /clusters/{name}` for the master after an error, the
  * Sentinel client is ioredis' own Sentinel support (with its failover detector).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os, { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import os from 'node:os';
 import { Redis } from 'ioredis';
 import {
   createDatabase,
@@ -21,7 +19,6 @@ import {
   type ManagedProcess,
   type PostgresServer,
   type RedisServer,
-  redisServerBinary,
   startPostgres,
   startProcess,
   startReplicationGroup,
@@ -29,6 +26,7 @@ import {
 } from '../libs/testing/src/index.js';
 import { api, BENCH_ADMIN_TOKEN, startBenchAgents } from './bench/admin-api.js';
 import { percentile, writeBenchmarkSection } from './bench/report.js';
+import { type Sentinels, sentinelClient, startSentinels } from './bench/sentinels.js';
 
 const TRIALS = Number(process.env['BENCH_TRIALS'] ?? 5);
 const DOWN_AFTERS = (process.env['BENCH_DOWN_AFTERS'] ?? '1000,5000').split(',').map(Number);
@@ -194,73 +192,21 @@ async function vigilTrial(base: string, n: number, fault: Fault, downAfterMs: nu
   }
 }
 
-async function startSentinels(master: RedisServer, downAfterMs: number): Promise<{ procs: ManagedProcess[]; ports: number[] }> {
-  const procs: ManagedProcess[] = [];
-  const ports: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'vigil-sentinel-'));
-    const conf = join(dir, 'sentinel.conf');
-    writeFileSync(
-      conf,
-      [
-        `port ${port}`,
-        'bind 127.0.0.1',
-        `dir ${dir}`,
-        `sentinel monitor m ${master.host} ${master.port} 2`,
-        `sentinel down-after-milliseconds m ${downAfterMs}`,
-        'sentinel failover-timeout m 60000',
-        'sentinel parallel-syncs m 1',
-        '',
-      ].join('\n'),
-    );
-    procs.push(startProcess(redisServerBinary(), [conf, '--sentinel']));
-    ports.push(port);
-  }
-  // Ready when every sentinel knows both replicas and the two other sentinels.
-  await waitFor(
-    async () => {
-      for (const port of ports) {
-        const c = new Redis({ port, lazyConnect: true, retryStrategy: () => null });
-        c.on('error', () => undefined);
-        try {
-          await c.connect();
-          const flat = (await c.call('SENTINEL', 'master', 'm')) as string[];
-          const info = Object.fromEntries(flat.flatMap((_, j) => (j % 2 === 0 ? [[flat[j], flat[j + 1]]] : [])));
-          if (info['num-slaves'] !== '2' || info['num-other-sentinels'] !== '2') return false;
-        } catch {
-          return false;
-        } finally {
-          c.disconnect();
-        }
-      }
-      return true;
-    },
-    60_000,
-    'three sentinels that know each other and both replicas',
-    200,
-  );
-  return { procs, ports };
+/** Three Sentinels for master name `m`, quorum 2, as every Sentinel trial uses them. */
+function threeSentinels(master: RedisServer, downAfterMs: number): Promise<Sentinels> {
+  return startSentinels(master, { name: 'm', count: 3, quorum: 2, downAfterMs, failoverTimeoutMs: 60_000, replicas: 2 });
 }
 
 function newSentinelClient(ports: number[]): Redis {
-  const c = new Redis({
-    sentinels: ports.map((port) => ({ host: '127.0.0.1', port })),
-    name: 'm',
-    commandTimeout: 500,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    failoverDetector: true,
-    sentinelRetryStrategy: () => 50,
-    retryStrategy: () => 50,
-  });
-  c.on('error', () => undefined);
-  return c;
+  return sentinelClient(
+    ports.map((port) => ({ host: '127.0.0.1', port })),
+    'm',
+  );
 }
 
 async function sentinelTrial(fault: Fault, downAfterMs: number): Promise<Trial> {
   const group = await startReplicationGroup(2);
-  const { procs, ports } = await startSentinels(group[0]!, downAfterMs);
+  const { procs, ports } = await threeSentinels(group[0]!, downAfterMs);
   const sub = new Redis({ port: ports[0]!, lazyConnect: true });
   sub.on('error', () => undefined);
   try {
@@ -349,7 +295,7 @@ async function vigilSwitchover(base: string, n: number): Promise<SwitchTrial> {
 
 async function sentinelSwitchover(): Promise<SwitchTrial> {
   const group = await startReplicationGroup(2);
-  const { procs, ports } = await startSentinels(group[0]!, 5000);
+  const { procs, ports } = await threeSentinels(group[0]!, 5000);
   const sub = new Redis({ port: ports[0]!, lazyConnect: true });
   sub.on('error', () => undefined);
   try {
