@@ -128,6 +128,18 @@ describe('publishing the master: REST, Sentinel-compatible endpoint, built-in DN
     expect(bad.status).toBe(400);
     expect(bad.body.details[0].field).toBe('timeoutMs');
     expect((await api('GET', '/api/v1/clusters/orders/master', { token: null })).status).toBe(401);
+    const unknown = await api('GET', '/api/v1/clusters/orders/master?foo=1');
+    expect(unknown.status).toBe(400);
+    expect(unknown.body).toMatchObject({ error: 'validation_failed', details: [{ field: 'foo' }] });
+    expect((await api('GET', '/api/v1/clusters/Not_A_Name/master')).body.details[0].field).toBe('name');
+    const traced = await api('GET', '/api/v1/clusters/orders/master', { headers: { 'x-request-id': 'trace-1' } });
+    expect(traced.headers.get('x-request-id')).toBe('trace-1');
+    const agentToken = (await api('POST', '/api/v1/tokens', { body: { name: 'lookup-agent', role: 'agent' } })).body.token;
+    expect((await api('GET', '/api/v1/clusters/orders/master', { token: agentToken })).status).toBe(403);
+    // Counted in the metrics like every route.
+    expect(await (await fetch(`${controller.url}/metrics`)).text()).toMatch(
+      /vigil_http_requests_total\{[^}]*route="\/api\/v1\/clusters\/:name\/master"[^}]*status="200"/,
+    );
   });
 
   it('the built-in DNS responder answers A and SRV for the master, replicas, SOA and NS, NXDOMAIN and NODATA with the SOA, REFUSED outside the zone', async () => {
@@ -304,7 +316,8 @@ describe('publishing the master: REST, Sentinel-compatible endpoint, built-in DN
     // DNS already answers the new master.
     expect(await dig(dnsPort, `_redis._tcp.orders.${ZONE}`, 'SRV', '+short')).toBe(`0 0 ${newPort} orders.${ZONE}`);
     // Publication came before re-pointing the replicas (the record's steps are in order).
-    const record = (await api('GET', `/api/v1/failovers/${done.data.failoverId ?? (await api('GET', '/api/v1/clusters/orders/failovers')).body.items[0].id}`)).body;
+    const record = (await api('GET', `/api/v1/failovers/${done.data.failoverId ?? (await api('GET', '/api/v1/clusters/orders/failovers')).body.items[0].id}`))
+      .body;
     const names = record.steps.map((x: { name: string }) => x.name);
     expect(names.indexOf('published')).toBeLessThan(names.indexOf('clients_disconnected'));
     expect(names.indexOf('clients_disconnected')).toBeLessThan(names.indexOf('replicas_repointed'));

@@ -9,6 +9,7 @@ import { AppModule } from './app.module.js';
 import { AuthService } from './auth/auth.service.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { createValidationPipe } from './common/validation.js';
+import { installFastMasterRoute } from './discovery/fast-master-route.js';
 import type { ControllerConfig } from './config/config.js';
 import { createPino, PinoLoggerService } from '../../../libs/logging/src/index.js';
 import { MetricsService } from './observability/metrics.service.js';
@@ -77,6 +78,7 @@ export async function createControllerApp(config: ControllerConfig): Promise<INe
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/openapi.json', customSiteTitle: 'Vigil API' });
 
   await app.init();
+  installFastMasterRoute(app);
   await app.get(AuthService).seedAdminToken();
   return app;
 }

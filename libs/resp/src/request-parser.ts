@@ -90,10 +90,14 @@ export class RespRequestParser {
 
 function parseLength(buf: Buffer, from: number, lineEnd: number, what: string): number {
   const end = lineEnd > from && buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
-  const text = buf.toString('latin1', from, end);
-  if (!/^-?\d{1,10}$/.test(text)) throw new RespProtocolError(`invalid ${what}`);
-  const n = Number(text);
-  if (n < 0) throw new RespProtocolError(`invalid ${what}`);
+  // Digits only (a leading '-' is a negative length: refused), at most 10 of them.
+  if (end <= from || end - from > 10) throw new RespProtocolError(`invalid ${what}`);
+  let n = 0;
+  for (let i = from; i < end; i++) {
+    const d = buf[i]! - 0x30;
+    if (d < 0 || d > 9) throw new RespProtocolError(`invalid ${what}`);
+    n = n * 10 + d;
+  }
   return n;
 }
 

@@ -23,6 +23,18 @@ const HTTP_CODES: Record<number, ErrorCode> = {
   503: ErrorCode.UNAVAILABLE,
 };
 
+/** The answer for a domain error (also used by routes served outside Nest). */
+export function vigilErrorBody(e: VigilError): ErrorBody {
+  return { statusCode: ERROR_STATUS[e.code], error: e.code, message: e.message, details: e.details };
+}
+
+/** Headers that go with an error status. */
+export function errorHeaders(statusCode: number): Record<string, string> {
+  if (statusCode === 401) return { 'WWW-Authenticate': 'Bearer realm="vigil"' };
+  if (statusCode === 503) return { 'Retry-After': '1' };
+  return {};
+}
+
 /** Postgres SQLSTATEs that mean "the client asked for something the schema forbids". */
 const PG_CLIENT_ERRORS: Record<string, ErrorCode> = {
   '23505': ErrorCode.CONFLICT, // unique_violation
@@ -49,15 +61,12 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const req = ctx.getRequest<Request>();
     const body = this.toBody(exception, req);
     if (res.headersSent) return;
-    if (body.statusCode === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="vigil"');
-    if (body.statusCode === 503) res.setHeader('Retry-After', '1');
+    for (const [name, value] of Object.entries(errorHeaders(body.statusCode))) res.setHeader(name, value);
     res.status(body.statusCode).json(body);
   }
 
   private toBody(exception: unknown, req: Request): ErrorBody {
-    if (exception instanceof VigilError) {
-      return { statusCode: ERROR_STATUS[exception.code], error: exception.code, message: exception.message, details: exception.details };
-    }
+    if (exception instanceof VigilError) return vigilErrorBody(exception);
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status < 500) {

@@ -1,17 +1,16 @@
-import { Controller, Get, Headers, HttpStatus, Param, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
 import { ApiHeader, ApiNotModifiedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { RequireRole } from '../auth/principal.js';
 import { ApiErrors, ErrorResponseDto } from '../common/api-docs.js';
-import { ErrorCode, VigilError } from '../common/errors.js';
 import { clusterNameParam } from '../common/params.js';
-import { DEFAULT_WATCH_MS, MasterDto, MasterQueryDto } from './dto/master.dto.js';
-import { MasterDirectory, type MasterEntry, masterEtag } from './master-directory.service.js';
+import { MasterDto, MasterQueryDto } from './dto/master.dto.js';
+import { MasterLookup } from './master-lookup.service.js';
 
 @ApiTags('clusters')
 @Controller('clusters')
 export class DiscoveryController {
-  constructor(private readonly directory: MasterDirectory) {}
+  constructor(private readonly lookup: MasterLookup) {}
 
   @Get(':name/master')
   @RequireRole('viewer')
@@ -36,41 +35,19 @@ export class DiscoveryController {
     @Param('name', clusterNameParam()) name: string,
     @Query() query: MasterQueryDto,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
-    @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<MasterDto | undefined> {
-    let master = this.current(name);
-    if (query.waitEpochAfter !== undefined && master.epoch <= query.waitEpochAfter) {
-      const aborted = new AbortController();
-      const onClose = () => aborted.abort();
-      req.once('close', onClose);
-      try {
-        await this.directory.waitEpochAfter(name, query.waitEpochAfter, query.timeoutMs ?? DEFAULT_WATCH_MS, aborted.signal);
-      } finally {
-        req.off('close', onClose);
-      }
-      master = this.current(name);
+    const closed = new AbortController();
+    const onClose = () => closed.abort();
+    res.once('close', onClose);
+    try {
+      const answer = await this.lookup.answer(name, query, ifNoneMatch, closed.signal);
+      res.setHeader('ETag', answer.etag);
+      res.setHeader('Cache-Control', 'no-cache');
+      res.status(answer.status);
+      return answer.body;
+    } finally {
+      res.off('close', onClose);
     }
-    const etag = masterEtag(master);
-    res.setHeader('ETag', etag);
-    res.setHeader('Cache-Control', 'no-cache');
-    if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim() === etag || t.trim() === `W/${etag}`)) {
-      res.status(HttpStatus.NOT_MODIFIED);
-      return undefined;
-    }
-    return MasterDto.from(master);
-  }
-
-  private current(name: string): MasterEntry {
-    if (!this.directory.isFresh()) {
-      throw new VigilError(
-        ErrorCode.UNAVAILABLE,
-        'this controller cannot vouch that its topology is current (its notification connection to PostgreSQL is down); ask another replica or retry',
-      );
-    }
-    const master = this.directory.get(name);
-    if (master === undefined) throw VigilError.notFound(`cluster ${name}`);
-    if (master === null) throw new VigilError(ErrorCode.UNAVAILABLE, `no master is recorded for cluster ${name} yet (roles are being discovered)`);
-    return master;
   }
 }

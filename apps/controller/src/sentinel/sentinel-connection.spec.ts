@@ -34,6 +34,7 @@ const backend = (password?: string): SentinelBackend => ({
   runId: 'f'.repeat(40),
   password,
   masterAddress: (name) => (name === 'orders' ? { host: '10.0.0.1', port: 6379 } : undefined),
+  masterAddressReply: (name) => (name === 'orders' ? '*2\r\n$8\r\n10.0.0.1\r\n$4\r\n6379\r\n' : null),
   masters: () => [master],
   master: (name) => (name === 'orders' ? master : undefined),
   replicas: () => undefined,

@@ -17,6 +17,8 @@ export interface SentinelBackend {
   readonly password: string | undefined;
   /** `undefined` for an unknown master name, `null` when no master is recorded. */
   masterAddress(name: string): { host: string; port: number } | null | undefined;
+  /** The encoded `get-master-addr-by-name` answer (the same in RESP2 and RESP3), or null when there is none: the hottest request. */
+  masterAddressReply(name: string): string | null;
   masters(now: number): MasterFacts[];
   master(name: string, now: number): MasterFacts | undefined;
   replicas(name: string, now: number): { replicas: InstanceFacts[]; master: { host: string; port: number }; downAfterMs: number } | undefined;
@@ -324,9 +326,8 @@ export class SentinelConnection {
       case 'get-master-addr-by-name': {
         const bad = needsName(3);
         if (bad) return bad;
-        const addr = this.backend.masterAddress(name!);
-        if (!addr) return R.nullArray;
-        return R.bulks([addr.host, String(addr.port)]);
+        const encoded = this.backend.masterAddressReply(name!);
+        return encoded === null ? R.nullArray : R.raw(encoded);
       }
       case 'masters':
         if (args.length !== 2) return arityError('sentinel|masters');

@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
+import { encodeReply, R } from '../../../../libs/resp/src/index.js';
 import { EventFeed } from '../audit/event-feed.service.js';
 import { VigilError } from '../common/errors.js';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
@@ -39,6 +40,8 @@ export class SentinelService implements SentinelBackend, OnApplicationBootstrap,
   private readonly stats: SentinelStats = { connectionsReceived: 0, commandsProcessed: 0 };
   private readonly events: SentinelEvents;
   private boundPort = 0;
+  /** Encoded lookup answers, dropped on every topology snapshot. */
+  private readonly addressReplies = new Map<string, string | null>();
   private readonly published: Counter<'channel'>;
 
   constructor(
@@ -78,6 +81,7 @@ export class SentinelService implements SentinelBackend, OnApplicationBootstrap,
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.sentinelPort === undefined) return;
+    this.directory.onSnapshot(() => this.addressReplies.clear());
     this.directory.moves.on('move', (m) => this.events.onMove(m));
     this.detection.transitions.on('transition', (t) => this.events.onTransition(t));
     this.feed.subscribe((e) => this.events.onEvent(e));
@@ -123,6 +127,17 @@ export class SentinelService implements SentinelBackend, OnApplicationBootstrap,
   }
 
   // ---- SentinelBackend: answers from memory ----
+
+  masterAddressReply(name: string): string | null {
+    let reply = this.addressReplies.get(name);
+    if (reply === undefined) {
+      const m = this.directory.get(name);
+      reply = m ? encodeReply(R.bulks([m.host, String(m.port)]), false) : null;
+      if (this.addressReplies.size > 10_000) this.addressReplies.clear();
+      this.addressReplies.set(name, reply);
+    }
+    return reply;
+  }
 
   masterAddress(name: string): { host: string; port: number } | null | undefined {
     const m = this.directory.get(name);
