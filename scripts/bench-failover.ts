@@ -204,6 +204,31 @@ function newSentinelClient(ports: number[]): Redis {
   );
 }
 
+/** The first `+switch-master` a subscriber sees: when, and the new master. */
+async function watchSwitch(sub: Redis): Promise<{ at?: number; to?: { host: string; port: number } }> {
+  const switched: { at?: number; to?: { host: string; port: number } } = {};
+  await sub.subscribe('+switch-master');
+  sub.on('message', (_channel: string, message: string) => {
+    const [, , , host, port] = message.split(' ');
+    switched.at ??= Date.now();
+    switched.to ??= { host: host!, port: Number(port) };
+  });
+  return switched;
+}
+
+/** A connected Sentinel client and a writer on it. ioredis re-resolves the master itself; a client that gave up (status `end`) is made anew, as an application would. */
+async function startSentinelWriter(ports: number[]): Promise<{ sentinelClient: Redis; writer: Writer }> {
+  const sentinelClient = newSentinelClient(ports);
+  await waitFor(async () => sentinelClient.status === 'ready', 10_000, 'the Sentinel client to connect');
+  const writer = new Writer(sentinelClient, async (c) => {
+    if (c.status !== 'end') return c;
+    c.disconnect();
+    return newSentinelClient(ports);
+  });
+  writer.start();
+  return { sentinelClient, writer };
+}
+
 async function sentinelTrial(fault: Fault, downAfterMs: number): Promise<Trial> {
   const group = await startReplicationGroup(2);
   const { procs, ports } = await threeSentinels(group[0]!, downAfterMs);
@@ -211,27 +236,12 @@ async function sentinelTrial(fault: Fault, downAfterMs: number): Promise<Trial> 
   sub.on('error', () => undefined);
   try {
     await sub.connect();
-    let switchedAt: number | undefined;
-    let switchedTo: { host: string; port: number } | undefined;
-    await sub.subscribe('+switch-master');
-    sub.on('message', (_channel: string, message: string) => {
-      const [, , , host, port] = message.split(' ');
-      switchedAt ??= Date.now();
-      switchedTo ??= { host: host!, port: Number(port) };
-    });
-    const sentinelClient = newSentinelClient(ports);
-    await waitFor(async () => sentinelClient.status === 'ready', 10_000, 'the Sentinel client to connect');
-    // ioredis re-resolves the master itself; a client that gave up (status `end`) is made anew, as an application would.
-    const writer = new Writer(sentinelClient, async (c) => {
-      if (c.status !== 'end') return c;
-      c.disconnect();
-      return newSentinelClient(ports);
-    });
-    writer.start();
+    const switched = await watchSwitch(sub);
+    const { sentinelClient, writer } = await startSentinelWriter(ports);
     await sleep(1000);
     const at = inject(fault, group[0]!);
     writer.fault(at);
-    await waitFor(async () => switchedAt !== undefined, downAfterMs + 60_000, '+switch-master', 20);
+    await waitFor(async () => switched.at !== undefined, downAfterMs + 60_000, '+switch-master', 20);
     await waitFor(async () => writer.firstAckAfter !== undefined, 60_000, 'the Sentinel client writing again', 20).catch((err: Error) => {
       throw new Error(`${err.message} (last error: ${writer.lastError}; client ${sentinelClient.status})`);
     });
@@ -241,9 +251,9 @@ async function sentinelTrial(fault: Fault, downAfterMs: number): Promise<Trial> 
       system: 'sentinel',
       fault,
       downAfterMs,
-      publishedMs: switchedAt! - at,
+      publishedMs: switched.at! - at,
       firstWriteMs: writer.firstAckAfter! - at,
-      lost: await countLost(switchedTo!, writer.acked),
+      lost: await countLost(switched.to!, writer.acked),
       acked: writer.acked.length,
     };
   } finally {
@@ -300,30 +310,18 @@ async function sentinelSwitchover(): Promise<SwitchTrial> {
   sub.on('error', () => undefined);
   try {
     await sub.connect();
-    let switchedTo: { host: string; port: number } | undefined;
-    await sub.subscribe('+switch-master');
-    sub.on('message', (_channel: string, message: string) => {
-      const [, , , host, port] = message.split(' ');
-      switchedTo ??= { host: host!, port: Number(port) };
-    });
-    const sentinelClient = newSentinelClient(ports);
-    await waitFor(async () => sentinelClient.status === 'ready', 10_000, 'the Sentinel client to connect');
-    const writer = new Writer(sentinelClient, async (c) => {
-      if (c.status !== 'end') return c;
-      c.disconnect();
-      return newSentinelClient(ports);
-    });
-    writer.start();
+    const switched = await watchSwitch(sub);
+    const { writer } = await startSentinelWriter(ports);
     await sleep(1000);
     const from = Date.now();
     const admin = new Redis({ port: ports[1]!, lazyConnect: true });
     await admin.connect();
     await admin.call('SENTINEL', 'FAILOVER', 'm');
     admin.disconnect();
-    await waitFor(async () => switchedTo !== undefined, 60_000, '+switch-master after SENTINEL FAILOVER', 20);
+    await waitFor(async () => switched.to !== undefined, 60_000, '+switch-master after SENTINEL FAILOVER', 20);
     await sleep(1000);
     (await writer.stop()).disconnect();
-    return { system: 'sentinel', outageMs: writer.maxGapSince(from), lost: await countLost(switchedTo!, writer.acked), acked: writer.acked.length };
+    return { system: 'sentinel', outageMs: writer.maxGapSince(from), lost: await countLost(switched.to!, writer.acked), acked: writer.acked.length };
   } finally {
     sub.disconnect();
     await Promise.all(procs.map((p) => p.stop('SIGKILL')));

@@ -14,7 +14,8 @@ export interface FeedEvent {
   data: Record<string, unknown>;
 }
 
-interface EventRow {
+/** An `events` row as the feed's queries select it. */
+export interface EventRow {
   id: string;
   at: Date;
   type: string;
@@ -30,6 +31,9 @@ const BATCH = 500;
 const RELISTEN_MS = 1000;
 /** Without notifications (listener down), poll this often. */
 const POLL_MS = 1000;
+
+/** The columns of an `EventRow`, from `events e` (always order by `e.id`: a bare `id` sorts by the text alias). */
+export const SELECT_EVENTS = 'SELECT e.id::text AS id, e.at, e.type, e.cluster_name, e.actor, e.data FROM events e';
 
 export function toFeedEvent(r: EventRow): FeedEvent {
   return { id: String(r.id), at: r.at.toISOString(), type: r.type, cluster: r.cluster_name, actor: r.actor, data: r.data };
@@ -89,10 +93,9 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
   }
 
   /** Events after `afterId` up to the feed's position, oldest first (for a stream that resumes). */
-  // (Every query orders by `e.id`, the bigint: a bare `id` would sort by the text alias.)
   async since(afterId: string, cluster: string | undefined, limit: number): Promise<FeedEvent[]> {
     const rows = await this.db.query<EventRow[]>(
-      `SELECT e.id::text AS id, e.at, e.type, e.cluster_name, e.actor, e.data FROM events e
+      `${SELECT_EVENTS}
         WHERE e.id > $1 AND e.id <= $2 AND ($3::text IS NULL OR e.cluster_name = $3) ORDER BY e.id LIMIT $4`,
       [afterId, this.position, cluster ?? null, limit],
     );
@@ -121,10 +124,7 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
     if (this.gaps.size > 0) {
       const now = Date.now();
       const ids = [...this.gaps.keys()].map(String);
-      const late = await this.db.query<EventRow[]>(
-        `SELECT e.id::text AS id, e.at, e.type, e.cluster_name, e.actor, e.data FROM events e WHERE e.id = ANY($1::bigint[]) ORDER BY e.id`,
-        [ids],
-      );
+      const late = await this.db.query<EventRow[]>(`${SELECT_EVENTS} WHERE e.id = ANY($1::bigint[]) ORDER BY e.id`, [ids]);
       for (const r of late) {
         this.gaps.delete(BigInt(r.id));
         this.deliver(toFeedEvent(r));
@@ -132,10 +132,7 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
       for (const [id, seen] of this.gaps) if (now - seen > GAP_WAIT_MS) this.gaps.delete(id);
     }
     for (;;) {
-      const rows = await this.db.query<EventRow[]>(
-        `SELECT e.id::text AS id, e.at, e.type, e.cluster_name, e.actor, e.data FROM events e WHERE e.id > $1 ORDER BY e.id LIMIT ${BATCH}`,
-        [this.lastId.toString()],
-      );
+      const rows = await this.db.query<EventRow[]>(`${SELECT_EVENTS} WHERE e.id > $1 ORDER BY e.id LIMIT ${BATCH}`, [this.lastId.toString()]);
       for (const r of rows) {
         const id = BigInt(r.id);
         for (let missing = this.lastId + 1n; missing < id && this.gaps.size < 10_000; missing++) this.gaps.set(missing, Date.now());

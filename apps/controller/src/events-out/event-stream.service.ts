@@ -2,7 +2,7 @@ import { type BeforeApplicationShutdown, Injectable, Logger, type OnModuleInit }
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Counter, Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { EventFeed, type FeedEvent, toFeedEvent } from '../audit/event-feed.service.js';
+import { type EventRow, EventFeed, type FeedEvent, SELECT_EVENTS, toFeedEvent } from '../audit/event-feed.service.js';
 import { ErrorCode, VigilError } from '../common/errors.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { type CloseReason, SseConnection, type SseResponse, type StreamFilter, type StreamLimits, type StreamSource } from './sse-connection.js';
@@ -13,15 +13,6 @@ export const STREAM_LIMITS: StreamLimits = {
   maxQueuedBytes: 1024 * 1024,
   replayPage: 200,
 };
-
-interface EventRow {
-  id: string;
-  at: Date;
-  type: string;
-  cluster_name: string | null;
-  actor: string;
-  data: Record<string, unknown>;
-}
 
 /**
  * The open server-sent event streams of this replica: heartbeats, and a clean end when the app shuts
@@ -89,7 +80,7 @@ export class EventStreamService implements StreamSource, OnModuleInit, BeforeApp
   /** Events after `afterId` up to the feed's position (later ones arrive live), in id order. */
   async since(afterId: string, cluster: string | undefined, limit: number): Promise<FeedEvent[]> {
     const rows = await this.db.query<EventRow[]>(
-      `SELECT e.id::text AS id, e.at, e.type, e.cluster_name, e.actor, e.data FROM events e
+      `${SELECT_EVENTS}
         WHERE e.id > $1 AND e.id <= $2 AND ($3::text IS NULL OR e.cluster_name = $3) ORDER BY e.id LIMIT $4`,
       [afterId, this.feed.position, cluster ?? null, limit],
     );

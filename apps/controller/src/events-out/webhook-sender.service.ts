@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Counter } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { toFeedEvent } from '../audit/event-feed.service.js';
+import { type EventRow, SELECT_EVENTS, toFeedEvent } from '../audit/event-feed.service.js';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
 import type { DeliverWebhookJob } from '../jobs/queues.js';
 import { MetricsService } from '../observability/metrics.service.js';
@@ -12,15 +12,6 @@ import { webhookHeaders } from './webhook-signature.js';
 
 /** A receiver that has not answered by then counts as a failed attempt. */
 export const WEBHOOK_TIMEOUT_MS = 5000;
-
-interface EventRow {
-  id: string;
-  at: Date;
-  type: string;
-  cluster_name: string | null;
-  actor: string;
-  data: Record<string, unknown>;
-}
 
 /** Thrown for a failed attempt, so BullMQ retries it with backoff. */
 export class DeliveryFailedError extends Error {
@@ -57,7 +48,7 @@ export class WebhookSender {
   async deliver(job: DeliverWebhookJob, attempt: number, lastAttempt: boolean): Promise<'delivered' | 'webhook deleted'> {
     const [hook] = await this.db.query<{ url: string; secret_sealed: string }[]>(`SELECT url, secret_sealed FROM webhooks WHERE id = $1`, [job.webhookId]);
     if (!hook) return 'webhook deleted';
-    const [row] = await this.db.query<EventRow[]>(`SELECT id::text AS id, at, type, cluster_name, actor, data FROM events WHERE id = $1`, [job.eventId]);
+    const [row] = await this.db.query<EventRow[]>(`${SELECT_EVENTS} WHERE e.id = $1`, [job.eventId]);
     if (!row) throw new Error(`event ${job.eventId} not found`);
     const body = JSON.stringify(toFeedEvent(row));
     const headers = webhookHeaders({
