@@ -115,7 +115,9 @@ export class NodeProbe {
       autoResendUnfulfilledCommands: false,
       autoResubscribe: false,
       lazyConnect: true,
+      // CLIENT SETNAME names the probe in CLIENT LIST; the two CLIENT SETINFO calls would add only round trips.
       connectionName,
+      disableClientInfo: true,
       // Reconnect at the probe rate, forever: a node that comes back is seen within one interval.
       retryStrategy: () => timings.intervalMs,
     });

@@ -105,6 +105,17 @@ interface NodeRow {
   role_epoch: string;
 }
 
+/**
+ * Whether a snapshot whose load started at `loadedFrom` holds every committed change: yes when LISTEN
+ * was up before that load started (later changes arrive as notifications) and still is, or when the
+ * load is younger than `FRESH_WITHOUT_LISTEN_MS`. Never before a first load.
+ */
+export function canVouch(listeningSince: number | undefined, loadedFrom: number, now: number): boolean {
+  if (loadedFrom <= 0) return false;
+  if (listeningSince !== undefined && loadedFrom >= listeningSince) return true;
+  return now - loadedFrom < FRESH_WITHOUT_LISTEN_MS;
+}
+
 const CHANNEL = 'vigil_topology';
 /** Full reload this often even without notifications (a lost NOTIFY cannot leave a replica behind for long). */
 const SAFETY_RELOAD_MS = 10_000;
@@ -167,8 +178,7 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
    * load is very recent. Publishers refuse to answer when it cannot.
    */
   isFresh(now = Date.now()): boolean {
-    if (this.listeningSince !== undefined && this.loadedFrom >= this.listeningSince) return true;
-    return this.loadedFrom > 0 && now - this.loadedFrom < FRESH_WITHOUT_LISTEN_MS;
+    return canVouch(this.listeningSince, this.loadedFrom, now);
   }
 
   /** Called with every new snapshot (synchronously, after it is in place). */
