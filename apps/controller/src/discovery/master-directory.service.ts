@@ -51,8 +51,6 @@ function masterOf(c: CachedCluster): MasterEntry | null {
 export class MasterDirectory implements OnApplicationBootstrap {
   readonly moves = new EventEmitter();
   private masters = new Map<string, MasterEntry | null>();
-  /** Grows on every change: a serial for the DNS zone and a cheap "anything new?" check. */
-  private serial = 0;
   private readonly snapshotListeners: ((snapshot: TopologySnapshot) => void)[] = [];
 
   constructor(private readonly topology: TopologyCache) {
@@ -74,34 +72,30 @@ export class MasterDirectory implements OnApplicationBootstrap {
     return this.topology.isFresh();
   }
 
-  get version(): number {
-    return this.serial;
-  }
-
   get snapshot(): TopologySnapshot {
     return this.topology.snapshot;
   }
 
-  /** Resolves with the master once its epoch is above `epoch` (or it disappears), or with `undefined` after `timeoutMs`. */
-  waitEpochAfter(cluster: string, epoch: number, timeoutMs: number, signal?: AbortSignal): Promise<MasterEntry | null | undefined> {
-    const now = this.get(cluster);
-    if (now === undefined || (now !== null && now.epoch > epoch)) return Promise.resolve(now);
+  /** Resolves once the master's epoch is above `epoch` (or the cluster is gone), after `timeoutMs`, or on `signal`. */
+  waitEpochAfter(cluster: string, epoch: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const moved = () => {
+      const now = this.get(cluster);
+      return now === undefined || (now !== null && now.epoch > epoch);
+    };
+    if (moved()) return Promise.resolve();
     return new Promise((resolve) => {
-      const done = (v: MasterEntry | null | undefined) => {
+      const done = () => {
         clearTimeout(timer);
         this.moves.off('move', onMove);
-        signal?.removeEventListener('abort', onAbort);
-        resolve(v);
+        signal?.removeEventListener('abort', done);
+        resolve();
       };
       const onMove = (m: MasterMove) => {
-        if (m.cluster !== cluster) return;
-        const cur = this.get(cluster);
-        if (cur === undefined || (cur !== null && cur.epoch > epoch)) done(cur);
+        if (m.cluster === cluster && moved()) done();
       };
-      const onAbort = () => done(undefined);
-      const timer = setTimeout(() => done(undefined), timeoutMs);
+      const timer = setTimeout(done, timeoutMs);
       this.moves.on('move', onMove);
-      signal?.addEventListener('abort', onAbort);
+      signal?.addEventListener('abort', done);
     });
   }
 
@@ -121,9 +115,7 @@ export class MasterDirectory implements OnApplicationBootstrap {
     for (const [name, previous] of this.masters) {
       if (!next.has(name) && previous !== null) moved.push({ cluster: name, previous, current: null });
     }
-    const changedSet = moved.length > 0 || next.size !== this.masters.size;
     this.masters = next;
-    if (changedSet) this.serial++;
     for (const fn of this.snapshotListeners) fn(snapshot);
     for (const m of moved) this.moves.emit('move', m);
   }

@@ -120,7 +120,7 @@ export class DnsUpdateService implements OnApplicationBootstrap {
       const names = this.names(change.cluster);
       const outside = names.filter((n) => !inZone(n, zone));
       if (outside.length > 0) {
-        await this.store.appendStep(change.failoverId, 'dns_published', 'skipped', { names: outside, reason: `not in DNS_UPDATE_ZONE ${zone}` });
+        await this.store.step(change.failoverId, 'dns_published', 'skipped', new Date(), { names: outside, reason: `not in DNS_UPDATE_ZONE ${zone}` });
       }
       for (const r of recordsFor(
         change,
@@ -147,7 +147,7 @@ export class DnsUpdateService implements OnApplicationBootstrap {
     const detail = { name: job.name, type: job.type, server: `${target.server}:${target.port}`, attempt };
     const epoch = await this.currentEpoch(job.clusterId);
     if (epoch === undefined || epoch > job.epoch) {
-      await this.store.appendStep(job.failoverId, 'dns_published', 'skipped', {
+      await this.store.step(job.failoverId, 'dns_published', 'skipped', new Date(), {
         ...detail,
         reason: `superseded: the cluster is at epoch ${epoch ?? 'deleted'}`,
       });
@@ -156,7 +156,7 @@ export class DnsUpdateService implements OnApplicationBootstrap {
     const change = this.change(job, this.expected(job));
     try {
       await compareAndSwap(target, change);
-      await this.store.appendStep(job.failoverId, 'dns_published', 'succeeded', { ...detail, value: describe(job) });
+      await this.store.step(job.failoverId, 'dns_published', 'succeeded', new Date(), { ...detail, value: describe(job) });
       return 'updated';
     } catch (err) {
       if (err instanceof DnsUpdateError && (err.rcode === 'NXRRSET' || err.rcode === 'YXRRSET')) return this.reconcile(job, target, detail, err);
@@ -173,19 +173,19 @@ export class DnsUpdateService implements OnApplicationBootstrap {
     try {
       const current = await this.read(job, target);
       if (current.shown.length === 1 && current.shown[0] === describe(job)) {
-        await this.store.appendStep(job.failoverId, 'dns_published', 'succeeded', { ...detail, value: describe(job), note: 'already in place' });
+        await this.store.step(job.failoverId, 'dns_published', 'succeeded', new Date(), { ...detail, value: describe(job), note: 'already in place' });
         return 'already in place';
       }
       const epoch = await this.currentEpoch(job.clusterId);
       if (!this.leadership.isLeader() || epoch !== job.epoch) {
-        await this.store.appendStep(job.failoverId, 'dns_published', 'skipped', {
+        await this.store.step(job.failoverId, 'dns_published', 'skipped', new Date(), {
           ...detail,
           reason: `the server holds ${current.shown.join(', ') || 'nothing'}, not the old master; not overwritten (epoch ${epoch}, leader ${this.leadership.isLeader()})`,
         });
         throw new UnrecoverableError(`${job.name} ${job.type}: ${first.message}`);
       }
       await compareAndSwap(target, this.change(job, current.expected));
-      await this.store.appendStep(job.failoverId, 'dns_published', 'succeeded', { ...detail, value: describe(job), replaced: current.shown });
+      await this.store.step(job.failoverId, 'dns_published', 'succeeded', new Date(), { ...detail, value: describe(job), replaced: current.shown });
       return 'updated';
     } catch (err) {
       if (err instanceof UnrecoverableError) throw err;
@@ -196,7 +196,7 @@ export class DnsUpdateService implements OnApplicationBootstrap {
   private async failed(job: PublishRecordJob, detail: Record<string, unknown>, err: unknown): Promise<never> {
     const e = err as Error & { rcode?: string; tsigError?: string };
     const permanent = e instanceof DnsUpdateError && ['NOTAUTH', 'REFUSED', 'NOTZONE', 'FORMERR', 'NOTIMP'].includes(e.rcode);
-    await this.store.appendStep(job.failoverId, 'dns_published', 'failed', {
+    await this.store.step(job.failoverId, 'dns_published', 'failed', new Date(), {
       ...detail,
       error: e.message,
       ...(e.rcode ? { rcode: e.rcode } : {}),

@@ -29,9 +29,6 @@ export interface BeginFailover {
   event: Omit<EventInput, 'type' | 'actor' | 'cluster'>;
 }
 
-/** Side-effect steps are numbered above this (see `appendStep`). */
-const SIDE_STEP_BASE = 1000;
-
 /**
  * The failover records and the fenced writes of a failover. Every write that changes what the cluster
  * is (the epoch, the roles) is conditional in the database: the epoch is raised only by the current
@@ -89,15 +86,29 @@ export class FailoverStore {
     });
   }
 
+  /**
+   * Appends a step, numbered next in the database: the run and the side effects beside it (external DNS
+   * jobs) write steps of one failover at the same time; the one whose number was taken tries again.
+   */
   async step(
     failoverId: string,
-    seq: number,
     name: string,
     status: FailoverStepEntity['status'],
-    at: Date,
+    at: Date = new Date(),
     detail: Record<string, unknown> = {},
   ): Promise<void> {
-    await this.db.getRepository(FailoverStepEntity).insert({ failoverId, seq, name, status, at, detail } as never);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.db.query(
+          `INSERT INTO failover_steps (failover_id, seq, name, status, at, detail)
+           SELECT $1, coalesce(max(seq), 0) + 1, $2, $3, $4, $5::jsonb FROM failover_steps WHERE failover_id = $1`,
+          [failoverId, name, status, at, JSON.stringify(detail)],
+        );
+        return;
+      } catch (err) {
+        if ((err as { driverError?: { code?: string } }).driverError?.code !== '23505' || attempt >= 10) throw err;
+      }
+    }
   }
 
   /**
@@ -136,34 +147,9 @@ export class FailoverStore {
     return { running, lastFinishedAt: row?.at ?? null };
   }
 
-  /**
-   * A step written by a side effect that runs beside the failover (external DNS): numbered from 1001
-   * up, so it never competes with the run's own sequence; concurrent side effects retry on a taken number.
-   */
-  async appendStep(failoverId: string, name: string, status: FailoverStepEntity['status'], detail: Record<string, unknown> = {}): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.db.query(
-          `INSERT INTO failover_steps (failover_id, seq, name, status, at, detail)
-           SELECT $1, greatest(coalesce(max(seq), 0), ${SIDE_STEP_BASE}) + 1, $2, $3, now(), $4::jsonb FROM failover_steps WHERE failover_id = $1`,
-          [failoverId, name, status, JSON.stringify(detail)],
-        );
-        return;
-      } catch (err) {
-        if ((err as { driverError?: { code?: string } }).driverError?.code !== '23505' || attempt >= 10) throw err;
-      }
-    }
-  }
-
   /** Every failover still marked running, oldest first. */
   runningAll(): Promise<FailoverEntity[]> {
     return this.db.getRepository(FailoverEntity).find({ where: { outcome: 'running' }, order: { startedAt: 'ASC' } });
-  }
-
-  /** The highest step number of a failover (0 when none). */
-  async lastStep(failoverId: string): Promise<number> {
-    const [row] = await this.db.query<{ seq: number | null }[]>(`SELECT max(seq) AS seq FROM failover_steps WHERE failover_id = $1`, [failoverId]);
-    return row?.seq ?? 0;
   }
 
   async record(event: EventInput): Promise<void> {

@@ -141,8 +141,7 @@ export class FailoverService implements OnApplicationBootstrap, OnApplicationShu
         continue;
       }
       const oldMaster = cluster.nodes.find((n) => record.fromAddress === addr(n));
-      const seq = await this.store.lastStep(record.id);
-      const run = new FailoverRun(this, cluster, oldMaster, { id: record.id, epoch: record.epoch, startedAt: record.startedAt }, { detail: {} }, undefined, seq)
+      const run = new FailoverRun(this, cluster, oldMaster, { id: record.id, epoch: record.epoch, startedAt: record.startedAt }, { detail: {} })
         .resume(record.trigger)
         .catch((err: unknown) => this.logger.error({ cluster: cluster.name, err: (err as Error).message }, 'resumed failover failed'))
         .finally(() => this.active.delete(cluster.id));
@@ -413,9 +412,8 @@ export class FailoverService implements OnApplicationBootstrap, OnApplicationShu
   }
 }
 
-/** One failover from its begun record to its outcome; steps are numbered and timed as they happen. */
+/** One failover from its begun record to its outcome; steps are recorded and timed as they happen. */
 class FailoverRun {
-  private seq: number;
   private readonly d: FailoverService['deps'];
   private readonly deadline: number;
 
@@ -426,11 +424,9 @@ class FailoverRun {
     private readonly begun: { id: string; epoch: number; startedAt: Date },
     private readonly cause: Cause,
     private readonly target?: string,
-    seqStart = 0,
   ) {
     this.d = svc.deps;
     this.deadline = begun.startedAt.getTime() + cluster.failoverTimeoutMs;
-    this.seq = seqStart;
   }
 
   /** Before every action on a Redis node: a replica that lost the lease stops at once. */
@@ -477,7 +473,7 @@ class FailoverRun {
   }
 
   private step(name: string, status: 'started' | 'succeeded' | 'failed' | 'skipped', detail: Record<string, unknown> = {}, at = new Date()): Promise<void> {
-    return this.d.store.step(this.begun.id, ++this.seq, name, status, at, detail);
+    return this.d.store.step(this.begun.id, name, status, at, detail);
   }
 
   private event(type: string, data: Record<string, unknown>) {

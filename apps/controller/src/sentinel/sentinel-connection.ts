@@ -80,10 +80,6 @@ const COMMANDS: [name: string, arity: number, flags: string[]][] = [
   ['unsubscribe', -1, ['pubsub', 'noscript', 'loading', 'stale']],
 ];
 
-function fields(pairs: [string, string][]): Reply {
-  return R.fields(pairs);
-}
-
 function arityError(name: string): Reply {
   return R.error(`ERR wrong number of arguments for '${name}' command`);
 }
@@ -331,12 +327,12 @@ export class SentinelConnection {
       }
       case 'masters':
         if (args.length !== 2) return arityError('sentinel|masters');
-        return R.array(this.backend.masters(now).map((m) => fields(masterFields(m, now))));
+        return R.array(this.backend.masters(now).map((m) => R.fields(masterFields(m, now))));
       case 'master': {
         const bad = needsName(3);
         if (bad) return bad;
         const m = this.backend.master(name!, now);
-        return m ? fields(masterFields(m, now)) : noSuchMaster();
+        return m ? R.fields(masterFields(m, now)) : noSuchMaster();
       }
       case 'replicas':
       case 'slaves': {
@@ -344,14 +340,14 @@ export class SentinelConnection {
         if (bad) return bad;
         const r = this.backend.replicas(name!, now);
         if (!r) return noSuchMaster();
-        return R.array(r.replicas.map((x) => fields(replicaFields(x, r.master, r.downAfterMs, now))));
+        return R.array(r.replicas.map((x) => R.fields(replicaFields(x, r.master, r.downAfterMs, now))));
       }
       case 'sentinels': {
         const bad = needsName(3);
         if (bad) return bad;
         const s = this.backend.sentinels(name!);
         if (!s) return noSuchMaster();
-        return R.array(s.peers.map((p) => fields(sentinelFields(p, s.downAfterMs, now))));
+        return R.array(s.peers.map((p) => R.fields(sentinelFields(p, s.downAfterMs, now))));
       }
       case 'ckquorum': {
         const bad = needsName(3);
