@@ -110,10 +110,11 @@ export class FailoverService implements OnApplicationBootstrap, OnApplicationShu
     this.sweeping = true;
     try {
       await this.adoptRunning();
-      const now = Date.now();
       for (const cluster of this.topology.snapshot.clusters) {
         const master = cluster.nodes.find((n) => n.role === 'master');
-        if (master && this.detection.engine.verdict(master.id, now)?.state === 'odown') this.consider(cluster.id, { detail: { via: 'sweep' } });
+        // The recorded state, not a fresh verdict: a verdict can read ODOWN from aging views before detection
+        // has declared it, and a failover started here then would lose the transition's evidence (fault, ODOWN).
+        if (master && this.detection.engine.nodes.get(master.id)?.state === 'odown') this.consider(cluster.id, { detail: { via: 'sweep' } });
       }
     } catch (err) {
       this.logger.error({ err: (err as Error).message }, 'failover sweep failed');
