@@ -91,6 +91,7 @@ describe('automatic failover', () => {
       'candidates:succeeded',
       'old_master_fenced:skipped',
       'promoted:succeeded',
+      'config_rewritten:skipped',
       'published:succeeded',
       'clients_disconnected:succeeded',
       'replicas_repointed:succeeded',
@@ -145,7 +146,7 @@ describe('automatic failover', () => {
     await waitFor(async () => (await role(master!))[2] === winner.port, 5000, 'the old master to follow the new one');
   });
 
-  it('never promotes priority 0, and records a failover without a candidate as failed', async () => {
+  it('never promotes priority 0: with no safe candidate it refuses, saying why for each replica, and looks again every sweep', async () => {
     const [master, r1, r2] = await group(2);
     await createCluster('no-candidate', [
       { host: master!.host, port: master!.port },
@@ -153,13 +154,23 @@ describe('automatic failover', () => {
       { host: r2!.host, port: r2!.port, priority: 0 },
     ]);
     master!.signal('SIGKILL');
-    const failed = await waitForEvent(api, 'no-candidate', 'failover.failed', 15_000);
-    expect(failed.data.error).toBe('no replica can be promoted');
-    expect(failed.data.excluded.map((e: { reason: string }) => e.reason)).toEqual(['priority 0: never promoted', 'priority 0: never promoted']);
+    const refused = await waitForEvent(api, 'no-candidate', 'failover.refused', 15_000);
+    expect(refused.data.code).toBe('no-safe-candidate');
+    expect(refused.data.excluded.map((e: { code: string; reason: string }) => [e.code, e.reason])).toEqual([
+      ['priority-0', 'priority 0: never promoted'],
+      ['priority-0', 'priority 0: never promoted'],
+    ]);
     expect((await role(r1!))[0]).toBe('slave');
     expect((await role(r2!))[0]).toBe('slave');
-    const [record] = (await api('GET', '/api/v1/clusters/no-candidate/failovers')).body.items;
-    expect(record).toMatchObject({ outcome: 'failed', error: 'no replica can be promoted', to: null });
+    // No epoch raised, no record: nothing was started.
+    expect((await api('GET', '/api/v1/clusters/no-candidate/failovers')).body.items).toEqual([]);
+    expect((await api('GET', '/api/v1/clusters/no-candidate')).body.epoch).toBe(0);
+    // Re-checked every sweep: once a replica may be promoted, the failover happens.
+    const nodes = (await api('GET', '/api/v1/clusters/no-candidate')).body.nodes as { id: string; port: number }[];
+    const r2Id = nodes.find((n) => n.port === r2!.port)!.id;
+    expect((await api('PATCH', `/api/v1/clusters/no-candidate/nodes/${r2Id}`, { body: { priority: 10 } })).status).toBe(200);
+    const done = await waitForEvent(api, 'no-candidate', 'failover.succeeded', 15_000);
+    expect(done.data.to).toBe(`127.0.0.1:${r2!.port}`);
   });
 
   it('lets an operator dry-run, then force a failover to a chosen replica, fencing the live old master first', async () => {

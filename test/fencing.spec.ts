@@ -51,19 +51,43 @@ describe('fencing in the database', () => {
 
   it('refuses a role written under a superseded epoch', async () => {
     await expect(db.query(`UPDATE nodes SET role = 'replica', role_epoch = 0 WHERE id = $1`, [nodeId])).rejects.toMatchObject({ code: 'VGE01' });
-    // A stale failover naming another master would turn this node into a replica: refused.
-    const otherMaster = '00000000-0000-4000-8000-000000000000';
-    await expect(controller.app.get(FailoverStore).recordMaster(cluster.id, 0, otherMaster, { type: 'master.changed', actor: 'test' })).rejects.toMatchObject({
-      message: expect.stringMatching(/stale epoch/),
-    });
     await db.query(`UPDATE nodes SET role = 'replica', role_epoch = 1 WHERE id = $1`, [nodeId]); // the current epoch passes
+  });
+
+  it('fences every write of a failover on (epoch, term): an equal epoch under a stale term changes nothing', async () => {
+    const store = controller.app.get(FailoverStore);
+    const leadership = controller.app.get(LeadershipService);
+    const lease = { holder: leadership.identity, term: leadership.currentTerm };
+    const begun = await begin(1, lease); // epoch 2
+    const fence = begun.fence;
+    const stale = { ...fence, term: fence.term - 1 }; // a paused leader of an earlier term, same epoch
+    const behind = { ...fence, epoch: fence.epoch - 1 };
+    const event = { type: 'master.changed', actor: 'test' };
+    for (const token of [stale, behind]) {
+      await expect(store.recordMaster(begun.id, token, nodeId, event)).rejects.toBeInstanceOf(FencedError);
+      await expect(store.fencedStep(begun.id, token, 'promoted', 'succeeded', new Date(), {})).rejects.toBeInstanceOf(FencedError);
+      await expect(store.transition(begun.id, token, 'promoting')).rejects.toBeInstanceOf(FencedError);
+      await expect(store.finish(begun.id, 'failed', null, 'x', { type: 'failover.failed', actor: 'test' }, token)).rejects.toBeInstanceOf(FencedError);
+    }
+    const record = await db.query(
+      `SELECT state, outcome, (SELECT count(*)::int FROM failover_steps WHERE failover_id = $1) AS steps FROM failovers WHERE id = $1`,
+      [begun.id],
+    );
+    expect(record.rows[0]).toEqual({ state: 'decided', outcome: 'running', steps: 0 });
+    const role = await db.query(`SELECT role, role_epoch::int AS epoch FROM nodes WHERE id = $1`, [nodeId]);
+    expect(role.rows[0]).toEqual({ role: 'replica', epoch: 1 });
+    // The current token writes.
+    await store.fencedStep(begun.id, fence, 'decided', 'succeeded', new Date(), {});
+    await store.recordMaster(begun.id, fence, nodeId, event);
+    await store.finish(begun.id, 'succeeded', `${redis.host}:${redis.port}`, null, { type: 'failover.succeeded', actor: 'test' }, fence);
+    expect((await db.query(`SELECT state FROM failovers WHERE id = $1`, [begun.id])).rows[0].state).toBe('done');
   });
 
   it('refuses a deposed leader: once another replica holds the lease, its epoch raise is rejected', async () => {
     const leadership = controller.app.get(LeadershipService);
     const stale = { holder: leadership.identity, term: leadership.currentTerm };
     await db.query(`UPDATE controller_leases SET holder = 'other/1', term = term + 1, expires_at = now() + interval '1 minute' WHERE scope = 'leader'`);
-    await expect(begin(1, stale)).rejects.toBeInstanceOf(FencedError);
+    await expect(begin(2, stale)).rejects.toBeInstanceOf(FencedError);
     await waitFor(async () => !leadership.isLeader(), 5000, 'this replica to step down');
   });
 });

@@ -81,3 +81,14 @@ export async function handOver(
   }
   return readRole(master, commandTimeoutMs);
 }
+
+/**
+ * `CONFIG REWRITE`: writes the running configuration (a promotion's `REPLICAOF NO ONE` included) to the
+ * node's config file, so the role survives a restart. Throws where the node has no config file or
+ * forbids the command.
+ */
+export function persistConfig(node: RedisNodeAddress, timeoutMs: number): Promise<void> {
+  return withAdminConnection(node, timeoutMs, async (redis) => {
+    await redis.call('CONFIG', 'REWRITE');
+  });
+}

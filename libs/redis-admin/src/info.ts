@@ -37,11 +37,16 @@ export interface ReplicationInfo {
   masterHost?: string;
   masterPort?: number;
   masterLinkStatus?: 'up' | 'down';
+  /** -1 when the link never came up since the replica started following this master. */
   masterLinkDownSinceSeconds?: number;
+  /** Whole seconds since the replica last received anything from its master (-1: never). */
+  masterLastIoSeconds?: number;
   replicaReplOffset?: number;
   replicaPriority?: number;
   /** A full resynchronisation is loading: the replica has no complete data set (e.g. it restarted empty). */
   syncInProgress?: boolean;
+  /** The server is loading its data set (`loading:1` in INFO persistence), when that section was read. */
+  loading?: boolean;
   /** Set for masters. */
   connectedReplicas: ConnectedReplica[];
 }
@@ -83,11 +88,14 @@ export function parseReplicationInfo(text: string): ReplicationInfo {
     masterReplOffset: toInt(repl['master_repl_offset']) ?? 0,
     connectedReplicas,
   };
+  const loading = sections['persistence']?.['loading'];
+  if (loading !== undefined) info.loading = loading === '1';
   if (info.role === 'replica') {
     info.masterHost = repl['master_host'];
     info.masterPort = toInt(repl['master_port']);
     info.masterLinkStatus = repl['master_link_status'] === 'up' ? 'up' : 'down';
     info.masterLinkDownSinceSeconds = toInt(repl['master_link_down_since_seconds']);
+    info.masterLastIoSeconds = toInt(repl['master_last_io_seconds_ago']);
     info.replicaReplOffset = toInt(repl['slave_repl_offset']);
     info.replicaPriority = toInt(repl['slave_priority'] ?? repl['replica_priority']);
     info.syncInProgress = repl['master_sync_in_progress'] === '1';

@@ -6,12 +6,12 @@ export type NodeReplicationProbe = { ok: true; info: ReplicationInfo } | { ok: f
 
 const AUTH_ERRORS = /NOAUTH|WRONGPASS|invalid password|invalid username-password/i;
 
-/** Reads `INFO server` + `INFO replication` from one node within `timeoutMs`; never throws. */
+/** Reads `INFO server`, `INFO persistence` and `INFO replication` from one node within `timeoutMs`; never throws. */
 export async function probeReplication(node: RedisNodeAddress, timeoutMs: number): Promise<NodeReplicationProbe> {
   try {
     const text = await withAdminConnection(node, timeoutMs, async (redis) => {
-      const [server, replication] = await Promise.all([redis.info('server'), redis.info('replication')]);
-      return `${server}\n${replication}`;
+      const [server, persistence, replication] = await Promise.all([redis.info('server'), redis.info('persistence'), redis.info('replication')]);
+      return `${server}\n${persistence}\n${replication}`;
     });
     return { ok: true, info: parseReplicationInfo(text) };
   } catch (err) {

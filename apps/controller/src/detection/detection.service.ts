@@ -41,8 +41,9 @@ export class DetectionService implements OnApplicationBootstrap, OnApplicationSh
   readonly transitions = new EventEmitter();
   /**
    * Emits `rogue` with `{nodeId, runId, agent}` when an agent sees a node claim master that the topology
-   * does not hold as master, and `misdirected` with `{nodeId, follows}` for a replica following another
-   * node than the recorded master.
+   * does not hold as master, `misdirected` with `{nodeId, follows}` for a replica following another
+   * node than the recorded master, and `master-reports-replica` with `{nodeId, follows, agent}` when the
+   * recorded master itself reports the replica role.
    */
   readonly rogueMasters = new EventEmitter();
   private readonly actor: string;
@@ -173,7 +174,15 @@ export class DetectionService implements OnApplicationBootstrap, OnApplicationSh
       if (!node) continue;
       if (o.repl.role === 'master') {
         if (node.role !== 'master') this.rogueMasters.emit('rogue', { nodeId: o.id, runId: o.repl.runId, agent: reporter.name });
-      } else if (node.role !== 'master') {
+      } else if (node.role === 'master') {
+        // The recorded master says it is a replica: a fault of its own (a failed failover's fencing left
+        // behind, a REPLICAOF from outside), for the failover engine to record and repair.
+        this.rogueMasters.emit('master-reports-replica', {
+          nodeId: o.id,
+          follows: `${o.repl.masterHost ?? ''}:${o.repl.masterPort ?? ''}`,
+          agent: reporter.name,
+        });
+      } else {
         const master = this.topology.snapshot.clustersById.get(node.clusterId)?.nodes.find((n) => n.role === 'master');
         const follows = `${o.repl.masterHost ?? ''}:${o.repl.masterPort ?? ''}`;
         if (master && follows.toLowerCase() !== `${master.host}:${master.port}`) this.rogueMasters.emit('misdirected', { nodeId: o.id, follows });

@@ -15,7 +15,7 @@ import {
 } from '../../../../libs/dns-update/src/index.js';
 import { CONTROLLER_CONFIG, type ControllerConfig, type DnsUpdateConfig } from '../config/config.js';
 import { FailoverStore } from '../failover/failover-store.js';
-import { FailoverService, type MasterChanged } from '../failover/failover.service.js';
+import { type MasterChanged, MasterChanges } from '../failover/master-changes.js';
 import { LeadershipService } from '../leadership/leadership.service.js';
 import { QUEUES } from '../jobs/queues.js';
 import { TopologyCache } from '../topology/topology-cache.service.js';
@@ -87,7 +87,7 @@ export class DnsUpdateService implements OnApplicationBootstrap {
   constructor(
     @InjectQueue(QUEUES.dns) private readonly queue: Queue,
     @InjectDataSource() private readonly db: DataSource,
-    private readonly failovers: FailoverService,
+    private readonly masterChanges: MasterChanges,
     private readonly store: FailoverStore,
     private readonly topology: TopologyCache,
     private readonly leadership: LeadershipService,
@@ -98,7 +98,7 @@ export class DnsUpdateService implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     if (!this.settings) return;
-    this.failovers.masters.on('master', (change: MasterChanged) => void this.enqueue(change));
+    this.masterChanges.on((change: MasterChanged) => void this.enqueue(change));
   }
 
   private target(): UpdateTarget {

@@ -8,15 +8,29 @@ export interface AutoFailoverContext {
   autoFailover: boolean;
   maintenanceUntil: number | null;
   cooldownMs: number;
-  /** When the last failover of this cluster finished (any outcome), if any. */
-  lastFailoverFinishedAt: number | null;
+  /** When the last *successful* failover of this cluster finished: cooldown starts after a success only. */
+  lastSucceededAt: number | null;
+  /** Automatic failovers that failed since the last success, and when the last one ended (retry backoff). */
+  failuresSince: number;
+  lastFailedAt: number | null;
+  /** The first retry waits this long, each next one twice as long (at most `MAX_RETRY_BACKOFF_MS`). */
+  retryBaseMs: number;
   /** A failover of this cluster is running. */
   running: boolean;
-  /** Enough healthy agents watch the cluster. */
+  /** Detection can decide for this cluster (enough usable agents); the reason when it cannot. */
   canDecide: boolean;
+  cannotDecideReason?: string;
 }
 
-export type Refusal = { code: 'auto_failover_off' | 'maintenance' | 'cooldown' | 'running' | 'cannot_decide'; reason: string };
+export const MAX_RETRY_BACKOFF_MS = 60_000;
+
+export type RefusalCode = 'auto_failover_off' | 'maintenance' | 'cooldown' | 'running' | 'cannot_decide' | 'backoff' | 'master-alive' | 'no-safe-candidate';
+export type Refusal = { code: RefusalCode; reason: string };
+
+/** How long after the `failures`-th failed automatic failover the next try waits. */
+export function retryBackoffMs(failures: number, baseMs: number): number {
+  return failures <= 0 ? 0 : Math.min(MAX_RETRY_BACKOFF_MS, baseMs * 2 ** (failures - 1));
+}
 
 export function autoFailoverRefusal(c: AutoFailoverContext): Refusal | undefined {
   if (c.running) return { code: 'running', reason: 'a failover of this cluster is already running' };
@@ -24,10 +38,16 @@ export function autoFailoverRefusal(c: AutoFailoverContext): Refusal | undefined
   if (c.maintenanceUntil !== null && c.maintenanceUntil > c.now) {
     return { code: 'maintenance', reason: `in maintenance until ${new Date(c.maintenanceUntil).toISOString()}` };
   }
-  if (c.lastFailoverFinishedAt !== null && c.now - c.lastFailoverFinishedAt < c.cooldownMs) {
-    const left = c.cooldownMs - (c.now - c.lastFailoverFinishedAt);
-    return { code: 'cooldown', reason: `in cooldown for another ${Math.ceil(left / 1000)} s after the last failover` };
+  if (c.lastSucceededAt !== null && c.now - c.lastSucceededAt < c.cooldownMs) {
+    const left = c.cooldownMs - (c.now - c.lastSucceededAt);
+    return { code: 'cooldown', reason: `in cooldown for another ${Math.ceil(left / 1000)} s after the last successful failover` };
   }
-  if (!c.canDecide) return { code: 'cannot_decide', reason: 'fewer healthy agents than quorum watch this cluster' };
+  if (c.lastFailedAt !== null) {
+    const wait = retryBackoffMs(c.failuresSince, c.retryBaseMs);
+    if (c.now - c.lastFailedAt < wait) {
+      return { code: 'backoff', reason: `${c.failuresSince} failed attempt(s): next try in ${Math.ceil((wait - (c.now - c.lastFailedAt)) / 1000)} s` };
+    }
+  }
+  if (!c.canDecide) return { code: 'cannot_decide', reason: c.cannotDecideReason ?? 'fewer usable agents than quorum watch this cluster' };
   return undefined;
 }

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { AuditService, type EventInput } from '../audit/audit.service.js';
 import { updatedRows } from '../database/transformers.js';
 import { FailoverStepEntity } from './failover-step.entity.js';
-import { FAILOVER_TRIGGERS, FailoverEntity } from './failover.entity.js';
+import { FAILOVER_TRIGGERS, FailoverEntity, type FailoverPhase } from './failover.entity.js';
 
 /** The epoch or the lease moved on: this controller must not act for the cluster. */
 export class FencedError extends Error {
@@ -18,6 +18,20 @@ export interface LeaseClaim {
   holder: string;
   term: number;
 }
+
+/**
+ * The fencing token of a failover: the cluster epoch it runs under and the lease term of the leader
+ * that runs it. Every write the run makes is a compare-and-set on both, in SQL.
+ */
+export interface FenceToken extends LeaseClaim {
+  clusterId: string;
+  epoch: number;
+}
+
+/** SQL condition: the cluster is still at the token's epoch and the token's holder still holds the lease in its term. */
+const FENCE = (c: number, e: number, h: number, t: number) => `
+  EXISTS (SELECT 1 FROM clusters WHERE id = $${c} AND epoch = $${e})
+  AND EXISTS (SELECT 1 FROM controller_leases WHERE scope = 'leader' AND holder = $${h} AND term = $${t} AND expires_at > now())`;
 
 export interface BeginFailover {
   cluster: { id: string; name: string };
@@ -43,7 +57,7 @@ export class FailoverStore {
   ) {}
 
   /** Raises the epoch and opens the failover record in one transaction; throws `FencedError` if either moved on. */
-  async begin(input: BeginFailover): Promise<{ id: string; epoch: number; startedAt: Date }> {
+  async begin(input: BeginFailover): Promise<{ id: string; epoch: number; startedAt: Date; fence: FenceToken }> {
     return this.db.transaction(async (em) => {
       const raised = updatedRows<{ epoch: string }>(
         await em.query(
@@ -67,6 +81,8 @@ export class FailoverStore {
         fromAddress: input.fromAddress,
         toAddress: null,
         outcome: 'running',
+        state: 'decided',
+        term: input.lease.term,
         error: null,
         actor: input.actor,
         startedAt,
@@ -82,8 +98,77 @@ export class FailoverStore {
         },
         em,
       );
-      return { id: failover.id, epoch, startedAt };
+      return { id: failover.id, epoch, startedAt, fence: { clusterId: input.cluster.id, epoch, holder: input.lease.holder, term: input.lease.term } };
     });
+  }
+
+  /**
+   * A leader takes over a failover another left running: raises the epoch from the record's (so every
+   * write of the previous leader, even one paused and waking now, is refused) and makes the record its own.
+   */
+  async resume(record: FailoverEntity, lease: LeaseClaim, event: EventInput): Promise<FenceToken> {
+    return this.db.transaction(async (em) => {
+      const raised = updatedRows<{ epoch: string }>(
+        await em.query(
+          `UPDATE clusters SET epoch = epoch + 1, updated_at = now()
+            WHERE id = $1 AND epoch = $2
+              AND EXISTS (SELECT 1 FROM controller_leases WHERE scope = 'leader' AND holder = $3 AND term = $4 AND expires_at > now())
+          RETURNING epoch::text AS epoch`,
+          [record.clusterId, record.epoch, lease.holder, lease.term],
+        ),
+      );
+      if (raised.length === 0) throw new FencedError(`failover ${record.id}: the epoch moved on from ${record.epoch}, or this controller no longer leads`);
+      const epoch = Number(raised[0]!.epoch);
+      await em.query(`UPDATE failovers SET epoch = $2, term = $3 WHERE id = $1 AND outcome = 'running'`, [record.id, epoch, lease.term]);
+      await this.audit.record({ ...event, data: { ...event.data, failoverId: record.id, epoch, previousEpoch: record.epoch } }, em);
+      return { clusterId: record.clusterId!, epoch, holder: lease.holder, term: lease.term };
+    });
+  }
+
+  /** Persists the next phase (and the chosen node, when it changes); throws `FencedError` when the token is stale. */
+  async transition(
+    failoverId: string,
+    fence: FenceToken,
+    state: FailoverPhase,
+    target?: { address: string | null; runId: string | null; offset: number | null },
+  ): Promise<void> {
+    const rows = updatedRows<{ id: string }>(
+      await this.db.query(
+        `UPDATE failovers SET state = $6${target ? ', target_address = $7, target_run_id = $8, target_offset = $9' : ''}
+          WHERE id = $5 AND outcome = 'running' AND ${FENCE(1, 2, 3, 4)}
+        RETURNING id`,
+        [fence.clusterId, fence.epoch, fence.holder, fence.term, failoverId, state, ...(target ? [target.address, target.runId, target.offset] : [])],
+      ),
+    );
+    if (rows.length === 0)
+      throw new FencedError(`failover ${failoverId}: not written (${state}): epoch ${fence.epoch} or term ${fence.term} is no longer current`);
+  }
+
+  /** A step of the run itself, fenced like every other write of the run. */
+  async fencedStep(
+    failoverId: string,
+    fence: FenceToken,
+    name: string,
+    status: FailoverStepEntity['status'],
+    at: Date,
+    detail: Record<string, unknown>,
+  ): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const rows = await this.db.query<{ seq: number }[]>(
+          `INSERT INTO failover_steps (failover_id, seq, name, status, at, detail)
+           SELECT $5, (SELECT coalesce(max(seq), 0) + 1 FROM failover_steps WHERE failover_id = $5), $6, $7, $8, $9::jsonb
+            WHERE ${FENCE(1, 2, 3, 4)}
+          RETURNING seq`,
+          [fence.clusterId, fence.epoch, fence.holder, fence.term, failoverId, name, status, at, JSON.stringify(detail)],
+        );
+        if (rows.length === 0)
+          throw new FencedError(`failover ${failoverId}: step ${name} not written: epoch ${fence.epoch} or term ${fence.term} is no longer current`);
+        return;
+      } catch (err) {
+        if ((err as { driverError?: { code?: string } }).driverError?.code !== '23505' || attempt >= 10) throw err;
+      }
+    }
   }
 
   /**
@@ -112,39 +197,74 @@ export class FailoverStore {
   }
 
   /**
-   * Records the new master under the failover's epoch: the promoted node becomes master, every other
-   * node of the cluster a replica. The database refuses it if the epoch moved on.
+   * Records the new master under the failover's fencing token and moves the record to `recorded`, in one
+   * transaction: the promoted node becomes master, every other node of the cluster a replica. Nothing is
+   * written (`FencedError`) when the epoch or the lease term moved on, even at an equal epoch.
    */
-  async recordMaster(clusterId: string, epoch: number, masterId: string, event: EventInput): Promise<void> {
+  async recordMaster(failoverId: string, fence: FenceToken, masterId: string, event: EventInput): Promise<void> {
     await this.db.transaction(async (em) => {
-      await em.query(
-        `UPDATE nodes SET role = CASE WHEN id = $2 THEN 'master' ELSE 'replica' END, role_epoch = $3, role_checked_at = now()
-          WHERE cluster_id = $1`,
-        [clusterId, masterId, epoch],
+      const rows = updatedRows<{ id: string }>(
+        await em.query(
+          `UPDATE nodes SET role = CASE WHEN id = $5 THEN 'master' ELSE 'replica' END, role_epoch = $2, role_checked_at = now()
+            WHERE cluster_id = $1 AND ${FENCE(1, 2, 3, 4)}
+          RETURNING id`,
+          [fence.clusterId, fence.epoch, fence.holder, fence.term, masterId],
+        ),
       );
+      if (rows.length === 0)
+        throw new FencedError(`failover ${failoverId}: master not recorded: epoch ${fence.epoch} or term ${fence.term} is no longer current`);
+      await em.query(`UPDATE failovers SET state = 'recorded' WHERE id = $1`, [failoverId]);
       await this.audit.record(event, em);
     });
   }
 
+  /**
+   * Closes the record with its outcome and event. Fenced when a token is given (the run's own end); a
+   * superseded record is closed by the next leader without one.
+   */
   async finish(
     failoverId: string,
     outcome: 'succeeded' | 'failed' | 'aborted',
     toAddress: string | null,
     error: string | null,
     event: EventInput,
+    fence?: FenceToken,
   ): Promise<void> {
+    const state: FailoverPhase = outcome === 'succeeded' ? 'done' : outcome;
     await this.db.transaction(async (em) => {
-      await em.update(FailoverEntity, { id: failoverId }, { outcome, toAddress, error, finishedAt: new Date() });
+      const params: unknown[] = [failoverId, outcome, state, toAddress, error];
+      const rows = updatedRows<{ id: string }>(
+        await em.query(
+          `UPDATE failovers SET outcome = $2, state = $3, to_address = $4, error = $5, finished_at = now()
+            WHERE id = $1 AND outcome = 'running'${fence ? ` AND ${FENCE(6, 7, 8, 9)}` : ''}
+          RETURNING id`,
+          fence ? [...params, fence.clusterId, fence.epoch, fence.holder, fence.term] : params,
+        ),
+      );
+      if (rows.length === 0) throw new FencedError(`failover ${failoverId}: not closed as ${outcome}: it is no longer running under this token`);
       await this.audit.record(event, em);
     });
   }
 
-  /** The running failover of a cluster and when the last one finished. */
-  async history(clusterId: string): Promise<{ running: FailoverEntity | null; lastFinishedAt: Date | null }> {
+  /**
+   * The running failover of a cluster, when the last *successful* one finished (cooldown starts only
+   * after a success) and the automatic failures since then (for the retry backoff).
+   */
+  async history(
+    clusterId: string,
+  ): Promise<{ running: FailoverEntity | null; lastSucceededAt: Date | null; failuresSince: number; lastFailedAt: Date | null }> {
     const repo = this.db.getRepository(FailoverEntity);
     const running = await repo.findOne({ where: { clusterId, outcome: 'running' }, order: { startedAt: 'DESC' } });
-    const [row] = await this.db.query<{ at: Date | null }[]>(`SELECT max(finished_at) AS at FROM failovers WHERE cluster_id = $1`, [clusterId]);
-    return { running, lastFinishedAt: row?.at ?? null };
+    const [row] = await this.db.query<{ ok: Date | null; failed: Date | null; failures: string }[]>(
+      `WITH last_ok AS (SELECT max(finished_at) AS at FROM failovers WHERE cluster_id = $1 AND outcome = 'succeeded')
+       SELECT (SELECT at FROM last_ok) AS ok,
+              max(finished_at) FILTER (WHERE outcome = 'failed') AS failed,
+              count(*) FILTER (WHERE outcome = 'failed')::text AS failures
+         FROM failovers
+        WHERE cluster_id = $1 AND trigger = 'auto' AND finished_at > coalesce((SELECT at FROM last_ok), '-infinity')`,
+      [clusterId],
+    );
+    return { running, lastSucceededAt: row?.ok ?? null, failuresSince: Number(row?.failures ?? 0), lastFailedAt: row?.failed ?? null };
   }
 
   /** Every failover still marked running, oldest first. */

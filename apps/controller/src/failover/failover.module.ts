@@ -3,17 +3,25 @@ import { AuditModule } from '../audit/audit.module.js';
 import { DetectionModule } from '../detection/detection.module.js';
 import { LeadershipModule } from '../leadership/leadership.module.js';
 import { TopologyModule } from '../topology/topology.module.js';
+import { ClusterObserver } from './cluster-observer.js';
+import { FailoverRuns } from './failover-runs.js';
 import { FailoverStore } from './failover-store.js';
+import { FailoverTriggers } from './failover-triggers.service.js';
 import { FailoverProcessor } from './failover.processor.js';
 import { FailoverService } from './failover.service.js';
+import { MasterChanges } from './master-changes.js';
+import { NodeReconciler } from './node-reconciler.service.js';
 import { FailoversController } from './failovers.controller.js';
 import { OperatorController } from './operator.controller.js';
 
-/** The failover engine (leader only), its fenced records, and the failover history API. */
+/**
+ * The failover engine (leader only): triggers (ODOWN, sweep, resumption), the operator's actions, the
+ * state machine's runner, node reconciliation; its fenced records and the failover history API.
+ */
 @Module({
   imports: [AuditModule, DetectionModule, LeadershipModule, TopologyModule],
-  providers: [FailoverStore, FailoverService, FailoverProcessor],
+  providers: [FailoverStore, ClusterObserver, MasterChanges, FailoverRuns, FailoverTriggers, FailoverService, NodeReconciler, FailoverProcessor],
   controllers: [FailoversController, OperatorController],
-  exports: [FailoverService, FailoverStore],
+  exports: [FailoverService, FailoverStore, MasterChanges],
 })
 export class FailoverModule {}

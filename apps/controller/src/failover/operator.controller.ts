@@ -28,7 +28,7 @@ export class OperatorController {
   @ApiOperation({
     summary: 'Forced failover now (no ODOWN needed; maintenance, cooldown and auto-failover do not apply)',
     description:
-      'Answers when it is done, with the record and its steps. `?dryRun=true` changes nothing and answers the ranked candidates with the reason for each exclusion.',
+      "Answers when it is done, with the record and its steps. `?dryRun=true` changes nothing and answers the ranked candidates with the reason for each exclusion and the master's own evidence. Replicas holding none of the master's data (first sync running, never synced), stale or lagging ones are never promoted unless `target` names one and `acceptDataLoss` is true.",
   })
   @ApiParam({ name: 'name', description: 'Cluster name' })
   @ApiQuery({ name: 'dryRun', required: false, type: Boolean })
@@ -48,10 +48,14 @@ export class OperatorController {
     dryRun?: boolean,
   ): Promise<FailoverDetailDto | DryRunDto> {
     if (dryRun) {
-      const { cluster, ranking, target } = await this.failovers.dryRun(name, body.target);
-      return { cluster: cluster.name, epoch: cluster.epoch, target, candidates: ranking.candidates, excluded: ranking.excluded };
+      const { cluster, ranking, target, acceptDataLoss, evidence } = await this.failovers.dryRun(name, body.target, body.acceptDataLoss ?? false);
+      return { cluster: cluster.name, epoch: cluster.epoch, target, candidates: ranking.candidates, excluded: ranking.excluded, acceptDataLoss, evidence };
     }
-    const id = await this.failovers.manual(name, actorOf(principal), { target: body.target, expectedEpoch: body.expectedEpoch });
+    const id = await this.failovers.manual(name, actorOf(principal), {
+      target: body.target,
+      expectedEpoch: body.expectedEpoch,
+      acceptDataLoss: body.acceptDataLoss,
+    });
     const record = (await this.store.get(id))!;
     return { ...FailoverDto.from(record), steps: FailoverStepDto.list(record.steps ?? []) };
   }
@@ -72,7 +76,11 @@ export class OperatorController {
     @Body() body: FailoverRequestDto,
     @CurrentPrincipal() principal: Principal,
   ): Promise<FailoverDetailDto> {
-    const id = await this.failovers.switchover(name, actorOf(principal), { target: body.target, expectedEpoch: body.expectedEpoch });
+    const id = await this.failovers.switchover(name, actorOf(principal), {
+      target: body.target,
+      expectedEpoch: body.expectedEpoch,
+      acceptDataLoss: body.acceptDataLoss,
+    });
     const record = (await this.store.get(id))!;
     return { ...FailoverDto.from(record), steps: FailoverStepDto.list(record.steps ?? []) };
   }

@@ -36,6 +36,10 @@ export class ClusterEntity {
   @Column({ name: 'auto_failover', type: 'boolean' })
   autoFailover: boolean;
 
+  /** An automatic failover also needs the master's own evidence that it is dead (its PING, its replicas' links). */
+  @Column({ name: 'require_master_dead_evidence', type: 'boolean', default: true })
+  requireMasterDeadEvidence: boolean;
+
   @Column({ name: 'maintenance_until', type: 'timestamptz', nullable: true })
   maintenanceUntil: Date | null;
 

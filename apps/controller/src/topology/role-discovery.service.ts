@@ -46,7 +46,15 @@ export class RoleDiscoveryService {
     const decision = decideRoles(probed);
     const now = new Date();
     const changed = probed.some((p) => decision.roles.get(p.id) !== p.recorded);
-    await this.db.transaction(async (em) => {
+    const written = await this.db.transaction(async (em) => {
+      // Fenced like a failover's writes: only under the epoch read before the nodes were asked, and never
+      // while a failover runs (it owns the roles then). The row lock orders this against a failover's epoch raise.
+      const [current] = await em.query<{ epoch: string; running: boolean }[]>(
+        `SELECT epoch::text AS epoch, EXISTS (SELECT 1 FROM failovers WHERE cluster_id = $1 AND outcome = 'running') AS running
+           FROM clusters WHERE id = $1 FOR UPDATE`,
+        [clusterId],
+      );
+      if (!current || Number(current.epoch) !== cluster.epoch || current.running) return false;
       for (const p of probed) {
         const role = decision.roles.get(p.id)!;
         // Written under the epoch read at the start: if a failover raised it meanwhile, the database refuses (and a retry reads again).
@@ -81,7 +89,10 @@ export class RoleDiscoveryService {
           em,
         );
       }
+      return true;
     });
+    // A failover took over meanwhile: its record is the truth now, there is nothing left to discover.
+    if (!written) return true;
     return probed.every((p) => p.probe.ok);
   }
 }

@@ -29,6 +29,7 @@ export interface CachedCluster {
   downAfterMs: number;
   epoch: number;
   autoFailover: boolean;
+  requireMasterDeadEvidence: boolean;
   maintenanceUntil: Date | null;
   cooldownMs: number;
   failoverTimeoutMs: number;
@@ -80,6 +81,7 @@ interface ClusterRow {
   down_after_ms: number;
   epoch: string;
   auto_failover: boolean;
+  require_master_dead_evidence: boolean;
   maintenance_until: Date | null;
   cooldown_ms: number;
   failover_timeout_ms: number;
@@ -212,7 +214,7 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
     // Plain rows, not entities: this runs on every topology change, for every cluster.
     const [clusters, nodes] = await Promise.all([
       this.db.query<ClusterRow[]>(
-        `SELECT id, name, quorum, down_after_ms, epoch::text AS epoch, auto_failover, maintenance_until, cooldown_ms, failover_timeout_ms,
+        `SELECT id, name, quorum, down_after_ms, epoch::text AS epoch, auto_failover, require_master_dead_evidence, maintenance_until, cooldown_ms, failover_timeout_ms,
                 min_replicas_to_write, min_replicas_max_lag_s, max_replica_lag_bytes::text AS max_replica_lag_bytes,
                 redis_username, redis_password_sealed, redis_tls, master_since, dns_names, dns_ttl
            FROM clusters ORDER BY name`,
@@ -241,6 +243,7 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
       downAfterMs: c.down_after_ms,
       epoch: Number(c.epoch),
       autoFailover: c.auto_failover,
+      requireMasterDeadEvidence: c.require_master_dead_evidence,
       maintenanceUntil: c.maintenance_until,
       cooldownMs: c.cooldown_ms,
       failoverTimeoutMs: c.failover_timeout_ms,

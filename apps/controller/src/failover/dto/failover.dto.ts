@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDate, IsInt, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsDate, IsInt, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
 import type { FailoverStepEntity } from '../failover-step.entity.js';
-import { FAILOVER_OUTCOMES, FAILOVER_TRIGGERS, type FailoverEntity } from '../failover.entity.js';
+import { FAILOVER_OUTCOMES, FAILOVER_STATES, FAILOVER_TRIGGERS, type FailoverEntity } from '../failover.entity.js';
 
 export class FailoverStepDto {
   @ApiProperty() seq: number;
@@ -34,6 +34,12 @@ export class FailoverDto {
   @ApiPropertyOptional({ type: String, nullable: true, example: '10.0.0.1:6379' }) from: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, example: '10.0.0.2:6379' }) to: string | null;
   @ApiProperty({ enum: FAILOVER_OUTCOMES }) outcome: string;
+  @ApiProperty({
+    enum: FAILOVER_STATES,
+    description: 'Phase of the failover state machine: decided → fencing → promoting → recorded → repointing → done | failed | aborted',
+  })
+  state: string;
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'The node chosen for promotion' }) target: string | null;
   @ApiPropertyOptional({ type: String, nullable: true }) error: string | null;
   @ApiProperty() actor: string;
   @ApiProperty({ format: 'date-time' }) startedAt: string;
@@ -49,6 +55,8 @@ export class FailoverDto {
       from: f.fromAddress,
       to: f.toAddress,
       outcome: f.outcome,
+      state: f.state,
+      target: f.targetAddress,
       error: f.error,
       actor: f.actor,
       startedAt: f.startedAt.toISOString(),
@@ -74,6 +82,14 @@ export class FailoverRequestDto {
   @Matches(ADDRESS, { message: 'must be host:port' })
   target?: string;
 
+  @ApiPropertyOptional({
+    description:
+      'Forced failover only, with `target`: promote the target even though it holds less data than the master had (first sync not finished, never synced, stale or lagging). Acknowledged writes may be lost.',
+  })
+  @IsOptional()
+  @IsBoolean({ message: 'must be true or false' })
+  acceptDataLoss?: boolean;
+
   @ApiPropertyOptional({ description: 'Refuse (409) unless the cluster is still at this epoch' })
   @IsOptional()
   @IsInt({ message: 'must be an integer' })
@@ -88,6 +104,29 @@ export class CandidateDto {
   @ApiPropertyOptional() priority?: number;
   @ApiPropertyOptional({ description: 'Replication offset read just now' }) offset?: number;
   @ApiPropertyOptional({ description: 'Why it cannot be promoted' }) reason?: string;
+  @ApiPropertyOptional({
+    enum: ['unreachable', 'down', 'not-replica', 'priority-0', 'no-data', 'syncing', 'stale', 'lagging', 'not-target'],
+    description: 'Why it cannot be promoted, as a code (no-data, syncing, stale and lagging can be overridden with acceptDataLoss)',
+  })
+  code?: string;
+  @ApiPropertyOptional({ description: 'Promoted only because the operator accepted the data loss (the exclusion code it overrides)' })
+  dataLossAccepted?: string;
+}
+
+export class ReplicaEvidenceDto {
+  @ApiProperty({ example: '10.0.0.2:6379' }) replica: string;
+  @ApiPropertyOptional({ example: '10.0.0.1:6379' }) follows?: string;
+  @ApiPropertyOptional() linkUp?: boolean;
+  @ApiPropertyOptional({ description: 'master_last_io_seconds_ago' }) lastIoS?: number;
+  @ApiPropertyOptional() error?: string;
+  @ApiProperty({ description: 'This reading says the master is alive' }) saysAlive: boolean;
+}
+
+export class MasterEvidenceDto {
+  @ApiProperty({ description: 'Alive by its own evidence: an automatic failover would be refused (master-alive)' }) alive: boolean;
+  @ApiProperty() summary: string;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: "The leader's own probe of the master" }) leader: Record<string, unknown>;
+  @ApiProperty({ type: [ReplicaEvidenceDto] }) replicas: ReplicaEvidenceDto[];
 }
 
 export class DryRunDto {
@@ -96,6 +135,13 @@ export class DryRunDto {
   @ApiPropertyOptional({ type: String, nullable: true }) target: string | null;
   @ApiProperty({ type: [CandidateDto], description: 'Best first: lowest priority number, then highest offset, then node id' }) candidates: CandidateDto[];
   @ApiProperty({ type: [CandidateDto] }) excluded: CandidateDto[];
+  @ApiProperty() acceptDataLoss: boolean;
+  @ApiPropertyOptional({
+    type: MasterEvidenceDto,
+    nullable: true,
+    description: "The recorded master's own evidence, read now (null without a recorded master)",
+  })
+  evidence: MasterEvidenceDto | null;
 }
 
 export class MaintenanceDto {

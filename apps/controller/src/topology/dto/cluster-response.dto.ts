@@ -44,6 +44,7 @@ export class ClusterDto {
   @ApiProperty() failoverTimeoutMs: number;
   @ApiProperty() cooldownMs: number;
   @ApiProperty() autoFailover: boolean;
+  @ApiProperty({ description: "An automatic failover also needs the master's own evidence that it is dead" }) requireMasterDeadEvidence: boolean;
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) maintenanceUntil: string | null;
   @ApiProperty() minReplicasToWrite: number;
   @ApiProperty() minReplicasMaxLagS: number;
@@ -67,6 +68,7 @@ export class ClusterDto {
       failoverTimeoutMs: cluster.failoverTimeoutMs,
       cooldownMs: cluster.cooldownMs,
       autoFailover: cluster.autoFailover,
+      requireMasterDeadEvidence: cluster.requireMasterDeadEvidence,
       maintenanceUntil: cluster.maintenanceUntil?.toISOString() ?? null,
       minReplicasToWrite: cluster.minReplicasToWrite,
       minReplicasMaxLagS: cluster.minReplicasMaxLagS,

@@ -119,6 +119,15 @@ export class ClusterSettingsDto {
   @IsBoolean()
   autoFailover?: boolean;
 
+  @ApiPropertyOptional({
+    default: true,
+    description:
+      "An automatic failover also needs the master's own evidence that it is dead: it does not answer the leader's PING and no replica still receives its stream. Off gives Sentinel's semantics (the agents' quorum alone).",
+  })
+  @IsOptional()
+  @IsBoolean()
+  requireMasterDeadEvidence?: boolean;
+
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'Automatic failover is off until then' })
   @IsOptional()
   @Type(() => Date)
