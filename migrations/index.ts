@@ -5,6 +5,7 @@ import { EpochFencing1764028800000 } from './1764028800000-epoch-fencing.js';
 import { IdempotencyKeys1764115200000 } from './1764115200000-idempotency-keys.js';
 import { Publishing1764201600000 } from './1764201600000-publishing.js';
 import { Webhooks1764288000000 } from './1764288000000-webhooks.js';
+import { AgentAssignment1764374400000 } from './1764374400000-agent-assignment.js';
 import { FailoverState1764460800000 } from './1764460800000-failover-state.js';
 
 /** Every migration, oldest first. A new migration file is added here too (no globs: works in tests and builds alike). */
@@ -16,5 +17,6 @@ export const MIGRATIONS = [
   IdempotencyKeys1764115200000,
   Publishing1764201600000,
   Webhooks1764288000000,
+  AgentAssignment1764374400000,
   FailoverState1764460800000,
 ];

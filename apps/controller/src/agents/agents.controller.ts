@@ -127,5 +127,7 @@ export class AgentsController {
   async remove(@Param('name', agentNameParam()) name: string, @CurrentPrincipal() principal: Principal): Promise<void> {
     const id = await this.agents.remove(name, principal);
     this.detection.forgetAgent(id);
+    // The agent leaves detection's denominators before the answer (other replicas follow the NOTIFY).
+    await this.topology.reload();
   }
 }

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeObservation } from '../../../../libs/contracts/src/index.js';
-import { decide, type DetectionCluster, DetectionEngine, type DetectionTransition } from './detection-engine.js';
+import { decide, type DetectionCluster, DetectionEngine, type DetectionTopology, type DetectionTransition } from './detection-engine.js';
 
 const SETTINGS = { staleAfterMs: 3000, voteWindowIntervals: 3, minVoteWindowMs: 1000, startupGraceMs: 3000 };
 const M = 'aaaaaaaa-0000-4000-8000-000000000001';
 const R = 'aaaaaaaa-0000-4000-8000-000000000002';
 
-function topology(quorum = 2, downAfterMs = 1000) {
+/** One cluster, with the registered agents `assigned` (by name) watching it. */
+function topology(quorum = 2, downAfterMs = 1000, assigned = ['a', 'b', 'c']) {
   const cluster: DetectionCluster = {
     id: 'c1',
     name: 'orders',
@@ -17,17 +18,21 @@ function topology(quorum = 2, downAfterMs = 1000) {
       { id: R, clusterId: 'c1', host: '10.0.0.2', port: 6379 },
     ],
   };
-  return { clustersById: new Map([[cluster.id, cluster]]), nodesById: new Map(cluster.nodes.map((n) => [n.id, n])) };
+  return {
+    clustersById: new Map([[cluster.id, cluster]]),
+    nodesById: new Map(cluster.nodes.map((n) => [n.id, n])),
+    assignedAgents: new Map([[cluster.id, new Set(assigned.map((name) => `id-${name}`))]]),
+  } satisfies DetectionTopology;
 }
 
 const agent = (name: string) => ({ id: `id-${name}`, name, zone: `zone-${name}` });
 const ok = (id: string): NodeObservation => ({ id, st: 'ok', ago: 10, lat: 0.3 });
 const silent = (id: string, ago: number): NodeObservation => ({ id, st: 'down', ago, err: 'connect ECONNREFUSED' });
 
-/** Engine started long ago (past its startup grace), with three agents reporting every 250 ms. */
-function engine(quorum = 2, downAfterMs = 1000) {
+/** Engine started long ago (past its startup grace); agents `assigned` (three unless said) report every 250 ms. */
+function engine(quorum = 2, downAfterMs = 1000, assigned?: string[]) {
   const e = new DetectionEngine(SETTINGS, -1_000_000);
-  e.setTopology(topology(quorum, downAfterMs));
+  e.setTopology(topology(quorum, downAfterMs, assigned));
   const report = (name: string, nodes: NodeObservation[], now: number, lagMs = 0) => e.ingest(agent(name), { intervalMs: 250, lagMs, nodes }, now);
   return { e, report };
 }
@@ -38,14 +43,14 @@ const nodeEvents = (ts: DetectionTransition[]) =>
     .map((t) => (t.kind === 'node' ? `${t.node.port === 6379 && t.node.host === '10.0.0.1' ? 'M' : 'R'}:${t.from}->${t.to}` : ''));
 
 describe('decide', () => {
-  it('needs quorum SDOWN votes that are also a majority of the voters', () => {
-    expect(decide(3, 2, 0, 2)).toBe('odown');
-    expect(decide(4, 2, 0, 2)).toBe('sdown'); // 2 of 4 is not a majority
-    expect(decide(5, 3, 0, 2)).toBe('odown');
-    expect(decide(1, 1, 0, 2)).toBe('sdown'); // below quorum
-    expect(decide(3, 0, 3, 2)).toBe('config-fault');
-    expect(decide(3, 0, 0, 2)).toBe('up');
-    expect(decide(0, 0, 0, 2)).toBe('unknown');
+  it('needs quorum SDOWN votes that are also a strict majority of the assigned agents', () => {
+    expect(decide(3, 3, 2, 0, 2)).toBe('odown');
+    expect(decide(4, 4, 2, 0, 2)).toBe('sdown'); // 2 of 4 is not a majority
+    expect(decide(5, 5, 3, 0, 2)).toBe('odown');
+    expect(decide(3, 1, 1, 0, 2)).toBe('sdown'); // below quorum
+    expect(decide(3, 3, 0, 3, 2)).toBe('config-fault');
+    expect(decide(3, 3, 0, 0, 2)).toBe('up');
+    expect(decide(3, 0, 0, 0, 2)).toBe('unknown');
   });
 });
 

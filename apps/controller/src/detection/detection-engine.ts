@@ -1,4 +1,8 @@
 import type { NodeObservation, ProbeStatus, ReplicationObservation } from '../../../../libs/contracts/src/index.js';
+import { decide, type DecisionCapacity, decisionCapacity, NODE_STATES, type NodeState, odownNeeds } from './quorum.js';
+
+// The quorum rule lives in quorum.ts; re-exported for the engine's existing importers.
+export { decide, type DecisionCapacity, decisionCapacity, NODE_STATES, type NodeState, odownNeeds };
 
 /**
  * Failure detection as a pure state machine: reports and the clock in, transitions out. No Nest, no
@@ -6,13 +10,14 @@ import type { NodeObservation, ProbeStatus, ReplicationObservation } from '../..
  *
  * - SDOWN (one agent): no valid reply from the node for `downAfterMs`, measured from the agent's own
  *   last valid reply (reports carry relative ages, so clocks need not agree).
- * - ODOWN: at least `quorum` agents see SDOWN **and** they are a majority of the agents currently
- *   reporting on the node. An agent whose last report is older than its vote window does not vote.
+ * - ODOWN: at least `quorum` agents see SDOWN **and** they are a strict majority of the agents
+ *   *assigned* to the cluster: every registered agent that watches it, reporting or not (plus any agent
+ *   reporting on it that the registry does not list yet). A silent, stale or stalled agent is a vote
+ *   that the node is not down; it never shrinks the denominator, so a controller hearing only a
+ *   minority of its agents cannot decide ODOWN (Sentinel's rule: a majority of all known sentinels).
+ * - A cluster whose usable agents (healthy, not stalled) cannot reach both numbers `cannot decide`.
  * - `config-fault`: agents reach the node but it refuses our credentials; never counted as down.
  */
-
-export const NODE_STATES = ['up', 'sdown', 'odown', 'config-fault', 'unknown'] as const;
-export type NodeState = (typeof NODE_STATES)[number];
 
 export interface DetectionNode {
   id: string;
@@ -32,6 +37,8 @@ export interface DetectionCluster {
 export interface DetectionTopology {
   clustersById: ReadonlyMap<string, DetectionCluster>;
   nodesById: ReadonlyMap<string, DetectionNode>;
+  /** Cluster id → ids of the registered agents that watch it, whether they report or not. */
+  assignedAgents: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 export interface DetectionSettings {
@@ -124,36 +131,37 @@ export type DetectionTransition =
       votes: Vote[];
       voters: number;
       sdownVotes: number;
+      /**
+       * Agents assigned to the cluster: ODOWN needs a strict majority of them (and quorum). The engine
+       * always sets it; optional only so transitions built by hand elsewhere (sentinel tests) stay valid.
+       */
+      assigned?: number;
       /** For ODOWN: when the deciding vote's down-after expired, when the first vote's fault began. */
       quorumReachedAt?: number;
       faultSince?: number;
       replicas?: ReplicaEvidence[];
     }
   | { kind: 'agent'; agent: AgentTrack; stale: boolean; at: number; silentMs: number }
-  | { kind: 'cluster'; cluster: DetectionCluster; canDecide: boolean; healthyAgents: number; at: number };
+  | ({ kind: 'cluster'; cluster: DetectionCluster; healthyAgents: number; at: number } & DecisionCapacity);
 
 export interface NodeVerdict {
   state: NodeState;
+  /** The denominator: agents assigned to the cluster, voting or not. */
+  assigned: number;
   voters: number;
   sdownVotes: number;
   faultVotes: number;
   votes: Vote[];
 }
 
-/** ODOWN: at least quorum SDOWN votes that are also a majority of the voters. */
-export function decide(voters: number, sdownVotes: number, faultVotes: number, quorum: number): NodeState {
-  if (voters === 0) return 'unknown';
-  if (sdownVotes >= quorum && sdownVotes * 2 > voters) return 'odown';
-  if (sdownVotes > 0) return 'sdown';
-  return faultVotes > 0 ? 'config-fault' : 'up';
-}
-
 export class DetectionEngine {
   readonly agents = new Map<string, AgentTrack>();
   readonly nodes = new Map<string, NodeTrack>();
-  private readonly canDecide = new Map<string, boolean>();
+  private readonly decidable = new Map<string, boolean>();
   private readonly clusterSeenAt = new Map<string, number>();
-  private topology: DetectionTopology = { clustersById: new Map(), nodesById: new Map() };
+  /** Cluster id → assigned agents (registered ∪ healthy reporting); cleared whenever either side changes. */
+  private readonly assignedCount = new Map<string, number>();
+  private topology: DetectionTopology = { clustersById: new Map(), nodesById: new Map(), assignedAgents: new Map() };
 
   constructor(
     private readonly settings: DetectionSettings,
@@ -162,14 +170,16 @@ export class DetectionEngine {
 
   setTopology(topology: DetectionTopology): void {
     this.topology = topology;
+    this.assignedCount.clear();
     for (const id of this.nodes.keys()) if (!topology.nodesById.has(id)) this.nodes.delete(id);
-    for (const id of this.canDecide.keys()) if (!topology.clustersById.has(id)) this.canDecide.delete(id);
+    for (const id of this.decidable.keys()) if (!topology.clustersById.has(id)) this.decidable.delete(id);
     for (const id of this.clusterSeenAt.keys()) if (!topology.clustersById.has(id)) this.clusterSeenAt.delete(id);
     for (const agent of this.agents.values()) for (const id of agent.views.keys()) if (!topology.nodesById.has(id)) agent.views.delete(id);
   }
 
   forgetAgent(id: string): void {
     this.agents.delete(id);
+    this.assignedCount.clear();
   }
 
   /** The node ids of a report that this topology does not know (the report must then be refused whole). */
@@ -195,6 +205,7 @@ export class DetectionEngine {
       track = { ...agent, intervalMs: report.intervalMs, lagMs: 0, lastReportAt: now, reports: 0, stale: false, views: new Map(), clusters: new Set() };
       this.agents.set(agent.id, track);
     }
+    const clustersBefore = track.clusters;
     const out: DetectionTransition[] = [];
     track.name = agent.name;
     track.zone = agent.zone;
@@ -204,9 +215,10 @@ export class DetectionEngine {
     track.reports++;
     if (track.stale) {
       track.stale = false;
+      this.assignedCount.clear();
       out.push({ kind: 'agent', agent: track, stale: false, at: now, silentMs: 0 });
     }
-    track.clusters.clear();
+    track.clusters = new Set();
     for (const o of report.nodes) {
       const node = this.topology.nodesById.get(o.id);
       if (!node) continue;
@@ -219,6 +231,7 @@ export class DetectionEngine {
       else if (previous?.repl) view.repl = previous.repl;
       track.views.set(o.id, view);
     }
+    if (track.clusters.size !== clustersBefore.size || [...track.clusters].some((c) => !clustersBefore.has(c))) this.assignedCount.clear();
     for (const o of report.nodes) {
       const t = this.evaluateNode(o.id, now);
       if (t) out.push(t);
@@ -236,6 +249,7 @@ export class DetectionEngine {
       if (stale !== agent.stale) {
         agent.stale = stale;
         agentsChanged = true;
+        this.assignedCount.clear();
         out.push({ kind: 'agent', agent, stale, at: now, silentMs });
       }
     }
@@ -245,12 +259,13 @@ export class DetectionEngine {
         const seen = this.clusterSeenAt.get(cluster.id) ?? now;
         this.clusterSeenAt.set(cluster.id, seen);
         if (now - seen < this.settings.startupGraceMs && this.startedAt + this.settings.startupGraceMs < seen) continue;
-        const healthy = this.healthyAgents(cluster.id);
-        const can = healthy >= cluster.quorum;
-        const before = this.canDecide.get(cluster.id);
-        this.canDecide.set(cluster.id, can);
+        const capacity = this.canDecide(cluster.id, now);
+        const before = this.decidable.get(cluster.id);
+        this.decidable.set(cluster.id, capacity.canDecide);
         // The first conclusion after start is news only when it is bad.
-        if (before === undefined ? !can : before !== can) out.push({ kind: 'cluster', cluster, canDecide: can, healthyAgents: healthy, at: now });
+        if (before === undefined ? !capacity.canDecide : before !== capacity.canDecide) {
+          out.push({ kind: 'cluster', cluster, healthyAgents: this.healthyAgents(cluster.id), at: now, ...capacity });
+        }
       }
     }
     // Verdicts change with reports (evaluated on arrival) or when an agent stops counting.
@@ -263,16 +278,46 @@ export class DetectionEngine {
     return out;
   }
 
-  /** Healthy (not stale) agents whose latest report covers the cluster. */
+  /** Healthy (not stale) agents whose latest report covers the cluster (stalled ones included: see `canDecide`). */
   healthyAgents(clusterId: string): number {
     let n = 0;
     for (const agent of this.agents.values()) if (!agent.stale && agent.clusters.has(clusterId)) n++;
     return n;
   }
 
-  /** `undefined` until the startup grace has passed. */
+  /**
+   * The denominator of ODOWN for a cluster: the registered agents that watch it, whether they report or
+   * not, together with any healthy agent reporting on it that the registry does not list (yet).
+   */
+  assignedAgents(clusterId: string): number {
+    let n = this.assignedCount.get(clusterId);
+    if (n === undefined) {
+      const registered = this.topology.assignedAgents.get(clusterId);
+      n = registered?.size ?? 0;
+      for (const agent of this.agents.values()) if (!agent.stale && agent.clusters.has(clusterId) && !registered?.has(agent.id)) n++;
+      this.assignedCount.set(clusterId, n);
+    }
+    return n;
+  }
+
+  /**
+   * Whether the agents that could vote on this cluster now — healthy, covering it, not stalled — can
+   * reach both its quorum and a strict majority of the agents assigned to it; if not, why.
+   */
+  canDecide(clusterId: string, now: number): DecisionCapacity {
+    const cluster = this.topology.clustersById.get(clusterId);
+    if (!cluster) return { canDecide: false, reason: 'unknown cluster', assigned: 0, usable: 0 };
+    let usable = 0;
+    for (const agent of this.agents.values()) {
+      const stale = agent.stale || now - agent.lastReportAt > this.settings.staleAfterMs;
+      if (!stale && agent.clusters.has(clusterId) && !this.tilted(agent, cluster)) usable++;
+    }
+    return decisionCapacity(cluster.quorum, this.assignedAgents(clusterId), usable);
+  }
+
+  /** The last conclusion of the periodic pass; `undefined` until the startup grace has passed. */
   clusterCanDecide(clusterId: string): boolean | undefined {
-    return this.canDecide.get(clusterId);
+    return this.decidable.get(clusterId);
   }
 
   voteWindowMs(agent: AgentTrack): number {
@@ -318,7 +363,7 @@ export class DetectionEngine {
       if (view.st === 'auth') faultVotes++;
       else if (DetectionEngine.noReplyMs(view, now) >= cluster.downAfterMs) sdownVotes++;
     }
-    return decide(voters, sdownVotes, faultVotes, cluster.quorum);
+    return decide(this.assignedAgents(cluster.id), voters, sdownVotes, faultVotes, cluster.quorum);
   }
 
   /** The current verdict on a node, with every vote, from the agents that may vote on it now. */
@@ -346,7 +391,8 @@ export class DetectionEngine {
         ...(view.err !== undefined ? { err: view.err } : {}),
       });
     }
-    return { state: decide(votes.length, sdownVotes, faultVotes, cluster.quorum), voters: votes.length, sdownVotes, faultVotes, votes };
+    const assigned = Math.max(this.assignedAgents(cluster.id), votes.length);
+    return { state: decide(assigned, votes.length, sdownVotes, faultVotes, cluster.quorum), assigned, voters: votes.length, sdownVotes, faultVotes, votes };
   }
 
   private evaluateNode(nodeId: string, now: number): DetectionTransition | undefined {
@@ -379,13 +425,14 @@ export class DetectionEngine {
       votes: v.votes,
       voters: v.voters,
       sdownVotes: v.sdownVotes,
+      assigned: v.assigned,
     };
     if (v.state === 'odown') {
       const expiries = v.votes
         .filter((x) => x.sdown)
         .map((x) => now - x.noReplyMs + cluster.downAfterMs)
         .sort((a, b) => a - b);
-      const needed = Math.max(cluster.quorum, Math.floor(v.voters / 2) + 1);
+      const needed = odownNeeds(cluster.quorum, v.assigned);
       transition.quorumReachedAt = expiries[needed - 1];
       transition.faultSince = now - Math.max(...v.votes.filter((x) => x.sdown).map((x) => x.noReplyMs));
       transition.replicas = this.replicaEvidence(cluster, nodeId, now);

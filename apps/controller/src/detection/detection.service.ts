@@ -8,7 +8,7 @@ import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
 import { LeadershipService } from '../leadership/leadership.service.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { TopologyCache } from '../topology/topology-cache.service.js';
-import { DetectionEngine, type DetectionTransition, NODE_STATES, type NodeState } from './detection-engine.js';
+import { DetectionEngine, type DetectionTransition, NODE_STATES, type NodeState, odownNeeds } from './detection-engine.js';
 
 /** The evaluation pass for staleness and agent counts; node verdicts are also re-checked on every report. */
 const TICK_MS = 100;
@@ -102,11 +102,12 @@ export class DetectionService implements OnApplicationBootstrap, OnApplicationSh
     });
     new Gauge({
       name: 'vigil_detection_clusters_cannot_decide',
-      help: 'Clusters watched by fewer healthy agents than their quorum',
+      help: 'Clusters whose usable agents cannot reach both quorum and a strict majority of the agents assigned (no node can go ODOWN)',
       registers,
       collect() {
         let n = 0;
-        for (const c of cache.snapshot.clusters) if (engine.healthyAgents(c.id) < c.quorum) n++;
+        const now = Date.now();
+        for (const c of cache.snapshot.clusters) if (!engine.canDecide(c.id, now).canDecide) n++;
         this.set(n);
       },
     });
@@ -244,7 +245,14 @@ export class DetectionService implements OnApplicationBootstrap, OnApplicationSh
         type: t.canDecide ? 'cluster.can_decide' : 'cluster.cannot_decide',
         actor: this.actor,
         cluster: { id: t.cluster.id, name: t.cluster.name },
-        data: { healthyAgents: t.healthyAgents, quorum: t.cluster.quorum, decidedAt: at },
+        data: {
+          healthyAgents: t.healthyAgents,
+          usableAgents: t.usable,
+          assignedAgents: t.assigned,
+          quorum: t.cluster.quorum,
+          ...(t.reason !== undefined ? { reason: t.reason } : {}),
+          decidedAt: at,
+        },
       };
     }
     this.transitionsTotal.inc({ to: t.to });
@@ -254,6 +262,8 @@ export class DetectionService implements OnApplicationBootstrap, OnApplicationSh
       to: t.to,
       quorum: t.cluster.quorum,
       downAfterMs: t.cluster.downAfterMs,
+      assigned: t.assigned ?? t.voters,
+      needed: odownNeeds(t.cluster.quorum, t.assigned ?? t.voters),
       voters: t.voters,
       sdownVotes: t.sdownVotes,
       votes: t.votes,

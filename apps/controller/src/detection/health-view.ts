@@ -5,6 +5,7 @@ import type { AgentNodeViewDto, ClusterHealthDto, NodeHealthDto } from './dto/he
 /** The health of one cluster as this controller's detection sees it now, from memory only. */
 export function clusterHealth(engine: DetectionEngine, cluster: CachedCluster, now: number): ClusterHealthDto {
   const healthyAgents = engine.healthyAgents(cluster.id);
+  const capacity = engine.canDecide(cluster.id, now);
   const nodes: NodeHealthDto[] = cluster.nodes.map((node) => {
     const verdict = engine.verdict(node.id, now);
     const track = engine.nodes.get(node.id);
@@ -42,6 +43,7 @@ export function clusterHealth(engine: DetectionEngine, cluster: CachedCluster, n
       role: node.role,
       state: verdict?.state ?? 'unknown',
       since: track ? new Date(track.since).toISOString() : null,
+      assigned: verdict?.assigned ?? capacity.assigned,
       voters: verdict?.voters ?? 0,
       sdownVotes: verdict?.sdownVotes ?? 0,
       agents,
@@ -51,7 +53,10 @@ export function clusterHealth(engine: DetectionEngine, cluster: CachedCluster, n
     cluster: cluster.name,
     quorum: cluster.quorum,
     downAfterMs: cluster.downAfterMs,
-    canDecide: healthyAgents >= cluster.quorum,
+    canDecide: capacity.canDecide,
+    cannotDecideReason: capacity.reason ?? null,
+    assignedAgents: capacity.assigned,
+    usableAgents: capacity.usable,
     healthyAgents,
     nodes,
   };

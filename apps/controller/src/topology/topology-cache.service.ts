@@ -45,21 +45,34 @@ export interface CachedCluster {
   nodes: CachedNode[];
 }
 
-/** One consistent picture of all clusters and nodes, replaced as a whole on every reload. */
+/** A registered agent as the in-memory topology holds it (what detection needs for its denominators). */
+export interface CachedAgent {
+  id: string;
+  name: string;
+  zone: string;
+  /** Cluster names this agent watches; null = every cluster. */
+  watchClusters: string[] | null;
+}
+
+/** One consistent picture of all clusters, nodes and registered agents, replaced as a whole on every reload. */
 export class TopologySnapshot {
   readonly clustersById = new Map<string, CachedCluster>();
   readonly clustersByName = new Map<string, CachedCluster>();
   readonly nodesById = new Map<string, CachedNode>();
+  /** Cluster id → ids of the registered agents that watch it, reporting or not (detection's ODOWN denominator). */
+  readonly assignedAgents = new Map<string, ReadonlySet<string>>();
   readonly assignment: AgentAssignment;
 
   constructor(
     readonly clusters: CachedCluster[],
     readonly loadedAt: number,
+    readonly agents: readonly CachedAgent[] = [],
   ) {
     for (const c of clusters) {
       this.clustersById.set(c.id, c);
       this.clustersByName.set(c.name, c);
       for (const n of c.nodes) this.nodesById.set(n.id, n);
+      this.assignedAgents.set(c.id, new Set(agents.filter((a) => a.watchClusters === null || a.watchClusters.includes(c.name)).map((a) => a.id)));
     }
     const body = clusters.map((c) => ({
       id: c.id,
@@ -68,7 +81,8 @@ export class TopologySnapshot {
       redis: c.redis,
       nodes: c.nodes.map((n) => ({ id: n.id, host: n.host, port: n.port })),
     }));
-    // The version is a digest of the content, so every controller replica derives the same one.
+    // The version is a digest of the content, so every controller replica derives the same one. Agents
+    // are not part of it: registering one must not make every agent fetch its assignment again.
     const version = createHash('sha256').update(JSON.stringify(body)).digest('base64url').slice(0, 22);
     this.assignment = { version, clusters: body };
   }
@@ -94,6 +108,13 @@ interface ClusterRow {
   master_since: Date | null;
   dns_names: string[];
   dns_ttl: number | null;
+}
+
+interface AgentRow {
+  id: string;
+  name: string;
+  zone: string;
+  watch_clusters: string[] | null;
 }
 
 interface NodeRow {
@@ -129,7 +150,7 @@ const FRESH_WITHOUT_LISTEN_MS = 2000;
 /**
  * The topology every controller replica keeps in memory: read by agent assignments and detection on
  * their hot paths. It reloads when Postgres announces a change (`NOTIFY vigil_topology`, sent by
- * triggers on clusters and nodes), after this replica's own writes, and every 10 s regardless.
+ * triggers on clusters, nodes and agents' registrations), after this replica's own writes, and every 10 s regardless.
  */
 @Injectable()
 export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -212,7 +233,7 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
   private async load(): Promise<void> {
     const startedAt = Date.now();
     // Plain rows, not entities: this runs on every topology change, for every cluster.
-    const [clusters, nodes] = await Promise.all([
+    const [clusters, nodes, agents] = await Promise.all([
       this.db.query<ClusterRow[]>(
         `SELECT id, name, quorum, down_after_ms, epoch::text AS epoch, auto_failover, require_master_dead_evidence, maintenance_until, cooldown_ms, failover_timeout_ms,
                 min_replicas_to_write, min_replicas_max_lag_s, max_replica_lag_bytes::text AS max_replica_lag_bytes,
@@ -220,6 +241,7 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
            FROM clusters ORDER BY name`,
       ),
       this.db.query<NodeRow[]>(`SELECT id, cluster_id, host, port, role, priority, zone, role_epoch::text AS role_epoch FROM nodes ORDER BY host, port`),
+      this.db.query<AgentRow[]>(`SELECT id, name, zone, watch_clusters FROM agents ORDER BY name`),
     ]);
     const byCluster = new Map<string, CachedNode[]>();
     for (const n of nodes) {
@@ -260,7 +282,11 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
       },
       nodes: byCluster.get(c.id) ?? [],
     }));
-    this.current = new TopologySnapshot(cached, Date.now());
+    this.current = new TopologySnapshot(
+      cached,
+      Date.now(),
+      agents.map((a) => ({ id: a.id, name: a.name, zone: a.zone, watchClusters: a.watch_clusters })),
+    );
     this.loadedFrom = startedAt;
     for (const fn of this.listeners) {
       try {

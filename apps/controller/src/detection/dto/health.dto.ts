@@ -44,6 +44,7 @@ export class NodeHealthDto {
   state: NodeState;
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'When this controller last saw the state change' }) since:
     string | null;
+  @ApiProperty({ description: 'Agents assigned to the cluster, voting or not: ODOWN needs a strict majority of them (and quorum)' }) assigned: number;
   @ApiProperty({ description: 'Agents whose view counts now' }) voters: number;
   @ApiProperty({ description: 'Of those, agents that see the node down' }) sdownVotes: number;
   @ApiProperty({ type: [AgentNodeViewDto] }) agents: AgentNodeViewDto[];
@@ -53,7 +54,14 @@ export class ClusterHealthDto {
   @ApiProperty() cluster: string;
   @ApiProperty() quorum: number;
   @ApiProperty() downAfterMs: number;
-  @ApiProperty({ description: 'At least `quorum` healthy agents watch this cluster; when false, no node can be declared ODOWN' }) canDecide: boolean;
+  @ApiProperty({
+    description: 'The usable agents can reach both `quorum` and a strict majority of the assigned agents; when false, no node can be declared ODOWN',
+  })
+  canDecide: boolean;
+  @ApiProperty({ type: String, nullable: true, description: 'Why the cluster cannot decide (null when it can)' }) cannotDecideReason: string | null;
+  @ApiProperty({ description: 'Registered agents that watch this cluster, reporting or not (the denominator of the ODOWN majority)' })
+  assignedAgents: number;
+  @ApiProperty({ description: 'Assigned agents that could vote now: healthy and not stalled (tilted)' }) usableAgents: number;
   @ApiProperty({ description: 'Healthy agents whose reports cover this cluster' }) healthyAgents: number;
   @ApiProperty({ type: [NodeHealthDto] }) nodes: NodeHealthDto[];
 }
