@@ -111,7 +111,7 @@ describe('publishing the master: REST, Sentinel-compatible endpoint, built-in DN
     const [master] = servers;
     const res = await api('GET', '/api/v1/clusters/orders/master');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ host: '127.0.0.1', port: master!.port, epoch: 0, since: expect.any(String) });
+    expect(res.body).toEqual({ host: '127.0.0.1', port: master!.port, epoch: 0, since: expect.any(String), stale: false });
     const etag = res.headers.get('etag')!;
     expect(etag).toBe(`"0-127.0.0.1-${master!.port}"`);
     expect((await api('GET', '/api/v1/clusters/orders/master', { headers: { 'if-none-match': etag } })).status).toBe(304);

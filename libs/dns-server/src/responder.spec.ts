@@ -319,6 +319,30 @@ describe('answerQuery: negative answers', () => {
   });
 });
 
+describe('answerQuery: unavailable clusters', () => {
+  it('answers SERVFAIL for every name of an unavailable cluster and leaves the others answering, cached answers included', () => {
+    const before = makeZone();
+    // Cache a positive answer for orders in the zone it is about to leave.
+    expect(ask('orders.redis.example.', 'A', {}, 'udp', before).answers).toHaveLength(1);
+    const after = makeZone([['orders', { ...cluster('10.0.0.1', ['10.0.0.2']), unavailable: true }]]);
+    for (const [name, type] of [
+      ['orders.redis.example.', 'A'],
+      ['orders.redis.example.', 'AAAA'],
+      ['_redis._tcp.orders.redis.example.', 'SRV'],
+      ['_tcp.orders.redis.example.', 'SRV'],
+      ['replicas.orders.redis.example.', 'A'],
+    ] as const) {
+      const p = ask(name, type, { edns: 1232 }, 'udp', after);
+      expect(p, `${name} ${type}`).toMatchObject({ rcode: 'SERVFAIL', answers: [], authorities: [] });
+      expect(p.questions).toHaveLength(1);
+    }
+    expect(ask('carts.redis.example.', 'AAAA', {}, 'udp', after).answers).toHaveLength(1);
+    expect(ask('nothing.redis.example.', 'A', {}, 'udp', after).rcode).toBe('NXDOMAIN');
+    // Available again: answered as before.
+    expect(ask('orders.redis.example.', 'A', {}, 'udp', makeZone()).answers).toHaveLength(1);
+  });
+});
+
 describe('answerQuery: errors and unusual queries', () => {
   it('answers NOTIMP, echoing the opcode, to other opcodes (UPDATE, NOTIFY, IQUERY)', () => {
     for (const opcode of [1, 4, 5, 15]) {

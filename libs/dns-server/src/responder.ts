@@ -137,6 +137,7 @@ export function answerQuery(query: Buffer, zone: ZoneData, transport: DnsTranspo
   // Not cached: names outside the zone, special query types, negative answers, or a first positive answer.
   const node = compiled.find(key);
   if (node === undefined && !compiled.contains(key)) return simpleReply(query, 0, RCODE_REFUSED, true, edns);
+  if (node?.servfail === true) return simpleReply(query, 0, RCODE_SERVFAIL, true, edns);
   if (qtype === TYPE_AXFR || qtype === TYPE_IXFR) return simpleReply(query, 0, RCODE_REFUSED, true, edns);
   if (qtype === TYPE_MAILA || qtype === TYPE_MAILB) return simpleReply(query, 0, RCODE_NOTIMP, true, edns);
   let reply: Buffer;

@@ -19,6 +19,11 @@ export interface DnsTarget {
 export interface DnsCluster {
   master: DnsTarget | null;
   replicas: DnsTarget[];
+  /**
+   * The publisher cannot vouch for this cluster now: every name of it answers SERVFAIL (resolvers try
+   * another server and cache nothing), where NXDOMAIN or NODATA would be cached as an answer.
+   */
+  unavailable?: boolean;
 }
 
 /**
@@ -85,6 +90,8 @@ export interface ZoneNode {
    * ID 0, RD/CD clear and the question name in lower case. Bounded by the few types a node holds.
    */
   answers: Map<number, Buffer> | null;
+  /** A name of an unavailable cluster: answered SERVFAIL. */
+  servfail?: boolean;
 }
 
 export class ZoneDataError extends TypeError {
@@ -343,6 +350,15 @@ export class CompiledZone {
     // The names of a cluster exist whether or not it has a master or replicas (NODATA, not NXDOMAIN).
     this.node(srvName);
     this.node(replicasName);
+    if (cluster?.unavailable === true) {
+      for (const name of [own, concatNames(TCP, own)!, srvName, replicasName]) {
+        const node = this.node(name);
+        // A name shared with the nameserver keeps answering for the nameserver.
+        if (node.rrsets.size === 0 && node.cname === null) node.servfail = true;
+        compiled.nodes.push([name.toString('latin1'), node]);
+      }
+      return true;
+    }
 
     const ttl = this.ttl;
     const master = cluster?.master;
@@ -425,6 +441,7 @@ interface CompiledCluster {
 
 /** Everything of a cluster that its records depend on. */
 function clusterFingerprint(cluster: DnsCluster): string {
+  if (cluster?.unavailable === true) return '\u0002unavailable';
   const master = cluster?.master;
   let print = master ? `${String(master.host)}\u0000${String(master.port)}` : '';
   for (const replica of cluster?.replicas ?? []) print += `\u0001${String(replica?.host)}`;

@@ -88,7 +88,14 @@ export class AgentsService {
     const now = Date.now();
     let binding = this.bindings.get(name);
     if (!binding || now - binding.readAt > BINDING_TTL_MS) {
-      const agent = await this.db.getRepository(AgentEntity).findOneBy({ name });
+      let agent: AgentEntity | null;
+      try {
+        agent = await this.db.getRepository(AgentEntity).findOneBy({ name });
+      } catch (err) {
+        // PostgreSQL unreachable: the binding read before stands (reports keep feeding detection and the failsafe).
+        if (binding) return this.bound(binding, name, by);
+        throw err;
+      }
       if (!agent) {
         this.bindings.delete(name);
         throw VigilError.notFound(`agent ${name} (register first)`);
@@ -96,6 +103,10 @@ export class AgentsService {
       binding = { id: agent.id, tokenId: agent.tokenId, zone: agent.zone, readAt: now };
       this.bindings.set(name, binding);
     }
+    return this.bound(binding, name, by);
+  }
+
+  private bound(binding: { id: string; tokenId: string | null; zone: string }, name: string, by: Principal): { id: string; name: string; zone: string } {
     if (binding.tokenId !== by.tokenId) throw new VigilError(ErrorCode.FORBIDDEN, `agent ${name} is bound to another token`);
     return { id: binding.id, name, zone: binding.zone };
   }

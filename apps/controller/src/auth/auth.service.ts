@@ -41,7 +41,16 @@ export class AuthService {
     if (!parsed && !(this.config.adminToken && secretsEqual(presented, this.config.adminToken))) {
       throw new VigilError(ErrorCode.UNAUTHENTICATED, 'invalid or revoked token');
     }
-    const row = await this.tokens.findOneBy({ lookup: parsed ? parsed.lookup : BOOTSTRAP_LOOKUP, revokedAt: IsNull() });
+    let row: ApiTokenEntity | null;
+    try {
+      row = await this.tokens.findOneBy({ lookup: parsed ? parsed.lookup : BOOTSTRAP_LOOKUP, revokedAt: IsNull() });
+    } catch (err) {
+      // PostgreSQL unreachable: a token verified here before stays accepted (agents keep reporting, so
+      // the failsafe can still vouch for masters); a revocation made meanwhile through another replica
+      // takes effect here once PostgreSQL answers again.
+      if (cached) return cached.principal;
+      throw err;
+    }
     const secret = parsed ? parsed.secret : presented;
     if (!row || !(await verifySecret(secret, row.secretHash))) {
       throw new VigilError(ErrorCode.UNAUTHENTICATED, 'invalid or revoked token');

@@ -18,17 +18,26 @@ export class DiscoveryController {
     summary: 'The current master (from memory, on any controller replica); `waitEpochAfter` turns it into a blocking watch',
     description:
       'Answered from the in-memory topology, which follows every committed change through PostgreSQL notifications. ' +
-      'A replica that cannot vouch for its copy (its notification connection is down and its last reload is older than 2 s) answers 503 rather than a possibly stale master. ' +
+      'A replica that cannot vouch for its copy (its notification connection is down and its last reload is older than 2 s) answers 503 rather than a possibly stale master, ' +
+      'except in failsafe: when PostgreSQL itself is unreachable (no failover can start then), the last committed master is still given, with `stale: true` and a `Warning: 110` header, ' +
+      'as long as the agents see it up, answering ROLE master, and no other node claiming master. ' +
       'The ETag changes exactly when the master or its epoch does; `If-None-Match` gives 304. ' +
       'With `waitEpochAfter=N` the request blocks until the master is recorded under an epoch above N, or `timeoutMs` passes (then it answers the current master, or 304 when `If-None-Match` still matches).',
   })
   @ApiParam({ name: 'name', description: 'Cluster name' })
   @ApiHeader({ name: 'If-None-Match', required: false, description: 'The ETag of a previous answer' })
-  @ApiOkResponse({ type: MasterDto, headers: { ETag: { description: 'Epoch and address of the master', schema: { type: 'string' } } } })
+  @ApiOkResponse({
+    type: MasterDto,
+    headers: {
+      ETag: { description: 'Epoch and address of the master (a failsafe answer has its own)', schema: { type: 'string' } },
+      Warning: { description: 'On a failsafe answer only: `110 - "Response is Stale: PostgreSQL is unreachable; …"`', schema: { type: 'string' } },
+    },
+  })
   @ApiNotModifiedResponse({ description: 'The master is still the one of the given ETag' })
   @ApiServiceUnavailableResponse({
     type: ErrorResponseDto,
-    description: 'No master is recorded yet, or this replica cannot vouch that its topology is current (retry, or ask another replica)',
+    description:
+      'No master is recorded yet, or this replica cannot vouch that its topology is current and, PostgreSQL being unreachable, the agents do not vouch for the last committed master (retry, or ask another replica)',
   })
   @ApiErrors(400, 404)
   async master(
@@ -44,6 +53,7 @@ export class DiscoveryController {
       const answer = await this.lookup.answer(name, query, ifNoneMatch, closed.signal);
       res.setHeader('ETag', answer.etag);
       res.setHeader('Cache-Control', 'no-cache');
+      if (answer.warning !== undefined) res.setHeader('Warning', answer.warning);
       res.status(answer.status);
       return answer.body;
     } finally {

@@ -59,6 +59,7 @@ export function installFastMasterRoute(app: INestApplication): void {
       status = answer.status;
       res.setHeader('ETag', answer.etag);
       res.setHeader('Cache-Control', 'no-cache');
+      if (answer.warning !== undefined) res.setHeader('Warning', answer.warning);
       if (answer.body === undefined) {
         res.writeHead(answer.status).end();
       } else {

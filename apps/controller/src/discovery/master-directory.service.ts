@@ -68,8 +68,8 @@ export class MasterDirectory implements OnApplicationBootstrap {
   }
 
   /** Whether this replica can vouch for its answers (see `TopologyCache.isFresh`). */
-  isFresh(): boolean {
-    return this.topology.isFresh();
+  isFresh(now = Date.now()): boolean {
+    return this.topology.isFresh(now);
   }
 
   get snapshot(): TopologySnapshot {

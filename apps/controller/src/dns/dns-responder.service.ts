@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { DnsServer, type DnsCluster, type ZoneData } from '../../../../libs/dns-server/src/index.js';
 import { announceHost } from '../common/announce.js';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
+import { FailsafeService } from '../discovery/failsafe.service.js';
 import { MasterDirectory } from '../discovery/master-directory.service.js';
 import type { TopologySnapshot } from '../topology/topology-cache.service.js';
 
@@ -20,6 +21,28 @@ export function zoneFrom(snapshot: TopologySnapshot, directory: MasterDirectory,
 }
 
 /**
+ * The zone in failsafe: the clusters `vouched` keeps answer as in `zone`, every other one is marked
+ * unavailable (SERVFAIL). Returns `previous` (an earlier result for the same `zone`) when it already says
+ * the same, so its compiled names and cached answers stay.
+ */
+export function failsafeZone(zone: ZoneData, vouched: (cluster: string) => boolean, previous?: ZoneData): ZoneData {
+  const clusters = new Map<string, DnsCluster>();
+  let same = previous !== undefined && previous.clusters.size === zone.clusters.size;
+  for (const [name, c] of zone.clusters) {
+    const entry = vouched(name) ? c : { master: null, replicas: [], unavailable: true };
+    clusters.set(name, entry);
+    if (same) {
+      const before = previous!.clusters.get(name);
+      same = before !== undefined && (before === c ? entry === c : entry !== c && before.unavailable === true);
+    }
+  }
+  return same ? previous! : { ...zone, clusters };
+}
+
+/** How long a failsafe zone is reused before the agents' views are asked again. */
+const FAILSAFE_ZONE_MS = 100;
+
+/**
  * The built-in authoritative DNS responder on `DNS_PORT` (UDP and TCP) for `DNS_ZONE`. The zone is
  * rebuilt from every committed topology snapshot; queries are answered from memory on every replica.
  */
@@ -30,9 +53,12 @@ export class DnsResponderService implements OnApplicationBootstrap, OnApplicatio
   private zone: ZoneData | undefined;
   private serial = 0;
   private boundPort = 0;
+  /** The last failsafe zone, the zone it was derived from, and when. */
+  private failsafe: { zone: ZoneData; base: ZoneData; at: number } | undefined;
 
   constructor(
     private readonly directory: MasterDirectory,
+    private readonly failsafeService: FailsafeService,
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
   ) {}
 
@@ -57,14 +83,34 @@ export class DnsResponderService implements OnApplicationBootstrap, OnApplicatio
     };
     rebuild();
     this.directory.onSnapshot(rebuild);
-    // A replica that cannot vouch for its topology answers SERVFAIL: resolvers then ask another one.
-    this.server = new DnsServer(() => (this.directory.isFresh() ? this.zone! : null), {
+    this.server = new DnsServer(() => this.currentZone(), {
       host: this.config.publishHost,
       port: dnsPort,
       onError: (err) => this.logger.warn({ err: err.message }, 'DNS responder'),
     });
     this.boundPort = (await this.server.start()).port;
     this.logger.log({ port: this.boundPort, zone: dnsZone }, 'DNS responder listening');
+  }
+
+  /**
+   * A replica that cannot vouch for its topology answers SERVFAIL (resolvers then ask another one),
+   * except in failsafe (PostgreSQL unreachable), where the clusters whose last committed master the
+   * agents vouch for keep answering.
+   */
+  private currentZone(): ZoneData | null {
+    const now = Date.now();
+    if (this.directory.isFresh(now)) {
+      this.failsafe = undefined;
+      return this.zone!;
+    }
+    if (!this.failsafeService.active(now)) return null;
+    const base = this.zone!;
+    if (this.failsafe === undefined || this.failsafe.base !== base || now - this.failsafe.at >= FAILSAFE_ZONE_MS) {
+      const previous = this.failsafe?.base === base ? this.failsafe.zone : undefined;
+      const zone = failsafeZone(base, (name) => this.failsafeService.lookup(name, now).kind === 'master', previous);
+      this.failsafe = { zone, base, at: now };
+    }
+    return this.failsafe.zone;
   }
 
   async onApplicationShutdown(): Promise<void> {

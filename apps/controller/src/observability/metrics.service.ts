@@ -4,6 +4,30 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, Summary } f
 import { DataSource } from 'typeorm';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
 
+/** How long a gauge that counts rows waits for PostgreSQL before the scrape goes on without it. */
+const QUERY_TIMEOUT_MS = 1000;
+
+/**
+ * Runs a gauge's query; when PostgreSQL does not answer (in time), the gauge keeps its last values and
+ * the scrape still succeeds, so the other metrics (`vigil_failsafe` first) stay visible in an outage.
+ */
+async function counted<T>(query: () => Promise<T>, apply: (rows: T) => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const rows = await Promise.race([
+      query(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), QUERY_TIMEOUT_MS);
+      }),
+    ]);
+    apply(rows);
+  } catch {
+    // Last values stand.
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** One Prometheus registry per controller instance (not the global one: tests run several apps). */
 @Injectable()
 export class MetricsService {
@@ -43,14 +67,19 @@ export class MetricsService {
       labelNames: ['state'] as const,
       registers: [this.registry],
       async collect() {
-        const [row] = await db.query<{ active: string; stale: string }[]>(
-          `SELECT count(*) FILTER (WHERE last_seen_at >= now() - make_interval(secs => $1::double precision / 1000)) AS active,
-                  count(*) FILTER (WHERE last_seen_at <  now() - make_interval(secs => $1::double precision / 1000)) AS stale
-             FROM agents`,
-          [config.agentStaleAfterMs],
+        await counted(
+          () =>
+            db.query<{ active: string; stale: string }[]>(
+              `SELECT count(*) FILTER (WHERE last_seen_at >= now() - make_interval(secs => $1::double precision / 1000)) AS active,
+                      count(*) FILTER (WHERE last_seen_at <  now() - make_interval(secs => $1::double precision / 1000)) AS stale
+                 FROM agents`,
+              [config.agentStaleAfterMs],
+            ),
+          ([row]) => {
+            this.set({ state: 'active' }, Number(row?.active ?? 0));
+            this.set({ state: 'stale' }, Number(row?.stale ?? 0));
+          },
         );
-        this.set({ state: 'active' }, Number(row?.active ?? 0));
-        this.set({ state: 'stale' }, Number(row?.stale ?? 0));
       },
     });
     new Gauge({
@@ -58,8 +87,10 @@ export class MetricsService {
       help: 'Clusters under management',
       registers: [this.registry],
       async collect() {
-        const [row] = await db.query<{ n: string }[]>('SELECT count(*) AS n FROM clusters');
-        this.set(Number(row?.n ?? 0));
+        await counted(
+          () => db.query<{ n: string }[]>('SELECT count(*) AS n FROM clusters'),
+          ([row]) => this.set(Number(row?.n ?? 0)),
+        );
       },
     });
     new Gauge({
@@ -68,10 +99,13 @@ export class MetricsService {
       labelNames: ['role'] as const,
       registers: [this.registry],
       async collect() {
-        this.reset();
-        for (const row of await db.query<{ role: string; n: string }[]>('SELECT role, count(*) AS n FROM nodes GROUP BY role')) {
-          this.set({ role: row.role }, Number(row.n));
-        }
+        await counted(
+          () => db.query<{ role: string; n: string }[]>('SELECT role, count(*) AS n FROM nodes GROUP BY role'),
+          (rows) => {
+            this.reset();
+            for (const row of rows) this.set({ role: row.role }, Number(row.n));
+          },
+        );
       },
     });
   }

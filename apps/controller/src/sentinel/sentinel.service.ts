@@ -7,6 +7,7 @@ import { VigilError } from '../common/errors.js';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
 import type { AgentView } from '../detection/detection-engine.js';
 import { DetectionService } from '../detection/detection.service.js';
+import { FailsafeService } from '../discovery/failsafe.service.js';
 import { MasterDirectory } from '../discovery/master-directory.service.js';
 import { FailoverStore } from '../failover/failover-store.js';
 import { FailoverService } from '../failover/failover.service.js';
@@ -51,6 +52,7 @@ export class SentinelService implements SentinelBackend, OnApplicationBootstrap,
     private readonly store: FailoverStore,
     private readonly peers: SentinelPeers,
     private readonly feed: EventFeed,
+    private readonly failsafe: FailsafeService,
     leadership: LeadershipService,
     metrics: MetricsService,
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
@@ -129,6 +131,11 @@ export class SentinelService implements SentinelBackend, OnApplicationBootstrap,
   // ---- SentinelBackend: answers from memory ----
 
   masterAddressReply(name: string): string | null {
+    // Unvouched topology: the same rule as REST and DNS (failsafe's last committed master, or nothing).
+    if (!this.directory.isFresh()) {
+      const p = this.failsafe.lookup(name);
+      return p.kind === 'master' ? encodeReply(R.bulks([p.master.host, String(p.master.port)]), false) : null;
+    }
     let reply = this.addressReplies.get(name);
     if (reply === undefined) {
       const m = this.directory.get(name);

@@ -169,6 +169,8 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
   private listeningSince: number | undefined;
   /** When the query of the current snapshot started (changes committed before it are in it). */
   private loadedFrom = 0;
+  /** When a reload first failed while LISTEN was down (cleared by a successful load): PostgreSQL is unreachable. */
+  private reloadFailingSince: number | undefined;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -204,6 +206,16 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
     return canVouch(this.listeningSince, this.loadedFrom, now);
   }
 
+  /**
+   * Since when this replica cannot vouch for its snapshot *because PostgreSQL is unreachable*: its
+   * LISTEN connection dropped and a reload failed after that, and no load has succeeded since. Undefined
+   * otherwise (including the moments between losing LISTEN and the first reload's outcome). Publishers
+   * then keep the last committed master where the failsafe vouches for it (`FailsafeService`).
+   */
+  postgresUnreachableSince(now = Date.now()): number | undefined {
+    return this.reloadFailingSince !== undefined && !this.isFresh(now) ? this.reloadFailingSince : undefined;
+  }
+
   /** Called with every new snapshot (synchronously, after it is in place). */
   onChange(fn: (snapshot: TopologySnapshot) => void): void {
     this.listeners.push(fn);
@@ -221,6 +233,7 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
         try {
           await this.load();
         } catch (err) {
+          if (this.listeningSince === undefined) this.reloadFailingSince ??= Date.now();
           this.logger.error({ err: (err as Error).message }, 'topology reload failed; keeping the previous snapshot');
         }
       } while (this.reloadAgain && !this.stopped);
@@ -288,6 +301,7 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
       agents.map((a) => ({ id: a.id, name: a.name, zone: a.zone, watchClusters: a.watch_clusters })),
     );
     this.loadedFrom = startedAt;
+    this.reloadFailingSince = undefined;
     for (const fn of this.listeners) {
       try {
         fn(this.current);
@@ -308,6 +322,9 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
       client.end().catch(() => undefined);
       if (this.stopped) return;
       this.logger.warn({ err: err?.message }, 'topology listener lost; reconnecting');
+      // Reload at once: either PostgreSQL still answers (and the snapshot stays vouched for a while) or
+      // the failure says it is unreachable, without waiting for the next attempt to listen.
+      void this.reload();
       this.relistenTimer = setTimeout(() => void this.listen().then(() => this.reload()), RELISTEN_MS);
     };
     client.on('error', retry);

@@ -32,8 +32,15 @@ export class MasterDto {
   @ApiProperty({ example: 6379 }) port: number;
   @ApiProperty({ example: 3, description: 'The cluster epoch this master was recorded under; every failover and switchover raises it' }) epoch: number;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When this node became master' }) since: string | null;
+  @ApiProperty({
+    example: false,
+    description:
+      'True in failsafe: this controller cannot reach PostgreSQL, so this is the last committed master, given only while the agents see it up, ' +
+      'answering ROLE master, and no other node claiming master (no failover can start meanwhile). The answer then carries a `Warning: 110` header.',
+  })
+  stale: boolean;
 
-  static from(m: MasterEntry): MasterDto {
-    return { host: m.host, port: m.port, epoch: m.epoch, since: m.since?.toISOString() ?? null };
+  static from(m: MasterEntry, stale: boolean): MasterDto {
+    return { host: m.host, port: m.port, epoch: m.epoch, since: m.since?.toISOString() ?? null, stale };
   }
 }
