@@ -7,13 +7,14 @@ import { FailoverStore } from './failover-store.js';
 import { FailoverProcessor } from './failover.processor.js';
 import { FailoverService } from './failover.service.js';
 import { FailoversController } from './failovers.controller.js';
+import { OperatorActionsService } from './operator-actions.service.js';
 import { OperatorController } from './operator.controller.js';
 
-/** The failover engine (leader only), its fenced records, and the failover history API. */
+/** The failover engine (leader only), its fenced records, the one authority for operator actions, and the failover history API. */
 @Module({
   imports: [AuditModule, DetectionModule, LeadershipModule, TopologyModule],
-  providers: [FailoverStore, FailoverService, FailoverProcessor],
+  providers: [FailoverStore, FailoverService, FailoverProcessor, OperatorActionsService],
   controllers: [FailoversController, OperatorController],
-  exports: [FailoverService, FailoverStore],
+  exports: [FailoverService, FailoverStore, OperatorActionsService],
 })
 export class FailoverModule {}

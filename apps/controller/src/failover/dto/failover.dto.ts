@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDate, IsInt, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsDate, IsInt, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
 import type { FailoverStepEntity } from '../failover-step.entity.js';
 import { FAILOVER_OUTCOMES, FAILOVER_TRIGGERS, type FailoverEntity } from '../failover.entity.js';
 
@@ -79,6 +79,14 @@ export class FailoverRequestDto {
   @IsInt({ message: 'must be an integer' })
   @Min(0)
   expectedEpoch?: number;
+
+  @ApiPropertyOptional({
+    default: false,
+    description: 'Act although the cluster is in maintenance (otherwise 409). The Sentinel endpoint has no such flag: it always refuses in maintenance.',
+  })
+  @IsOptional()
+  @IsBoolean({ message: 'must be true or false' })
+  ignoreMaintenance?: boolean;
 }
 
 export class CandidateDto {
