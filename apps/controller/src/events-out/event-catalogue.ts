@@ -30,6 +30,10 @@ const CATALOGUE: [type: string, data: string][] = [
   ['failover.succeeded', '`failoverId`, `epoch`, `from`, `to`, `phases` (instants), `durationsMs`'],
   ['failover.failed', '`failoverId`, `epoch`, `from`?, `error`, `excluded`?'],
   ['failover.aborted', '`failoverId`, `epoch`, `from`?, `to`?, `error`'],
+  [
+    'operator.refused',
+    '`action` (failover, switchover, maintenance.start, maintenance.end), `via` (rest, sentinel), `code` (forbidden, maintenance, running, conflict), `reason`, `role`; the actor is `token:<name>`, `sentinel:token:<name>` or `sentinel:password`',
+  ],
   ['master.changed', '`failoverId`, `epoch`, `from`, `to` (the new master; recorded with the failover’s outcome)'],
   ['agent.registered, agent.reregistered', '`agentId`, `zone`, `version`, `token`'],
   ['agent.removed', '`agentId`, `name`, `zone`'],
@@ -46,5 +50,5 @@ const CATALOGUE: [type: string, data: string][] = [
 /** Markdown: the event shape and every type with its `data` fields. */
 export const EVENT_CATALOGUE_MARKDOWN =
   'Every event is `{id, at, type, cluster, actor, data}`, as `GET /events` lists it: `id` a string (64-bit), `at` ISO 8601, `cluster` the cluster name or null, ' +
-  '`actor` `token:<name>`, `agent:<name>` or `controller:<name>`. Types and their `data` fields (more types may be added: ignore those you do not know):\n\n' +
+  '`actor` `token:<name>`, `sentinel:token:<name>`, `sentinel:password`, `agent:<name>` or `controller:<name>`. Types and their `data` fields (more types may be added: ignore those you do not know):\n\n' +
   CATALOGUE.map(([type, data]) => `- \`${type.split(', ').join('`, `')}\`: ${data}`).join('\n');

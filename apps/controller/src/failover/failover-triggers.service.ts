@@ -259,12 +259,10 @@ export class FailoverTriggers implements OnApplicationBootstrap, OnApplicationSh
     await runner.run();
   }
 
-  /** Whether detection can decide for the cluster, and why not. */
+  /** Whether detection can decide for the cluster (quorum and a majority of the assigned agents usable), and why not. */
   private canDecide(cluster: CachedCluster): { canDecide: boolean; cannotDecideReason?: string } {
-    const healthy = this.detection.engine.healthyAgents(cluster.id);
-    return healthy >= cluster.quorum
-      ? { canDecide: true }
-      : { canDecide: false, cannotDecideReason: `${healthy} healthy agents watch this cluster; quorum is ${cluster.quorum}` };
+    const d = this.detection.engine.canDecide(cluster.id, Date.now());
+    return d.canDecide ? { canDecide: true } : { canDecide: false, cannotDecideReason: d.reason ?? 'detection cannot decide for this cluster' };
   }
 
   /** Records a decision not to fail over (once per distinct reason, and again every minute while it holds). */

@@ -12,16 +12,27 @@ import { FailoverService } from './failover.service.js';
 import { MasterChanges } from './master-changes.js';
 import { NodeReconciler } from './node-reconciler.service.js';
 import { FailoversController } from './failovers.controller.js';
+import { OperatorActionsService } from './operator-actions.service.js';
 import { OperatorController } from './operator.controller.js';
 
 /**
- * The failover engine (leader only): triggers (ODOWN, sweep, resumption), the operator's actions, the
- * state machine's runner, node reconciliation; its fenced records and the failover history API.
+ * The failover engine (leader only): triggers (ODOWN, sweep, resumption), the one authority for operator
+ * actions, the state machine's runner, node reconciliation; its fenced records and the failover history API.
  */
 @Module({
   imports: [AuditModule, DetectionModule, LeadershipModule, TopologyModule],
-  providers: [FailoverStore, ClusterObserver, MasterChanges, FailoverRuns, FailoverTriggers, FailoverService, NodeReconciler, FailoverProcessor],
+  providers: [
+    FailoverStore,
+    ClusterObserver,
+    MasterChanges,
+    FailoverRuns,
+    FailoverTriggers,
+    FailoverService,
+    OperatorActionsService,
+    NodeReconciler,
+    FailoverProcessor,
+  ],
   controllers: [FailoversController, OperatorController],
-  exports: [FailoverService, FailoverStore, MasterChanges],
+  exports: [FailoverService, FailoverStore, MasterChanges, OperatorActionsService],
 })
 export class FailoverModule {}

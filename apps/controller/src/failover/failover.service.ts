@@ -51,7 +51,8 @@ export class FailoverService {
 
   /**
    * An operator's forced failover: no ODOWN needed and no cooldown or auto-failover check (the operator
-   * decides), but never while another runs, and only on the leader. Promotes `target` ("host:port") when
+   * decides; maintenance and roles are `OperatorActionsService`'s to check), but never while another
+   * runs, and only on the leader. Promotes `target` ("host:port") when
    * given and eligible (or, with `acceptDataLoss`, excluded only for its data), else the best candidate.
    * Resolves with the record's id when it is done.
    */

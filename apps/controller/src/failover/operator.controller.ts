@@ -1,14 +1,14 @@
 import { Body, Controller, Delete, HttpCode, Param, ParseBoolPipe, Post, Put, Query } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { actorOf, CurrentPrincipal, type Principal, RequireRole } from '../auth/principal.js';
+import { CurrentPrincipal, type Principal, RequireRole } from '../auth/principal.js';
 import { ApiErrors } from '../common/api-docs.js';
 import { VigilError } from '../common/errors.js';
 import { clusterNameParam } from '../common/params.js';
 import { ClusterDto } from '../topology/dto/cluster-response.dto.js';
-import { TopologyService } from '../topology/topology.service.js';
 import { DryRunDto, FailoverDetailDto, FailoverDto, FailoverRequestDto, FailoverStepDto, MaintenanceDto } from './dto/failover.dto.js';
 import { FailoverStore } from './failover-store.js';
 import { FailoverService } from './failover.service.js';
+import { OperatorActionsService } from './operator-actions.service.js';
 import { Idempotent } from '../idempotency/idempotency.interceptor.js';
 
 @ApiTags('failovers')
@@ -17,8 +17,8 @@ import { Idempotent } from '../idempotency/idempotency.interceptor.js';
 export class OperatorController {
   constructor(
     private readonly failovers: FailoverService,
+    private readonly actions: OperatorActionsService,
     private readonly store: FailoverStore,
-    private readonly topology: TopologyService,
   ) {}
 
   @Post('failover')
@@ -26,9 +26,10 @@ export class OperatorController {
   @HttpCode(200)
   @RequireRole('operator')
   @ApiOperation({
-    summary: 'Forced failover now (no ODOWN needed; maintenance, cooldown and auto-failover do not apply)',
+    summary: 'Forced failover now (no ODOWN needed; cooldown and auto-failover do not apply)',
     description:
-      "Answers when it is done, with the record and its steps. `?dryRun=true` changes nothing and answers the ranked candidates with the reason for each exclusion and the master's own evidence. Replicas holding none of the master's data (first sync running, never synced), stale or lagging ones are never promoted unless `target` names one and `acceptDataLoss` is true.",
+      'Answers when it is done, with the record and its steps. Refused with 409 while the cluster is in maintenance unless `ignoreMaintenance: true`, and while another failover runs. ' +
+      "`?dryRun=true` changes nothing and answers the ranked candidates with the reason for each exclusion and the master's own evidence. Replicas holding none of the master's data (first sync running, never synced), stale or lagging ones are never promoted unless `target` names one and `acceptDataLoss` is true.",
   })
   @ApiParam({ name: 'name', description: 'Cluster name' })
   @ApiQuery({ name: 'dryRun', required: false, type: Boolean })
@@ -51,11 +52,7 @@ export class OperatorController {
       const { cluster, ranking, target, acceptDataLoss, evidence } = await this.failovers.dryRun(name, body.target, body.acceptDataLoss ?? false);
       return { cluster: cluster.name, epoch: cluster.epoch, target, candidates: ranking.candidates, excluded: ranking.excluded, acceptDataLoss, evidence };
     }
-    const id = await this.failovers.manual(name, actorOf(principal), {
-      target: body.target,
-      expectedEpoch: body.expectedEpoch,
-      acceptDataLoss: body.acceptDataLoss,
-    });
+    const id = await this.actions.failover(name, { principal, via: 'rest' }, body);
     const record = (await this.store.get(id))!;
     return { ...FailoverDto.from(record), steps: FailoverStepDto.list(record.steps ?? []) };
   }
@@ -66,7 +63,9 @@ export class OperatorController {
   @RequireRole('operator')
   @ApiOperation({
     summary: 'Planned, lossless switchover to `target` (or the best candidate) with Redis FAILOVER TO … TIMEOUT',
-    description: 'Answers when it is done. If the target cannot catch up in time, Redis aborts and the record says `aborted`; the master stays.',
+    description:
+      'Answers when it is done. If the target cannot catch up in time, Redis aborts and the record says `aborted`; the master stays. ' +
+      'Refused with 409 while the cluster is in maintenance unless `ignoreMaintenance: true`, and while another failover runs.',
   })
   @ApiParam({ name: 'name', description: 'Cluster name' })
   @ApiOkResponse({ type: FailoverDetailDto })
@@ -76,11 +75,7 @@ export class OperatorController {
     @Body() body: FailoverRequestDto,
     @CurrentPrincipal() principal: Principal,
   ): Promise<FailoverDetailDto> {
-    const id = await this.failovers.switchover(name, actorOf(principal), {
-      target: body.target,
-      expectedEpoch: body.expectedEpoch,
-      acceptDataLoss: body.acceptDataLoss,
-    });
+    const id = await this.actions.switchover(name, { principal, via: 'rest' }, body);
     const record = (await this.store.get(id))!;
     return { ...FailoverDto.from(record), steps: FailoverStepDto.list(record.steps ?? []) };
   }
@@ -98,7 +93,7 @@ export class OperatorController {
     @CurrentPrincipal() principal: Principal,
   ): Promise<ClusterDto> {
     if (body.until.getTime() <= Date.now()) throw VigilError.validation([{ field: 'until', reason: 'must be in the future' }]);
-    const view = await this.topology.setMaintenance(name, body.until, body.reason, principal, body.expectedEpoch);
+    const view = await this.actions.startMaintenance(name, { principal, via: 'rest' }, body.until, body.reason, body.expectedEpoch);
     return ClusterDto.from(view.cluster, view.nodes);
   }
 
@@ -110,7 +105,7 @@ export class OperatorController {
   @ApiOkResponse({ type: ClusterDto })
   @ApiErrors(400, 403, 404)
   async endMaintenance(@Param('name', clusterNameParam()) name: string, @CurrentPrincipal() principal: Principal): Promise<ClusterDto> {
-    const view = await this.topology.setMaintenance(name, null, undefined, principal);
+    const view = await this.actions.endMaintenance(name, { principal, via: 'rest' });
     return ClusterDto.from(view.cluster, view.nodes);
   }
 }

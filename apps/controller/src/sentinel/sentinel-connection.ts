@@ -1,5 +1,7 @@
 import type { Socket } from 'node:net';
+import { roleSatisfies } from '../../../../libs/contracts/src/index.js';
 import { encodeReply, globMatch, R, type Reply, RespProtocolError, RespRequestParser } from '../../../../libs/resp/src/index.js';
+import type { Principal } from '../auth/principal.js';
 import {
   infoText,
   type InfoInput,
@@ -14,7 +16,13 @@ import {
 /** What the endpoint answers from: the controller's memory (and, for SENTINEL FAILOVER, the failover engine). */
 export interface SentinelBackend {
   readonly runId: string;
+  /** The endpoint password: when set, nothing but AUTH, HELLO and QUIT is answered before authentication. */
   readonly password: string | undefined;
+  /**
+   * Who these credentials are: the endpoint password (user `default`) or a Vigil API token (any user
+   * name); null when they are neither. Rejects only when they could not be checked (database down).
+   */
+  authenticate(user: string | undefined, secret: string): Promise<Principal | null>;
   /** `undefined` for an unknown master name, `null` when no master is recorded. */
   masterAddress(name: string): { host: string; port: number } | null | undefined;
   /** The encoded `get-master-addr-by-name` answer (the same in RESP2 and RESP3), or null when there is none: the hottest request. */
@@ -24,8 +32,11 @@ export interface SentinelBackend {
   replicas(name: string, now: number): { replicas: InstanceFacts[]; master: { host: string; port: number }; downAfterMs: number } | undefined;
   sentinels(name: string): { peers: PeerFacts[]; downAfterMs: number } | undefined;
   quorum(name: string): { usable: number; quorum: number } | undefined;
-  /** Starts a forced failover; rejects with a Sentinel-style error text (`NOGOODSLAVE …`, `INPROG …`). */
-  failover(name: string): Promise<void>;
+  /**
+   * A forced failover on behalf of `principal`, under the same rules as REST; rejects with a
+   * Sentinel-style error text (`NOPERM …`, `ERR cluster … is in maintenance …`, `NOGOODSLAVE …`, `INPROG …`).
+   */
+  failover(name: string, principal: Principal): Promise<void>;
   info(): InfoInput;
 }
 
@@ -37,6 +48,16 @@ export interface SentinelStats {
 
 /** Beyond this much unsent output, a subscriber that does not read is disconnected (Redis' pubsub output limit). */
 const MAX_PENDING_OUTPUT = 8 * 1_048_576;
+
+/** The answer to an operator command from a connection without an operator's credentials. */
+export const NOPERM_OPERATOR = 'NOPERM this command requires an operator token: AUTH <token>';
+
+/**
+ * SENTINEL subcommands that change something in a real Sentinel. Vigil implements only FAILOVER (and
+ * RESET, as a no-op); the others are refused like FAILOVER without credentials and answered as before
+ * with them, so a probe without credentials learns nothing about what exists.
+ */
+const MUTATING_SUBCOMMANDS = new Set(['failover', 'set', 'reset', 'remove', 'monitor', 'flushconfig', 'is-master-down-by-addr']);
 
 /** Commands allowed in RESP2 while subscribed (Redis' rule). */
 const SUBSCRIBED_ALLOWED = new Set(['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
@@ -93,7 +114,10 @@ export class SentinelConnection {
   readonly id: number;
   private readonly parser = new RespRequestParser({ maxBulkBytes: 65_536, maxArgs: 1024, maxInlineBytes: 65_536 });
   private resp3 = false;
+  /** Past the password gate: no password is set, or the connection authenticated. */
   private authed: boolean;
+  /** The credentials that authenticated this connection, kept to check them again before an operator command (a revoked token stops at once). */
+  private credentials: { user: string | undefined; secret: string } | null = null;
   private name: string | null = null;
   readonly channels = new Set<string>();
   readonly patterns = new Set<string>();
@@ -153,7 +177,7 @@ export class SentinelConnection {
     this.drain();
   }
 
-  /** Runs queued commands in order; an asynchronous one (SENTINEL FAILOVER) holds the ones behind it. */
+  /** Runs queued commands in order; an asynchronous one (AUTH with a token, an operator command) holds the ones behind it. */
   private drain(): void {
     if (this.busy) return;
     let out = '';
@@ -165,7 +189,10 @@ export class SentinelConnection {
         if (out !== '') this.write(out);
         this.busy = true;
         void reply
-          .then((r) => this.write(encodeReply(r, this.resp3)))
+          .then(
+            (r) => this.write(encodeReply(r, this.resp3)),
+            () => this.write(encodeReply(R.error('ERR internal error'), this.resp3)),
+          )
           .finally(() => {
             this.busy = false;
             this.drain();
@@ -199,6 +226,7 @@ export class SentinelConnection {
         this.channels.clear();
         this.patterns.clear();
         this.authed = this.backend.password === undefined;
+        this.credentials = null;
         this.onSubscriptionsChanged();
         return R.simple('RESET');
       case 'auth':
@@ -233,18 +261,55 @@ export class SentinelConnection {
     }
   }
 
-  private auth(args: string[]): Reply {
+  private auth(args: string[]): Reply | Promise<Reply> {
     if (args.length < 2 || args.length > 3) return arityError('auth');
-    if (this.backend.password === undefined) {
-      return R.error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
-    }
-    const [user, pass] = args.length === 3 ? [args[1]!, args[2]!] : ['default', args[1]!];
-    if (user !== 'default' || pass !== this.backend.password) return R.error('WRONGPASS invalid username-password pair or user is disabled.');
-    this.authed = true;
-    return R.ok;
+    return this.authenticate(args.length === 3 ? args[1]! : undefined, args[args.length - 1]!).then((refused) => refused ?? R.ok);
   }
 
-  private hello(args: string[]): Reply {
+  /**
+   * Checks the credentials (password or API token) and remembers them; answers the refusal, or null.
+   * A failed attempt leaves an earlier authentication in place, as in Redis.
+   */
+  private async authenticate(user: string | undefined, secret: string): Promise<Reply | null> {
+    let principal: Principal | null;
+    try {
+      principal = await this.backend.authenticate(user, secret);
+    } catch {
+      return R.error('ERR could not verify the credentials now, try again');
+    }
+    if (!principal) {
+      // Kept word for word: clients such as ioredis carry on when a password is sent to a server without one.
+      if (this.backend.password === undefined && (user === undefined || user === 'default')) {
+        return R.error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
+      }
+      return R.error('WRONGPASS invalid username-password pair or user is disabled.');
+    }
+    this.authed = true;
+    this.credentials = { user, secret };
+    return null;
+  }
+
+  /**
+   * The principal behind this connection, checked again now (the token may have been revoked since
+   * AUTH; the verification cache makes this cheap); null without credentials.
+   */
+  private async principal(): Promise<Principal | null> {
+    if (!this.credentials) return null;
+    try {
+      return await this.backend.authenticate(this.credentials.user, this.credentials.secret);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Runs `allowed` for an operator (or, with `roleChecked`, for anyone authenticated: the engine decides), else NOPERM. */
+  private async asOperator(allowed: (principal: Principal) => Reply | Promise<Reply>, roleChecked = false): Promise<Reply> {
+    const principal = await this.principal();
+    if (!principal || (!roleChecked && !roleSatisfies(principal.role, 'operator'))) return R.error(NOPERM_OPERATOR);
+    return allowed(principal);
+  }
+
+  private hello(args: string[]): Reply | Promise<Reply> {
     let proto = this.resp3 ? 3 : 2;
     let i = 1;
     if (args.length > 1) {
@@ -255,11 +320,11 @@ export class SentinelConnection {
       i = 2;
     }
     let name: string | null | undefined;
+    let credentials: [string, string] | undefined;
     for (; i < args.length; i++) {
       const opt = args[i]!.toLowerCase();
       if (opt === 'auth' && i + 2 < args.length) {
-        const r = this.auth(['auth', args[i + 1]!, args[i + 2]!]);
-        if (r.t === 'error') return r;
+        credentials = [args[i + 1]!, args[i + 2]!];
         i += 2;
       } else if (opt === 'setname' && i + 1 < args.length) {
         name = args[++i]!;
@@ -267,21 +332,25 @@ export class SentinelConnection {
         return R.error(`ERR Syntax error in HELLO option '${args[i]}'`);
       }
     }
-    if (!this.authed)
-      return R.error(
-        'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
-      );
-    if (name !== undefined) this.name = name;
-    this.resp3 = proto === 3;
-    return R.fields([
-      ['server', 'redis'],
-      ['version', this.backend.info().version],
-      ['proto', R.int(proto)],
-      ['id', R.int(this.id)],
-      ['mode', 'sentinel'],
-      ['role', 'master'],
-      ['modules', R.array([])],
-    ]);
+    const finish = (): Reply => {
+      if (!this.authed)
+        return R.error(
+          'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+        );
+      if (name !== undefined) this.name = name;
+      this.resp3 = proto === 3;
+      return R.fields([
+        ['server', 'redis'],
+        ['version', this.backend.info().version],
+        ['proto', R.int(proto)],
+        ['id', R.int(this.id)],
+        ['mode', 'sentinel'],
+        ['role', 'master'],
+        ['modules', R.array([])],
+      ]);
+    };
+    if (!credentials) return finish();
+    return this.authenticate(credentials[0], credentials[1]).then((refused) => refused ?? finish());
   }
 
   private client(args: string[]): Reply {
@@ -312,6 +381,21 @@ export class SentinelConnection {
     const name = args[2];
     const now = Date.now();
     const needsName = (n: number) => (args.length !== n ? arityError(`sentinel|${sub}`) : undefined);
+    // FAILOVER's role is checked by the operator-actions authority (which records the refusal); the rest here.
+    if (sub === 'failover') {
+      const bad = needsName(3);
+      if (bad) return bad;
+      return this.asOperator(async (principal) => {
+        if (this.backend.masterAddress(name!) === undefined) return noSuchMaster();
+        return this.backend.failover(name!, principal).then(
+          () => R.ok,
+          (err: Error) => R.error(err.message),
+        );
+      }, true);
+    }
+    if (sub !== undefined && (MUTATING_SUBCOMMANDS.has(sub) || (sub === 'config' && args[2]?.toLowerCase() === 'set'))) {
+      return this.asOperator(() => (sub === 'reset' ? R.int(0) : R.error(`ERR unknown subcommand '${args[1]}'. Try SENTINEL HELP.`)));
+    }
     switch (sub) {
       case undefined:
         return arityError('sentinel');
@@ -359,17 +443,6 @@ export class SentinelConnection {
           ? R.simple(`OK ${q.usable} usable probe agent${s}. Quorum and failover authorization can be reached`)
           : R.error(`NOQUORUM ${q.usable} usable probe agent${s}. Not enough available probe agents to reach the specified quorum for this master`);
       }
-      case 'failover': {
-        const bad = needsName(3);
-        if (bad) return bad;
-        if (this.backend.masterAddress(name!) === undefined) return noSuchMaster();
-        return this.backend.failover(name!).then(
-          () => R.ok,
-          (err: Error) => R.error(err.message),
-        );
-      }
-      case 'reset':
-        return R.int(0);
       default:
         return R.error(`ERR unknown subcommand '${args[1]}'. Try SENTINEL HELP.`);
     }

@@ -3,18 +3,21 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { Counter, Gauge } from 'prom-client';
 import { encodeReply, R } from '../../../../libs/resp/src/index.js';
 import { EventFeed } from '../audit/event-feed.service.js';
-import { VigilError } from '../common/errors.js';
+import { AuthService } from '../auth/auth.service.js';
+import type { Principal } from '../auth/principal.js';
+import { secretsEqual } from '../auth/token-secret.js';
+import { ErrorCode, VigilError } from '../common/errors.js';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
 import type { AgentView } from '../detection/detection-engine.js';
 import { DetectionService } from '../detection/detection.service.js';
 import { FailsafeService } from '../discovery/failsafe.service.js';
 import { MasterDirectory } from '../discovery/master-directory.service.js';
 import { FailoverStore } from '../failover/failover-store.js';
-import { FailoverService } from '../failover/failover.service.js';
+import { OperatorActionsService, OperatorRefusedError, SENTINEL_PASSWORD_PRINCIPAL } from '../failover/operator-actions.service.js';
 import { LeadershipService } from '../leadership/leadership.service.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import type { CachedCluster, CachedNode } from '../topology/topology-cache.service.js';
-import { SentinelConnection, type SentinelBackend, type SentinelStats } from './sentinel-connection.js';
+import { NOPERM_OPERATOR, SentinelConnection, type SentinelBackend, type SentinelStats } from './sentinel-connection.js';
 import { SentinelEvents } from './sentinel-events.js';
 import type { InfoInput, InstanceFacts, MasterFacts, PeerFacts } from './sentinel-format.js';
 import { runIdOf, SentinelPeers } from './sentinel-peers.service.js';
@@ -48,7 +51,8 @@ export class SentinelService implements SentinelBackend, OnApplicationBootstrap,
   constructor(
     private readonly directory: MasterDirectory,
     private readonly detection: DetectionService,
-    private readonly failovers: FailoverService,
+    private readonly actions: OperatorActionsService,
+    private readonly auth: AuthService,
     private readonly store: FailoverStore,
     private readonly peers: SentinelPeers,
     private readonly feed: EventFeed,
@@ -184,15 +188,34 @@ export class SentinelService implements SentinelBackend, OnApplicationBootstrap,
     return { usable: this.detection.engine.healthyAgents(c.id), quorum: c.quorum };
   }
 
-  async failover(name: string): Promise<void> {
+  async authenticate(user: string | undefined, secret: string): Promise<Principal | null> {
+    if (this.password !== undefined && (user === undefined || user === 'default') && secretsEqual(secret, this.password)) {
+      return SENTINEL_PASSWORD_PRINCIPAL;
+    }
     try {
-      const id = await this.failovers.manual(name, 'sentinel:SENTINEL FAILOVER', {});
+      const principal = await this.auth.authenticate(secret);
+      // Agent tokens are for reports; on this endpoint, as on REST, reading needs at least viewer.
+      return principal.role === 'agent' ? null : principal;
+    } catch (err) {
+      if (err instanceof VigilError && err.code === ErrorCode.UNAUTHENTICATED) return null;
+      throw err;
+    }
+  }
+
+  /** SENTINEL FAILOVER: the operator-actions authority decides (role, maintenance, a failover running), then the engine runs it. */
+  async failover(name: string, principal: Principal): Promise<void> {
+    try {
+      const id = await this.actions.failover(name, { principal, via: 'sentinel' });
       const record = await this.store.get(id);
       if (record?.outcome === 'failed') throw new Error(`NOGOODSLAVE No suitable replica to promote (${record.error ?? 'failed'})`);
       if (record?.outcome === 'aborted') throw new Error(`ERR failover aborted: ${record.error ?? ''}`);
     } catch (err) {
+      if (err instanceof OperatorRefusedError && err.refusal === 'forbidden') throw new Error(NOPERM_OPERATOR, { cause: err });
+      if (err instanceof OperatorRefusedError && err.refusal === 'maintenance') {
+        throw new Error(`ERR cluster ${name} is in maintenance until ${err.maintenanceUntil!.toISOString()}`, { cause: err });
+      }
       if (err instanceof VigilError) {
-        if (err.code === 'conflict') throw new Error('INPROG Failover already in progress', { cause: err });
+        if (err.code === ErrorCode.CONFLICT) throw new Error('INPROG Failover already in progress', { cause: err });
         throw new Error(`ERR ${err.message}`, { cause: err });
       }
       throw err;

@@ -8,6 +8,7 @@ const cluster = (id: string, name: string): CachedCluster => ({
   downAfterMs: 1000,
   epoch: 0,
   autoFailover: true,
+  requireMasterDeadEvidence: true,
   maintenanceUntil: null,
   cooldownMs: 0,
   failoverTimeoutMs: 10_000,

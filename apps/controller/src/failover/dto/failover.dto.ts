@@ -95,6 +95,14 @@ export class FailoverRequestDto {
   @IsInt({ message: 'must be an integer' })
   @Min(0)
   expectedEpoch?: number;
+
+  @ApiPropertyOptional({
+    default: false,
+    description: 'Act although the cluster is in maintenance (otherwise 409). The Sentinel endpoint has no such flag: it always refuses in maintenance.',
+  })
+  @IsOptional()
+  @IsBoolean({ message: 'must be true or false' })
+  ignoreMaintenance?: boolean;
 }
 
 export class CandidateDto {
