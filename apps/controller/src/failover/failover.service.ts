@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ErrorCode, VigilError } from '../common/errors.js';
 import { type CachedCluster, TopologyCache } from '../topology/topology-cache.service.js';
 import { assertEpoch } from '../topology/topology.service.js';
-import { type Ranking, restrictTo } from './candidate-ranking.js';
+import { DATA_LOSS_CODES, type Ranking, restrictTo } from './candidate-ranking.js';
 import { ClusterObserver } from './cluster-observer.js';
 import { FailoverRuns } from './failover-runs.js';
 import { FencedError } from './failover-store.js';
@@ -82,6 +82,19 @@ export class FailoverService {
     const master = cluster.nodes.find((n) => n.role === 'master');
     if (trigger === 'switchover' && !master) throw VigilError.conflict(`cluster ${name} has no recorded master to hand over from`);
     if ((await this.runs.store.history(cluster.id)).running) throw VigilError.conflict(`a failover of ${name} is already running`);
+    // Nothing is started (no epoch raised, no record) when no node may be promoted: the answer says why.
+    const seen = await this.observer.observe(cluster, master);
+    const ranking = options.target ? restrictTo(seen.ranking, seen.inputs, options.target, options.acceptDataLoss) : seen.ranking;
+    if (ranking.candidates.length === 0) {
+      const reasons = ranking.excluded.map((e) => `${e.host}:${e.port} ${e.reason}`).join('; ');
+      const hint = ranking.excluded.some((e) => DATA_LOSS_CODES.has(e.code) && (!options.target || `${e.host}:${e.port}` === options.target))
+        ? ' (a node excluded for its data can be forced: name it as target with acceptDataLoss: true)'
+        : '';
+      throw VigilError.conflict(
+        `no-safe-candidate: no replica of ${name} can be promoted: ${reasons || 'no replicas'}${hint}`,
+        options.target ? 'target' : undefined,
+      );
+    }
     let id = '';
     const run = this.runs.track(cluster.id, async () => {
       const begun = await this.runs.begin(cluster, master, trigger, actor, {
@@ -94,7 +107,7 @@ export class FailoverService {
         cluster,
         master,
         { id: begun.id, trigger, startedAt: begun.startedAt, fence: begun.fence },
-        { ...(options.target ? { target: options.target } : {}), ...(options.acceptDataLoss ? { acceptDataLoss: true } : {}) },
+        { decidedOn: seen, ...(options.target ? { target: options.target } : {}), ...(options.acceptDataLoss ? { acceptDataLoss: true } : {}) },
       );
       await runner.run();
     });
