@@ -112,12 +112,12 @@ describe('failover safety', () => {
   }, 90_000);
 
   it('never promotes a replica still in its first sync over the master that held the only copy, and says why', async () => {
-    // The master delays the replica's first (diskless) sync for a minute: the replica holds none of its data.
-    const master = await startRedis({ args: ['--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '60'] });
+    // The master writes its snapshot slowly (100 ms a key): the replica's first sync lasts 20 s, holding none of the data meanwhile.
+    const master = await startRedis({ args: ['--repl-diskless-sync', 'no', '--rdb-key-save-delay', '100000'] });
     servers.push(master);
     const c = master.client();
     await c.connect();
-    for (let i = 0; i < 50; i++) await c.set(`only-copy-${i}`, String(i));
+    for (let i = 0; i < 200; i++) await c.set(`only-copy-${i}`, String(i));
     c.disconnect();
     const replica = await startRedis({ replicaOf: { host: master.host, port: master.port } });
     servers.push(replica);
