@@ -60,7 +60,7 @@ const backend = (password?: string): SentinelBackend => ({
   master: (name) => (name === 'orders' ? master : undefined),
   replicas: () => undefined,
   sentinels: () => undefined,
-  quorum: () => ({ usable: 1, quorum: 2 }),
+  quorum: () => ({ usable: 1, quorum: 2, majority: false }),
   failover: (name, principal) => {
     if (principal.role === 'viewer') return Promise.reject(new Error('NOPERM this command requires an operator token: AUTH <token>'));
     if (name === 'frozen') return Promise.reject(new Error('ERR cluster frozen is in maintenance until 2030-01-01T00:00:00.000Z'));

@@ -31,7 +31,8 @@ export interface SentinelBackend {
   master(name: string, now: number): MasterFacts | undefined;
   replicas(name: string, now: number): { replicas: InstanceFacts[]; master: { host: string; port: number }; downAfterMs: number } | undefined;
   sentinels(name: string): { peers: PeerFacts[]; downAfterMs: number } | undefined;
-  quorum(name: string): { usable: number; quorum: number } | undefined;
+  /** Usable agents (not stale, not tilted), and whether they reach both the quorum and a majority of the agents assigned. */
+  quorum(name: string): { usable: number; quorum: number; majority: boolean } | undefined;
   /**
    * A forced failover on behalf of `principal`, under the same rules as REST; rejects with a
    * Sentinel-style error text (`NOPERM …`, `ERR cluster … is in maintenance …`, `NOGOODSLAVE …`, `INPROG …`).
@@ -439,9 +440,13 @@ export class SentinelConnection {
         const q = this.backend.quorum(name!);
         if (!q) return noSuchMaster();
         const s = q.usable === 1 ? '' : 's';
-        return q.usable >= q.quorum
-          ? R.simple(`OK ${q.usable} usable probe agent${s}. Quorum and failover authorization can be reached`)
-          : R.error(`NOQUORUM ${q.usable} usable probe agent${s}. Not enough available probe agents to reach the specified quorum for this master`);
+        if (q.usable < q.quorum) {
+          return R.error(`NOQUORUM ${q.usable} usable probe agent${s}. Not enough available probe agents to reach the specified quorum for this master`);
+        }
+        if (!q.majority) {
+          return R.error(`NOQUORUM ${q.usable} usable probe agent${s}. Not enough available probe agents to reach the majority and authorize a failover`);
+        }
+        return R.simple(`OK ${q.usable} usable probe agent${s}. Quorum and failover authorization can be reached`);
       }
       default:
         return R.error(`ERR unknown subcommand '${args[1]}'. Try SENTINEL HELP.`);

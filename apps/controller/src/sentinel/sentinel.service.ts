@@ -182,10 +182,11 @@ export class SentinelService implements SentinelBackend, OnApplicationBootstrap,
     return { peers: this.peers.list(), downAfterMs: c.downAfterMs };
   }
 
-  quorum(name: string): { usable: number; quorum: number } | undefined {
+  quorum(name: string): { usable: number; quorum: number; majority: boolean } | undefined {
     const c = this.directory.snapshot.clustersByName.get(name);
     if (!c || !this.directory.get(name)) return undefined;
-    return { usable: this.detection.engine.healthyAgents(c.id), quorum: c.quorum };
+    const d = this.detection.engine.canDecide(c.id, Date.now());
+    return { usable: d.usable, quorum: c.quorum, majority: d.usable * 2 > d.assigned };
   }
 
   async authenticate(user: string | undefined, secret: string): Promise<Principal | null> {
