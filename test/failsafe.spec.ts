@@ -34,7 +34,7 @@ async function failsafeGauge(url: string): Promise<number | undefined> {
   return m ? Number(m[1]) : undefined;
 }
 
-async function allEvents(api: Api, type: string): Promise<{ at: string; type: string; actor: string; data: any }[]> {
+async function allEvents(api: Api, type: string): Promise<{ at: string; type: string; actor: string; cluster: string | null; data: any }[]> {
   const res = await api('GET', `/api/v1/events?type=${type}&limit=500`);
   if (res.status !== 200) throw new Error(`events: ${res.status} ${res.text}`);
   return res.body.items;
@@ -86,8 +86,7 @@ describe('failsafe while PostgreSQL is unreachable', () => {
       ['billing', billing],
     ] as const) {
       const res = await api('POST', '/api/v1/clusters', {
-        // No automatic failover: what happens to billing's dead master once PostgreSQL is back is not this test's.
-        body: { name, nodes: group.map((s) => ({ host: s.host, port: s.port })), quorum: 2, downAfterMs: 1000, autoFailover: false },
+        body: { name, nodes: group.map((s) => ({ host: s.host, port: s.port })), quorum: 2, downAfterMs: 1000 },
       });
       expect(res.status).toBe(201);
       await waitAllUp(api, name, 3);
@@ -155,6 +154,19 @@ describe('failsafe while PostgreSQL is unreachable', () => {
     expect((await api('GET', '/api/v1/clusters/orders/master')).body.stale).toBe(true);
     expect((await dig(dnsPort, `orders.${ZONE}`, 'A')).answers).toEqual(['127.0.0.1']);
 
+    // No failover can start while PostgreSQL is away: billing's replica is still a replica.
+    const replicaRole = async () => {
+      const c = billing[1]!.client();
+      c.on('error', () => undefined);
+      await c.connect();
+      try {
+        return ((await c.call('ROLE')) as unknown[])[0];
+      } finally {
+        c.disconnect();
+      }
+    };
+    expect(await replicaRole()).toBe('slave');
+
     // PostgreSQL comes back on the same data directory and port.
     const restartedAt = Date.now();
     pg = await startPostgres({ dataDir, port: pgPort });
@@ -184,5 +196,15 @@ describe('failsafe while PostgreSQL is unreachable', () => {
     expect(Date.parse(left.data.at)).toBeGreaterThanOrEqual(restartedAt);
     expect(left.data.enteredAt).toBe(entered.data.at);
     expect(left.data.clusters).toEqual(expect.arrayContaining(['orders', 'billing']));
+
+    // The decision pending since the outage proceeds once PostgreSQL is back: billing fails over then.
+    const done = await waitFor(
+      async () => (await allEvents(api, 'failover.succeeded')).find((e) => e.cluster === 'billing'),
+      20_000,
+      'billing to fail over once PostgreSQL is back',
+    );
+    expect(done.data.to).toBe(`127.0.0.1:${billing[1]!.port}`);
+    expect(Date.parse(done.data.phases.decided)).toBeGreaterThanOrEqual(restartedAt);
+    expect(await replicaRole()).toBe('master');
   }, 90_000);
 });

@@ -3,7 +3,7 @@ import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
 import { LeadershipService } from '../leadership/leadership.service.js';
 import { type CachedCluster, type CachedNode, TopologyCache } from '../topology/topology-cache.service.js';
 import { ClusterObserver } from './cluster-observer.js';
-import { FailoverRunner, type RunOptions, type RunOutcome } from './failover-runner.js';
+import { FailoverRunner, type RunOptions } from './failover-runner.js';
 import { FailoverStore, type FenceToken } from './failover-store.js';
 import type { FailoverEntity } from './failover.entity.js';
 import { MasterChanges } from './master-changes.js';
@@ -91,10 +91,5 @@ export class FailoverRuns {
       run.catch(() => undefined).finally(() => this.active.delete(clusterId)),
     );
     return run;
-  }
-
-  /** Convenience for the common case: run a runner and report its outcome. */
-  static outcome(runner: FailoverRunner): Promise<RunOutcome> {
-    return runner.run();
   }
 }
