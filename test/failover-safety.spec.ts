@@ -83,7 +83,9 @@ describe('failover safety', () => {
     expect((await events(api, 'cut')).map((e) => e.type)).not.toContain('failover.started');
     expect(await role(master!)).toBe('master');
     expect((await api('GET', '/api/v1/clusters/cut')).body).toMatchObject({ epoch: 0, master: { port: master!.port } });
+    // The path heals: the cut agents see the master again (their connections stuck across the cut are replaced).
     for (const p of proxies) p.restore();
+    await waitAllUp(api, 'cut', 3, 20_000);
   });
 
   it('fails over a master that died during a long maintenance once it ends: staleness is measured from the SDOWN time', async () => {

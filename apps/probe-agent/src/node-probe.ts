@@ -66,7 +66,7 @@ function sameShape(a: Omit<ReplicationObservation, 'ageMs'> | undefined, b: Omit
  * INFO replication now and then. Holds only the latest state; never throws.
  */
 export class NodeProbe {
-  private readonly redis: Redis;
+  private redis: Redis;
   private readonly watchingSince = Date.now();
   private lastOkAt: number | undefined;
   private latencyMs: number | undefined;
@@ -93,22 +93,30 @@ export class NodeProbe {
   private authError: string | undefined;
   /** Why the connection is not up (ECONNREFUSED, ETIMEDOUT, …): more useful than "stream isn't writeable". */
   private connectError: string | undefined;
+  /** Since when the connection has not been ready (undefined while it is). */
+  private notReadySince: number | undefined;
+  private replacedAt = 0;
 
   constructor(
     readonly target: ProbeTarget,
     private readonly timings: ProbeTimings,
-    connectionName: string,
+    private readonly connectionName: string,
   ) {
-    const timeout = probeTimeoutMs(target.downAfterMs);
-    this.timeoutMs = timeout;
+    this.timeoutMs = probeTimeoutMs(target.downAfterMs);
+    this.notReadySince = Date.now();
+    this.redis = this.open();
+  }
+
+  /** A new connection (a fresh ioredis client, so nothing of a stuck one carries over). */
+  private open(): Redis {
     // No commandTimeout: ioredis would arm a timer per command. Each tick checks the PING in flight instead.
-    this.redis = new Redis({
-      host: target.host,
-      port: target.port,
-      username: target.username,
-      password: target.password,
-      tls: target.tls ? {} : undefined,
-      connectTimeout: timeout,
+    const redis = new Redis({
+      host: this.target.host,
+      port: this.target.port,
+      username: this.target.username,
+      password: this.target.password,
+      tls: this.target.tls ? {} : undefined,
+      connectTimeout: this.timeoutMs,
       enableOfflineQueue: false,
       enableReadyCheck: false,
       maxRetriesPerRequest: 0,
@@ -116,12 +124,13 @@ export class NodeProbe {
       autoResubscribe: false,
       lazyConnect: true,
       // CLIENT SETNAME names the probe in CLIENT LIST; the two CLIENT SETINFO calls would add only round trips.
-      connectionName,
+      connectionName: this.connectionName,
       disableClientInfo: true,
       // Reconnect at the probe rate, forever: a node that comes back is seen within one interval.
-      retryStrategy: () => timings.intervalMs,
+      retryStrategy: () => this.timings.intervalMs,
     });
-    this.redis.on('error', (err: Error) => {
+    redis.on('error', (err: Error) => {
+      if (redis !== this.redis) return;
       // A refused AUTH at connect surfaces here (ioredis then drops the connection), not on the PING.
       if (classifyProbeError(err).st === 'auth') this.authError = err.message.slice(0, 120);
       else {
@@ -130,12 +139,18 @@ export class NodeProbe {
         this.error = this.connectError;
       }
     });
-    this.redis.on('ready', () => {
+    redis.on('close', () => {
+      if (redis === this.redis) this.notReadySince ??= Date.now();
+    });
+    redis.on('ready', () => {
+      if (redis !== this.redis) return;
+      this.notReadySince = undefined;
       this.connectError = undefined;
       this.infoDue = true;
       this.runIdDue = true;
     });
-    this.redis.connect().catch(() => undefined);
+    redis.connect().catch(() => undefined);
+    return redis;
   }
 
   /** Starts this tick's probes; the results land in the state read by `observe`. */
@@ -153,7 +168,13 @@ export class NodeProbe {
       // Past down-after the connection is presumed dead (a half-open TCP never errors): open a new one,
       // which also fails the PING in flight, so a node that comes back is seen at once. Not sooner: under
       // load, reconnect storms would make slow replies slower.
-      if (waited > this.target.downAfterMs) this.redis.disconnect(true);
+      if (waited > this.target.downAfterMs) this.replaceConnection(now);
+    } else if (this.notReadySince !== undefined && now - this.notReadySince > this.target.downAfterMs && this.redis.status !== 'reconnecting') {
+      // Connected at the TCP level but never ready (its handshake went into a silent path, as across a
+      // partition that accepts and drops): no PING can be in flight, so nothing above would ever replace
+      // it. Past down-after, start over, so the node is seen again as soon as the path heals.
+      this.notReadySince = now;
+      this.replaceConnection(now);
     } else {
       this.ping();
     }
@@ -177,6 +198,22 @@ export class NodeProbe {
   close(): void {
     this.closed = true;
     this.redis.disconnect();
+  }
+
+  /**
+   * Drops the connection at once and opens a new one. Not `disconnect(true)`: that ends the socket
+   * gracefully, and across a silent path the close never completes, so no reconnect follows; a stuck
+   * handshake can also leave ioredis "ready" on a dead stream. A fresh client carries none of that.
+   * At most once per down-after; the PING in flight on the old one fails with it.
+   */
+  private replaceConnection(now: number): void {
+    if (now - this.replacedAt < this.target.downAfterMs) return;
+    this.replacedAt = now;
+    const old = this.redis;
+    this.notReadySince = now;
+    this.redis = this.open();
+    (old as unknown as { stream?: { destroy(): void } }).stream?.destroy();
+    old.disconnect();
   }
 
   private ping(): void {
