@@ -13,18 +13,6 @@ interface MinorityHealth extends ClusterHealth {
   usableAgents: number;
 }
 
-/** ROLE of a server: `['master', …]` or `['slave', host, port, state, offset]`. */
-async function role(server: RedisServer): Promise<unknown[]> {
-  const c = server.client();
-  c.on('error', () => undefined);
-  try {
-    await c.connect();
-    return (await c.call('ROLE')) as unknown[];
-  } finally {
-    c.disconnect();
-  }
-}
-
 /**
  * The ODOWN denominator end to end (PRODUCT.md §3): five real agent processes watch a healthy master;
  * three go silent (two SIGKILLed, one SIGSTOPped) and the two left lose their route to the master (a
@@ -147,7 +135,7 @@ describe('detection with a minority of the assigned agents', () => {
     const cannot = await waitForEvent(api, CLUSTER, 'cluster.cannot_decide', 5000, (e) => e.data.assignedAgents === 5);
     expect(cannot.data).toMatchObject({ quorum: 2, assignedAgents: 5, usableAgents: 2, reason: '2 of 5 assigned agents can vote; ODOWN needs 3' });
     expect(await events(api, CLUSTER, 'failover.refused')).toEqual([]);
-    expect((await role(master))[0]).toBe('master');
+    expect((await master.role())[0]).toBe('master');
     const sdownEvent = (await events(api, CLUSTER, 'node.sdown')).find((e) => e.data.node.port === master.port && Date.parse(e.at) >= cutAt);
     expect(sdownEvent?.data).toMatchObject({ quorum: 2, assigned: 5, needed: 3 });
 

@@ -5,18 +5,8 @@ import { type AgentProcess, events, health, startAgentProcess, waitAllUp, waitFo
 
 const DOWN_AFTER_MS = 1000;
 
-async function call(server: RedisServer, ...args: string[]): Promise<unknown> {
-  const c = server.client();
-  c.on('error', () => undefined);
-  try {
-    await c.connect();
-    return await c.call(args[0]!, ...args.slice(1));
-  } finally {
-    c.disconnect();
-  }
-}
-const role = async (server: RedisServer) => ((await call(server, 'ROLE')) as unknown[])[0];
-const info = async (server: RedisServer) => String(await call(server, 'INFO', 'replication'));
+const role = async (server: RedisServer) => (await server.role())[0];
+const info = async (server: RedisServer) => String(await server.call('INFO', 'replication'));
 
 /**
  * The decisions an automatic failover must not get wrong, each with its fault injected for real on
@@ -176,7 +166,7 @@ describe('failover safety', () => {
     expect(steps).toContain('old_master_unfenced:succeeded');
     // The old master takes writes again.
     expect(await role(master)).toBe('master');
-    expect(await call(master, 'SET', 'after-failed-failover', 'ok')).toBe('OK');
+    expect(await master.call('SET', 'after-failed-failover', 'ok')).toBe('OK');
     // A failed failover starts no cooldown.
     const failed = await waitForEvent(api, 'all-fail', 'failover.failed', 5000);
     expect(failed.data.oldMasterUnfenced).toMatchObject({ node: `127.0.0.1:${master.port}` });

@@ -5,18 +5,6 @@ import { type AgentProcess, type EventItem, events, sleep, startAgentProcess, wa
 
 const DOWN_AFTER_MS = 1000;
 
-/** ROLE of a server: `['master', …]` or `['slave', host, port, state, offset]`. */
-async function role(server: RedisServer): Promise<unknown[]> {
-  const c = server.client();
-  c.on('error', () => undefined);
-  try {
-    await c.connect();
-    return (await c.call('ROLE')) as unknown[];
-  } finally {
-    c.disconnect();
-  }
-}
-
 /**
  * Automatic failover end to end: real redis-server groups, the controller, three agent processes.
  */
@@ -71,8 +59,8 @@ describe('automatic failover', () => {
     // (jsonb keeps keys in its own order)
     expect(Object.keys(done.data.phases).sort()).toEqual(['decided', 'faultSeen', 'odown', 'promoted', 'published', 'repointed']);
     expect(done.data.durationsMs.total).toBeGreaterThan(DOWN_AFTER_MS - 200);
-    expect(await role(preferred!)).toEqual(['master', expect.any(Number), expect.any(Array)]);
-    await waitFor(async () => (await role(other!))[2] === preferred!.port, 5000, 'the other replica to follow the new master');
+    expect(await preferred!.role()).toEqual(['master', expect.any(Number), expect.any(Array)]);
+    await waitFor(async () => (await other!.role())[2] === preferred!.port, 5000, 'the other replica to follow the new master');
     const c = preferred!.client();
     await c.connect();
     expect(await c.get('k99')).toBe('99');
@@ -103,8 +91,8 @@ describe('automatic failover', () => {
     servers.push(back);
     const demoted = await waitForEvent(api, 'crash', 'node.demoted', 10_000);
     expect(demoted.data).toMatchObject({ node: `127.0.0.1:${master!.port}`, master: `127.0.0.1:${preferred!.port}` });
-    expect((await role(back))[0]).toBe('slave');
-    expect((await role(back))[2]).toBe(preferred!.port);
+    expect((await back.role())[0]).toBe('slave');
+    expect((await back.role())[2]).toBe(preferred!.port);
 
     // Cooldown (default five minutes): the new master's crash is refused, and said so.
     preferred!.signal('SIGKILL');
@@ -128,7 +116,7 @@ describe('automatic failover', () => {
     servers.push(back);
     const repointed = await waitForEvent(api, 'straggler', 'node.repointed', 15_000);
     expect(repointed.data).toMatchObject({ node: `127.0.0.1:${r2!.port}`, followed: `127.0.0.1:${master!.port}`, master: `127.0.0.1:${r1!.port}` });
-    expect((await role(back)).slice(0, 3)).toEqual(['slave', '127.0.0.1', r1!.port]);
+    expect((await back.role()).slice(0, 3)).toEqual(['slave', '127.0.0.1', r1!.port]);
   });
 
   it('fails over a hung master and demotes it when it wakes', async () => {
@@ -143,7 +131,7 @@ describe('automatic failover', () => {
     expect(winner).toBeDefined();
     master!.signal('SIGCONT');
     await waitForEvent(api, 'hang', 'node.demoted', 15_000);
-    await waitFor(async () => (await role(master!))[2] === winner.port, 5000, 'the old master to follow the new one');
+    await waitFor(async () => (await master!.role())[2] === winner.port, 5000, 'the old master to follow the new one');
   });
 
   it('never promotes priority 0: with no safe candidate it refuses, saying why for each replica, and looks again every sweep', async () => {
@@ -160,8 +148,8 @@ describe('automatic failover', () => {
       ['priority-0', 'priority 0: never promoted'],
       ['priority-0', 'priority 0: never promoted'],
     ]);
-    expect((await role(r1!))[0]).toBe('slave');
-    expect((await role(r2!))[0]).toBe('slave');
+    expect((await r1!.role())[0]).toBe('slave');
+    expect((await r2!.role())[0]).toBe('slave');
     // No epoch raised, no record: nothing was started.
     expect((await api('GET', '/api/v1/clusters/no-candidate/failovers')).body.items).toEqual([]);
     expect((await api('GET', '/api/v1/clusters/no-candidate')).body.epoch).toBe(0);
@@ -184,7 +172,7 @@ describe('automatic failover', () => {
     expect(dry.status).toBe(200);
     expect(dry.body.candidates.map((c: { port: number }) => c.port)).toEqual([r2!.port]);
     expect(dry.body.excluded).toEqual([expect.objectContaining({ port: r1!.port, reason: 'priority 0: never promoted' })]);
-    expect(await role(master!)).toEqual(['master', expect.any(Number), expect.any(Array)]); // a dry run changes nothing
+    expect(await master!.role()).toEqual(['master', expect.any(Number), expect.any(Array)]); // a dry run changes nothing
 
     expect((await api('POST', '/api/v1/clusters/manual/failover', { body: { expectedEpoch: 7 } })).status).toBe(409);
     const viewer = (await api('POST', '/api/v1/tokens', { body: { name: 'viewer', role: 'viewer' } })).body.token;
@@ -194,9 +182,9 @@ describe('automatic failover', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ trigger: 'manual', outcome: 'succeeded', epoch: 1, to: `127.0.0.1:${r2!.port}`, actor: 'token:bootstrap-admin' });
     expect(res.body.steps.map((s: { name: string; status: string }) => `${s.name}:${s.status}`)).toContain('old_master_fenced:succeeded');
-    expect((await role(r2!))[0]).toBe('master');
-    expect((await role(master!)).slice(0, 3)).toEqual(['slave', '127.0.0.1', r2!.port]);
-    await waitFor(async () => (await role(r1!))[2] === r2!.port, 5000, 'the other replica to follow');
+    expect((await r2!.role())[0]).toBe('master');
+    expect((await master!.role()).slice(0, 3)).toEqual(['slave', '127.0.0.1', r2!.port]);
+    await waitFor(async () => (await r1!.role())[2] === r2!.port, 5000, 'the other replica to follow');
   });
 
   it('switches over under a continuous writer without losing an acknowledged write', async () => {
@@ -237,8 +225,8 @@ describe('automatic failover', () => {
     stop = true;
     await writer;
     expect(acked.length).toBeGreaterThan(100);
-    expect((await role(r2!))[0]).toBe('master');
-    expect((await role(master!)).slice(0, 3)).toEqual(['slave', '127.0.0.1', r2!.port]);
+    expect((await r2!.role())[0]).toBe('master');
+    expect((await master!.role()).slice(0, 3)).toEqual(['slave', '127.0.0.1', r2!.port]);
     // Every acknowledged write is on the new master.
     const c = r2!.client();
     await c.connect();
@@ -313,7 +301,7 @@ describe('automatic failover', () => {
       const all: EventItem[] = await events(api, name);
       expect(all.filter((e) => e.type.startsWith('failover.')).map((e) => e.type)).toEqual(['failover.refused']); // said once, not every second
     }
-    expect((await role(r1!))[0]).toBe('slave');
-    expect((await role(r2!))[0]).toBe('slave');
+    expect((await r1!.role())[0]).toBe('slave');
+    expect((await r2!.role())[0]).toBe('slave');
   });
 });

@@ -7,18 +7,6 @@ import { cmd, type RawConnection, rawConnect } from './support/resp.js';
 
 const NOPERM = '-NOPERM this command requires an operator token: AUTH <token>\r\n';
 
-/** ROLE of a server: `['master', …]` or `['slave', host, port, state, offset]`. */
-async function role(server: RedisServer): Promise<unknown[]> {
-  const c = server.client();
-  c.on('error', () => undefined);
-  try {
-    await c.connect();
-    return (await c.call('ROLE')) as unknown[];
-  } finally {
-    c.disconnect();
-  }
-}
-
 /** Sends one command and answers its reply: one line, or a two-element array (the connection is used one command at a time). */
 async function ask(c: RawConnection, ...args: string[]): Promise<string> {
   const from = c.received().length;
@@ -50,7 +38,7 @@ describe('operator actions on the Sentinel endpoint and REST obey one authority'
     await waitFor(
       async () => {
         for (const s of servers) {
-          const r = await role(s);
+          const r = await s.role();
           if (s.port === mp ? r[0] !== 'master' : r[0] !== 'slave' || r[2] !== mp || r[3] !== 'connected') return false;
         }
         return true;
@@ -98,7 +86,7 @@ describe('operator actions on the Sentinel endpoint and REST obey one authority'
     } finally {
       c.close();
     }
-    expect((await role(master!))[0]).toBe('master');
+    expect((await master!.role())[0]).toBe('master');
     expect(await epoch()).toBe(0);
     expect(await masterPort()).toBe(master!.port);
   });
@@ -112,7 +100,7 @@ describe('operator actions on the Sentinel endpoint and REST obey one authority'
     } finally {
       c.close();
     }
-    expect((await role(master!))[0]).toBe('master');
+    expect((await master!.role())[0]).toBe('master');
     expect(await epoch()).toBe(0);
     const refused = await events(api, 'orders', 'operator.refused');
     expect(refused).toEqual([
@@ -132,7 +120,7 @@ describe('operator actions on the Sentinel endpoint and REST obey one authority'
     } finally {
       c.close();
     }
-    expect((await role(master!))[0]).toBe('master');
+    expect((await master!.role())[0]).toBe('master');
     expect(await epoch()).toBe(0);
 
     // REST: the same rule, with an explicit override.
@@ -144,13 +132,13 @@ describe('operator actions on the Sentinel endpoint and REST obey one authority'
     expect((await api('POST', '/api/v1/clusters/orders/failover', { token: operator, body: { ignoreMaintenance: 'yes' } })).body.details).toEqual([
       { field: 'ignoreMaintenance', reason: 'must be true or false' },
     ]);
-    expect((await role(master!))[0]).toBe('master');
+    expect((await master!.role())[0]).toBe('master');
     expect(await epoch()).toBe(0);
 
     const forced = await api('POST', '/api/v1/clusters/orders/failover', { token: operator, body: { ignoreMaintenance: true, expectedEpoch: 0 } });
     expect(forced.status).toBe(200);
     expect(forced.body).toMatchObject({ trigger: 'manual', outcome: 'succeeded', epoch: 1, actor: 'token:ops' });
-    expect((await role(master!))[0]).toBe('slave');
+    expect((await master!.role())[0]).toBe('slave');
 
     const codes = (await events(api, 'orders', 'operator.refused')).map((e) => `${e.data.via}:${e.data.action}:${e.data.code}:${e.actor}`);
     expect(codes).toEqual([
@@ -172,7 +160,7 @@ describe('operator actions on the Sentinel endpoint and REST obey one authority'
       const lookup = await ask(c, 'SENTINEL', 'get-master-addr-by-name', 'orders');
       const newPort = Number(/\$\d+\r\n(\d+)\r\n$/.exec(lookup)![1]);
       expect(newPort).not.toBe(before);
-      expect((await role(servers.find((s) => s.port === newPort)!))[0]).toBe('master');
+      expect((await servers.find((s) => s.port === newPort)!.role())[0]).toBe('master');
     } finally {
       c.close();
     }

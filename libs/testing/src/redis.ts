@@ -13,6 +13,10 @@ export interface RedisServer {
   readonly process: ManagedProcess;
   /** A new ioredis client to this server (the caller closes it). */
   client(): Redis;
+  /** Runs one command on a short-lived connection and answers its reply. */
+  call(command: string, ...args: string[]): Promise<unknown>;
+  /** `ROLE`: `['master', …]` or `['slave', host, port, state, offset]`. */
+  role(): Promise<unknown[]>;
   /** Sends a signal without waiting (SIGKILL to crash, SIGSTOP/SIGCONT to hang and resume). */
   signal(sig: NodeJS.Signals): void;
   stop(): Promise<void>;
@@ -86,11 +90,23 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     10_000,
     `redis-server on port ${port}`,
   );
+  const call = async (command: string, ...rest: string[]): Promise<unknown> => {
+    const c = client();
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      return await c.call(command, ...rest);
+    } finally {
+      c.disconnect();
+    }
+  };
   return {
     host: '127.0.0.1',
     port,
     process: proc,
     client,
+    call,
+    role: async () => (await call('ROLE')) as unknown[],
     signal: (sig) => proc.child.kill(sig),
     async stop() {
       proc.child.kill('SIGCONT');

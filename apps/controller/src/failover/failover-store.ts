@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService, type EventInput } from '../audit/audit.service.js';
 import { updatedRows } from '../database/transformers.js';
 import { FailoverStepEntity } from './failover-step.entity.js';
@@ -26,6 +26,24 @@ export interface LeaseClaim {
 export interface FenceToken extends LeaseClaim {
   clusterId: string;
   epoch: number;
+}
+
+/**
+ * Raises the cluster's epoch by one from `from`, only for the holder of a live lease in its term; throws
+ * `FencedError` (with `why()`) when either moved on. Answers the new epoch.
+ */
+async function raiseEpoch(em: EntityManager, clusterId: string, from: number, lease: LeaseClaim, why: () => string): Promise<number> {
+  const raised = updatedRows<{ epoch: string }>(
+    await em.query(
+      `UPDATE clusters SET epoch = epoch + 1, updated_at = now()
+        WHERE id = $1 AND epoch = $2
+          AND EXISTS (SELECT 1 FROM controller_leases WHERE scope = 'leader' AND holder = $3 AND term = $4 AND expires_at > now())
+      RETURNING epoch::text AS epoch`,
+      [clusterId, from, lease.holder, lease.term],
+    ),
+  );
+  if (raised.length === 0) throw new FencedError(why());
+  return Number(raised[0]!.epoch);
 }
 
 /** SQL condition: the cluster is still at the token's epoch and the token's holder still holds the lease in its term. */
@@ -59,19 +77,13 @@ export class FailoverStore {
   /** Raises the epoch and opens the failover record in one transaction; throws `FencedError` if either moved on. */
   async begin(input: BeginFailover): Promise<{ id: string; epoch: number; startedAt: Date; fence: FenceToken }> {
     return this.db.transaction(async (em) => {
-      const raised = updatedRows<{ epoch: string }>(
-        await em.query(
-          `UPDATE clusters SET epoch = epoch + 1, updated_at = now()
-          WHERE id = $1 AND epoch = $2
-            AND EXISTS (SELECT 1 FROM controller_leases WHERE scope = 'leader' AND holder = $3 AND term = $4 AND expires_at > now())
-          RETURNING epoch::text AS epoch`,
-          [input.cluster.id, input.expectedEpoch, input.lease.holder, input.lease.term],
-        ),
+      const epoch = await raiseEpoch(
+        em,
+        input.cluster.id,
+        input.expectedEpoch,
+        input.lease,
+        () => `cluster ${input.cluster.name} is no longer at epoch ${input.expectedEpoch}, or this controller no longer holds the lease`,
       );
-      if (raised.length === 0) {
-        throw new FencedError(`cluster ${input.cluster.name} is no longer at epoch ${input.expectedEpoch}, or this controller no longer holds the lease`);
-      }
-      const epoch = Number(raised[0]!.epoch);
       const startedAt = new Date();
       const failover = em.create(FailoverEntity, {
         clusterId: input.cluster.id,
@@ -108,17 +120,13 @@ export class FailoverStore {
    */
   async resume(record: FailoverEntity, lease: LeaseClaim, event: EventInput): Promise<FenceToken> {
     return this.db.transaction(async (em) => {
-      const raised = updatedRows<{ epoch: string }>(
-        await em.query(
-          `UPDATE clusters SET epoch = epoch + 1, updated_at = now()
-            WHERE id = $1 AND epoch = $2
-              AND EXISTS (SELECT 1 FROM controller_leases WHERE scope = 'leader' AND holder = $3 AND term = $4 AND expires_at > now())
-          RETURNING epoch::text AS epoch`,
-          [record.clusterId, record.epoch, lease.holder, lease.term],
-        ),
+      const epoch = await raiseEpoch(
+        em,
+        record.clusterId!,
+        record.epoch,
+        lease,
+        () => `failover ${record.id}: the epoch moved on from ${record.epoch}, or this controller no longer leads`,
       );
-      if (raised.length === 0) throw new FencedError(`failover ${record.id}: the epoch moved on from ${record.epoch}, or this controller no longer leads`);
-      const epoch = Number(raised[0]!.epoch);
       await em.query(`UPDATE failovers SET epoch = $2, term = $3 WHERE id = $1 AND outcome = 'running'`, [record.id, epoch, lease.term]);
       await this.audit.record({ ...event, data: { ...event.data, failoverId: record.id, epoch, previousEpoch: record.epoch } }, em);
       return { clusterId: record.clusterId!, epoch, holder: lease.holder, term: lease.term };
