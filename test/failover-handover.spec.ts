@@ -58,7 +58,7 @@ describe('a failover whose leader is paused in the middle', () => {
     Number(
       (
         await db.query(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%UPDATE nodes SET role%' AND pid <> pg_backend_pid()`,
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%UPDATE nodes SET role%' AND pid <> pg_backend_pid()`,
         )
       ).rows[0].n,
     );
@@ -103,7 +103,7 @@ describe('a failover whose leader is paused in the middle', () => {
     // A wakes: its write in flight is refused by the fence and it rolls back; nothing it does lands.
     a.child.kill('SIGCONT');
     await waitFor(
-      async () => Number((await db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE state LIKE 'idle in transaction%'`)).rows[0].n) === 0,
+      async () => Number((await db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`)).rows[0].n) === 0,
       10_000,
       'the woken leader to roll back',
     );
