@@ -62,6 +62,8 @@ describe('failover safety', () => {
     const refused = await waitForEvent(api, 'cut', 'failover.refused', 15_000);
     expect(refused.data.code).toBe('master-alive');
     expect(refused.data.evidence).toMatchObject({ alive: true, leader: { answered: true, role: 'master' } });
+    const decision = (await api('GET', '/api/v1/clusters/cut/decision')).body;
+    expect(decision).toMatchObject({ leader: true, decision: { outcome: 'refused', code: 'master-alive' }, faults: [] });
     // Re-checked every sweep, never acted on: after several sweeps still no failover, the master serves.
     await waitFor(
       async () => (await events(api, 'cut', 'failover.refused')).length >= 1 && (await health(api, 'cut')).nodes.some((n) => n.state === 'odown'),
@@ -127,6 +129,7 @@ describe('failover safety', () => {
     expect(refused.data.code).toBe('no-safe-candidate');
     expect(refused.data.excluded).toEqual([expect.objectContaining({ port: replica.port, code: expect.stringMatching(/^(syncing|no-data)$/) })]);
     expect(refused.data.reason).toMatch(/never completed a sync|sync with the master in progress/);
+    expect((await api('GET', '/api/v1/clusters/first-sync/decision')).body.decision).toMatchObject({ outcome: 'refused', code: 'no-safe-candidate' });
     expect(await role(replica)).toBe('slave');
     expect((await api('GET', '/api/v1/clusters/first-sync/failovers')).body.items).toEqual([]);
     // An operator may still force it, naming the node and accepting the loss.
@@ -170,5 +173,22 @@ describe('failover safety', () => {
     // A failed failover starts no cooldown.
     const failed = await waitForEvent(api, 'all-fail', 'failover.failed', 5000);
     expect(failed.data.oldMasterUnfenced).toMatchObject({ node: `127.0.0.1:${master.port}` });
+  });
+
+  it('treats a recorded master that reports itself a replica as a fault and repairs it when no other node claims master', async () => {
+    const [master, r1] = await startReplicationGroup(1);
+    servers.push(master!, r1!);
+    await createCluster(
+      'demoted',
+      [master!, r1!].map(({ host, port }) => ({ host, port })),
+    );
+    // Someone points the master at an address that is no node of the group (a stray REPLICAOF).
+    expect(await master!.call('REPLICAOF', '127.0.0.1', '1')).toBe('OK');
+    const fault = await waitForEvent(api, 'demoted', 'master.reports_replica', 15_000);
+    expect(fault.data).toMatchObject({ node: `127.0.0.1:${master!.port}`, follows: '127.0.0.1:1', otherMasters: [], repair: 'REPLICAOF NO ONE' });
+    await waitForEvent(api, 'demoted', 'master.repaired', 10_000);
+    expect(await role(master!)).toBe('master');
+    expect(await master!.call('SET', 'writable-again', 'ok')).toBe('OK');
+    expect((await api('GET', '/api/v1/clusters/demoted/failovers')).body.items).toEqual([]);
   });
 });

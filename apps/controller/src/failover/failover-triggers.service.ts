@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import type { DetectionTransition } from '../detection/detection-engine.js';
 import { DetectionService } from '../detection/detection.service.js';
 import { type CachedCluster, type CachedNode, TopologyCache } from '../topology/topology-cache.service.js';
+import { ClusterDecisions } from './cluster-decisions.js';
 import { ClusterObserver } from './cluster-observer.js';
 import { autoFailoverRefusal, type Refusal } from './failover-policy.js';
 import { FailoverRuns } from './failover-runs.js';
@@ -45,6 +46,7 @@ export class FailoverTriggers implements OnApplicationBootstrap, OnApplicationSh
     private readonly topology: TopologyCache,
     private readonly observer: ClusterObserver,
     private readonly runs: FailoverRuns,
+    private readonly decisions: ClusterDecisions,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -55,6 +57,7 @@ export class FailoverTriggers implements OnApplicationBootstrap, OnApplicationSh
         this.consider(t.cluster.id, { faultSince: t.faultSince, odownAt: t.at, detail: { votes: t.votes, voters: t.voters, quorum: t.cluster.quorum } });
       } else if (t.to === 'up') {
         this.faultSince.delete(t.node.id);
+        if (this.topology.snapshot.nodesById.get(t.node.id)?.role === 'master') this.decisions.clear(t.cluster.id);
       }
     });
     this.timer = setInterval(() => void this.sweep(), SWEEP_MS);
@@ -235,6 +238,7 @@ export class FailoverTriggers implements OnApplicationBootstrap, OnApplicationSh
     this.lastRefusal.delete(cluster.id);
 
     const begun = await this.runs.begin(cluster, master, 'auto', this.runs.actor, { ...cause.detail, evidence: seen.evidence });
+    this.decisions.decided(cluster.id, { outcome: 'started', failoverId: begun.id, ...(seen.evidence ? { evidence: { ...seen.evidence } } : {}) });
     const runner = this.runs.runner(
       cluster,
       master,
@@ -267,6 +271,7 @@ export class FailoverTriggers implements OnApplicationBootstrap, OnApplicationSh
 
   /** Records a decision not to fail over (once per distinct reason, and again every minute while it holds). */
   private async refuse(cluster: CachedCluster, master: CachedNode, refusal: Refusal, evidence: Record<string, unknown>): Promise<void> {
+    this.decisions.decided(cluster.id, { outcome: 'refused', code: refusal.code, reason: refusal.reason, evidence });
     const now = Date.now();
     const key = `${refusal.code}:${refusal.code === 'backoff' || refusal.code === 'cooldown' ? '' : refusal.reason}`;
     const last = this.lastRefusal.get(cluster.id);

@@ -3,6 +3,7 @@ import { AuditModule } from '../audit/audit.module.js';
 import { DetectionModule } from '../detection/detection.module.js';
 import { LeadershipModule } from '../leadership/leadership.module.js';
 import { TopologyModule } from '../topology/topology.module.js';
+import { ClusterDecisions } from './cluster-decisions.js';
 import { ClusterObserver } from './cluster-observer.js';
 import { FailoverRuns } from './failover-runs.js';
 import { FailoverStore } from './failover-store.js';
@@ -23,6 +24,7 @@ import { OperatorController } from './operator.controller.js';
   imports: [AuditModule, DetectionModule, LeadershipModule, TopologyModule],
   providers: [
     FailoverStore,
+    ClusterDecisions,
     ClusterObserver,
     MasterChanges,
     FailoverRuns,

@@ -4,13 +4,37 @@ import { RequireRole } from '../auth/principal.js';
 import { ApiErrors } from '../common/api-docs.js';
 import { VigilError } from '../common/errors.js';
 import { clusterNameParam, uuidParam } from '../common/params.js';
-import { FailoverDetailDto, FailoverDto, FailoverListDto, FailoverStepDto } from './dto/failover.dto.js';
+import { DecisionViewDto, FailoverDetailDto, FailoverDto, FailoverListDto, FailoverStepDto } from './dto/failover.dto.js';
+import { ClusterDecisions } from './cluster-decisions.js';
+import { LeadershipService } from '../leadership/leadership.service.js';
+import { TopologyCache } from '../topology/topology-cache.service.js';
 import { FailoverStore } from './failover-store.js';
 
 @ApiTags('failovers')
 @Controller()
 export class FailoversController {
-  constructor(private readonly store: FailoverStore) {}
+  constructor(
+    private readonly store: FailoverStore,
+    private readonly decisions: ClusterDecisions,
+    private readonly leadership: LeadershipService,
+    private readonly topology: TopologyCache,
+  ) {}
+
+  @Get('clusters/:name/decision')
+  @RequireRole('viewer')
+  @ApiOperation({
+    summary: 'Why Vigil acts or does not, now: the latest automatic decision about a down master and the faults seen',
+    description:
+      'A refusal carries its code and evidence (e.g. `master-alive`: the master is unreachable from the agents but answers the leader or still streams to its replicas). Ask the leader (GET /leadership).',
+  })
+  @ApiParam({ name: 'name', description: 'Cluster name' })
+  @ApiOkResponse({ type: DecisionViewDto })
+  @ApiErrors(400, 404)
+  decision(@Param('name', clusterNameParam()) name: string): DecisionViewDto {
+    const cluster = this.topology.snapshot.clustersByName.get(name);
+    if (!cluster) throw VigilError.notFound(`cluster ${name}`);
+    return { cluster: name, leader: this.leadership.isLeader(), ...this.decisions.view(cluster.id) };
+  }
 
   @Get('clusters/:name/failovers')
   @RequireRole('viewer')

@@ -6,6 +6,7 @@ import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
 import { DetectionService } from '../detection/detection.service.js';
 import { FAILOVER_JOBS, QUEUES, type ReconcileReplicaJob, reconcileReplicaJobOptions } from '../jobs/queues.js';
 import { type CachedCluster, TopologyCache } from '../topology/topology-cache.service.js';
+import { ClusterDecisions } from './cluster-decisions.js';
 import { nodeAddress } from './cluster-observer.js';
 import { FailoverRuns } from './failover-runs.js';
 
@@ -36,6 +37,7 @@ export class NodeReconciler implements OnApplicationBootstrap {
     private readonly detection: DetectionService,
     private readonly topology: TopologyCache,
     private readonly runs: FailoverRuns,
+    private readonly decisions: ClusterDecisions,
     @InjectQueue(QUEUES.failover) private readonly failoverQueue: Queue<ReconcileReplicaJob>,
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
   ) {}
@@ -139,6 +141,13 @@ export class NodeReconciler implements OnApplicationBootstrap {
     const claimants = probes.filter((p) => p.node.id !== node.id && p.probe.ok && p.probe.info.role === 'master').map((p) => addr(p.node));
     const data = { node: addr(node), follows: r.follows, seenBy: r.agent, epoch: cluster.epoch, otherMasters: claimants };
     const now = Date.now();
+    this.decisions.fault(cluster.id, {
+      type: 'master-reports-replica',
+      node: addr(node),
+      follows: r.follows,
+      otherMasters: claimants,
+      repair: claimants.length > 0 ? 'an operator decides: another node claims master' : 'REPLICAOF NO ONE',
+    });
     if (claimants.length > 0) {
       if (now - (this.lastFault.get(node.id) ?? 0) < FAULT_REPEAT_MS) return;
       this.lastFault.set(node.id, now);
@@ -154,6 +163,7 @@ export class NodeReconciler implements OnApplicationBootstrap {
     try {
       const role = await promoteToMaster(nodeAddress(cluster, node), timeout);
       await this.runs.store.record({ type: 'master.repaired', actor: this.runs.actor, cluster, data: { node: addr(node), epoch: cluster.epoch, role } });
+      this.decisions.repaired(cluster.id);
       this.logger.warn({ cluster: cluster.name, node: addr(node) }, 'the recorded master reported itself a replica with no other master: made master again');
     } catch (err) {
       this.logger.warn({ cluster: cluster.name, node: addr(node), err: (err as Error).message }, 'could not repair the recorded master');

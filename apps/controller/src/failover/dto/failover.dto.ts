@@ -170,3 +170,35 @@ export class MaintenanceDto {
   @Min(0)
   expectedEpoch?: number;
 }
+
+export class ClusterDecisionDto {
+  @ApiProperty({ format: 'date-time' }) at: string;
+  @ApiProperty({ enum: ['refused', 'started'] }) outcome: string;
+  @ApiPropertyOptional({
+    example: 'master-alive',
+    description: 'For a refusal: master-alive, no-safe-candidate, maintenance, cooldown, backoff, cannot_decide, auto_failover_off',
+  })
+  code?: string;
+  @ApiPropertyOptional() reason?: string;
+  @ApiPropertyOptional({ format: 'uuid' }) failoverId?: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: "The master's own evidence, the excluded replicas" })
+  evidence?: Record<string, unknown>;
+}
+
+export class ClusterFaultDto {
+  @ApiProperty({ enum: ['master-reports-replica'] }) type: string;
+  @ApiProperty({ format: 'date-time' }) since: string;
+  @ApiProperty({ format: 'date-time' }) lastSeenAt: string;
+  @ApiProperty({ example: '10.0.0.1:6379' }) node: string;
+  @ApiProperty({ example: '10.0.0.2:6379' }) follows: string;
+  @ApiProperty({ type: [String] }) otherMasters: string[];
+  @ApiProperty() repair: string;
+}
+
+export class DecisionViewDto {
+  @ApiProperty() cluster: string;
+  @ApiProperty({ description: 'Only the leader decides: a standby answers null and no faults' }) leader: boolean;
+  @ApiPropertyOptional({ type: ClusterDecisionDto, nullable: true, description: 'The latest automatic decision while the master is down (null once it is up)' })
+  decision: ClusterDecisionDto | null;
+  @ApiProperty({ type: [ClusterFaultDto] }) faults: ClusterFaultDto[];
+}
