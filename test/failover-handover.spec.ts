@@ -103,7 +103,11 @@ describe('a failover whose leader is paused in the middle', () => {
     // A wakes: its write in flight is refused by the fence and it rolls back; nothing it does lands.
     a.child.kill('SIGCONT');
     await waitFor(
-      async () => Number((await db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`)).rows[0].n) === 0,
+      async () =>
+        Number(
+          (await db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`)).rows[0]
+            .n,
+        ) === 0,
       10_000,
       'the woken leader to roll back',
     );
