@@ -109,6 +109,11 @@ export class FailoverRunner {
     }
   }
 
+  /** The old master answered when the run looked (fenced, or handed over): it may be told things. */
+  private get oldMasterAnswered(): boolean {
+    return this.state.oldMasterFenced || this.state.trigger === 'switchover' || this.observation?.oldMaster.answers === true;
+  }
+
   private get timeout(): number {
     return this.d.config.redisAdminTimeoutMs;
   }
@@ -355,7 +360,8 @@ export class FailoverRunner {
   private async afterPromotion(master: PlanTarget): Promise<void> {
     const { cluster } = this;
     const timeout = this.timeout;
-    const changed = [master, ...(this.oldMaster ? [this.oldMaster] : [])];
+    // Not on an old master that did not answer: a command queued on a hung node runs when it wakes, long after.
+    const changed = [master, ...(this.oldMaster && this.oldMasterAnswered ? [this.oldMaster] : [])];
     const killed = await Promise.all(
       changed.map(async (n) => {
         try {
