@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -129,6 +130,30 @@ describe('failure detection with three probe agents', () => {
     // The way there went through SDOWN (the first agent to see it) unless all agents crossed down-after together.
     const sdowns = await events(api, 'crash', 'node.sdown');
     for (const e of sdowns) expect(e.data.sdownVotes).toBeGreaterThanOrEqual(1);
+  });
+
+  it('sees a hung node again when it wakes, even when its clients are killed as it wakes', async () => {
+    const [master, replica] = await group(1);
+    await createCluster('wake', [master!, replica!], { autoFailover: false });
+    await waitAllUp(api, 'wake', 3);
+    master!.signal('SIGSTOP');
+    // An admin command queued while it hangs runs first when it wakes and drops every client, the agents'
+    // connections in the middle of their handshake included.
+    const admin = connect(master!.port, master!.host);
+    admin.on('error', () => undefined);
+    await new Promise<void>((resolve) => admin.once('connect', () => resolve())); // the kernel accepts while the process is stopped
+    admin.write('*6\r\n$6\r\nCLIENT\r\n$4\r\nKILL\r\n$4\r\nTYPE\r\n$6\r\nnormal\r\n$6\r\nSKIPME\r\n$3\r\nyes\r\n');
+    const answered = new Promise<string>((resolve) => admin.once('data', (d) => resolve(String(d))));
+    // Every agent has replaced its connection since (it waits in its handshake, behind the command).
+    await waitFor(
+      async () => (await health(api, 'wake')).nodes.find((n) => n.port === master!.port)!.agents.every((a) => /isn't writeable/.test(a.error ?? '')),
+      10_000,
+      'every agent to wait on a new connection to the hung master',
+    );
+    master!.signal('SIGCONT');
+    expect(await answered).toMatch(/^:\d+/);
+    admin.destroy();
+    await waitAllUp(api, 'wake', 3, 15_000);
   });
 
   it('does not declare ODOWN for a master paused for half of down-after', async () => {

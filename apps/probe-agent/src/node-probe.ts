@@ -204,10 +204,11 @@ export class NodeProbe {
    * Drops the connection at once and opens a new one. Not `disconnect(true)`: that ends the socket
    * gracefully, and across a silent path the close never completes, so no reconnect follows; a stuck
    * handshake can also leave ioredis "ready" on a dead stream. A fresh client carries none of that.
-   * At most once per down-after; the PING in flight on the old one fails with it.
+   * At most once per `minGapMs` (down-after unless the old one is known dead); the PING in flight on the
+   * old one fails with it.
    */
-  private replaceConnection(now: number): void {
-    if (now - this.replacedAt < this.target.downAfterMs) return;
+  private replaceConnection(now: number, minGapMs = this.target.downAfterMs): void {
+    if (now - this.replacedAt < minGapMs) return;
     this.replacedAt = now;
     const old = this.redis;
     this.notReadySince = now;
@@ -237,6 +238,9 @@ export class NodeProbe {
           this.error = this.authError ?? (/isn't writeable/.test(outcome.err) ? (this.connectError ?? outcome.err) : outcome.err);
           this.probed = true;
         }
+        // "Ready" on a stream that cannot be written: the server closed the connection during its
+        // handshake (a CLIENT KILL run as a hung node woke) and ioredis will never reconnect it by itself.
+        if (/isn't writeable/.test(outcome.err) && this.redis.status === 'ready') this.replaceConnection(Date.now(), this.timings.intervalMs);
       },
     );
   }
