@@ -8,6 +8,7 @@ import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
 import { LeadershipService } from '../leadership/leadership.service.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { TopologyCache } from '../topology/topology-cache.service.js';
+import { type NodeView, nodeView } from './node-view.js';
 import { DetectionEngine, type DetectionTransition, NODE_STATES, type NodeState, odownNeeds } from './detection-engine.js';
 
 /** The evaluation pass for staleness and agent counts; node verdicts are also re-checked on every report. */
@@ -209,6 +210,16 @@ export class DetectionService implements OnApplicationBootstrap, OnApplicationSh
     const cannotDecide = this.topology.snapshot.clusters.filter((c) => this.engine.clusterCanDecide(c.id) === false).map((c) => c.name);
     this.pending.push({ type: 'detection.state', actor: this.actor, data: { at: new Date(now).toISOString(), nodesNotUp: nodes, cannotDecide } });
     void this.flush();
+  }
+
+  /** The published view of one node (verdict, votes, the agents' latest reading): what other modules read. */
+  nodeView(nodeId: string, now = Date.now()): NodeView {
+    return nodeView(this.engine, nodeId, now);
+  }
+
+  /** Whether detection can decide for a cluster now, and why not. */
+  canDecide(clusterId: string, now = Date.now()): ReturnType<DetectionEngine['canDecide']> {
+    return this.engine.canDecide(clusterId, now);
   }
 
   forgetAgent(id: string): void {

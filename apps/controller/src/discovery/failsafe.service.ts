@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { Gauge } from 'prom-client';
 import { AuditService, type EventInput } from '../audit/audit.service.js';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
-import type { DetectionEngine } from '../detection/detection-engine.js';
+import type { NodeView } from '../detection/node-view.js';
 import { DetectionService } from '../detection/detection.service.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import type { CachedCluster } from '../topology/topology-cache.service.js';
@@ -20,31 +20,16 @@ const CHECK_MS = 250;
 const MAX_PENDING_EVENTS = 100;
 
 /** Summarises what the agents' current views say about each node of a cluster (input of `failsafeVerdict`). */
-export function sightings(engine: DetectionEngine, cluster: CachedCluster, now: number): NodeSighting[] {
+export function sightings(views: (nodeId: string) => NodeView, cluster: CachedCluster, now: number): NodeSighting[] {
   return cluster.nodes.map((node) => {
-    const verdict = engine.verdict(node.id, now);
-    let role: NodeSighting['role'];
-    let readAt = -Infinity;
-    let claimedMasterBy = 0;
-    for (const agent of engine.agents.values()) {
-      if (agent.stale) continue;
-      const repl = agent.views.get(node.id)?.repl;
-      if (!repl) continue;
-      if (repl.role === 'master') claimedMasterBy++;
-      if (repl.readAt > readAt) {
-        readAt = repl.readAt;
-        role = repl.role;
-      }
-    }
-    const voters = verdict?.voters ?? 0;
-    const sdownVotes = verdict?.sdownVotes ?? 0;
+    const v = views(node.id);
     return {
       nodeId: node.id,
-      voters,
-      upVotes: voters - sdownVotes - (verdict?.faultVotes ?? 0),
-      sdownVotes,
-      ...(role !== undefined ? { role, roleAgeMs: Math.max(0, now - readAt) } : {}),
-      claimedMasterBy,
+      voters: v.voters,
+      upVotes: v.voters - v.sdownVotes - v.faultVotes,
+      sdownVotes: v.sdownVotes,
+      ...(v.repl ? { role: v.repl.role, roleAgeMs: Math.max(0, now - v.repl.readAt) } : {}),
+      claimedMasterBy: v.claimedMasterBy,
     };
   });
 }
@@ -128,7 +113,11 @@ export class FailsafeService implements OnApplicationBootstrap, OnApplicationShu
     const cluster = this.directory.snapshot.clustersByName.get(name);
     if (!cluster) return { publish: false, reason: 'no such cluster' };
     const master = this.directory.get(name) ?? null;
-    return failsafeVerdict({ masterNodeId: master?.nodeId ?? null, quorum: cluster.quorum, nodes: sightings(this.detection.engine, cluster, now) });
+    return failsafeVerdict({
+      masterNodeId: master?.nodeId ?? null,
+      quorum: cluster.quorum,
+      nodes: sightings((id) => this.detection.nodeView(id, now), cluster, now),
+    });
   }
 
   private check(now: number): void {

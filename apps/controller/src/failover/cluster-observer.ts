@@ -55,7 +55,7 @@ export class ClusterObserver {
       host: node.host,
       port: node.port,
       priority: node.priority,
-      detection: this.detection.engine.verdict(node.id, now)?.state ?? 'unknown',
+      detection: this.detection.nodeView(node.id, now).state,
       probe: probe.ok
         ? {
             ok: true as const,
@@ -93,7 +93,7 @@ export class ClusterObserver {
                   }
                 : { ok: false as const, error: probe.error },
             })),
-            agentsLastOkAt: this.agentsLastOkAt(oldMaster.id),
+            agentsLastOkAt: this.detection.nodeView(oldMaster.id, now).lastOkAt ?? undefined,
             probeIntervalMs: this.probeIntervalMs(),
           })
         : null;
@@ -104,16 +104,6 @@ export class ClusterObserver {
       evidence,
       oldMaster: old ? { answers: old.answered, ...(old.answered ? { role: old.role } : {}) } : { answers: false },
     };
-  }
-
-  /** The newest valid reply any agent had from the node (controller clock). */
-  private agentsLastOkAt(nodeId: string): number | undefined {
-    let last: number | undefined;
-    for (const agent of this.detection.engine.agents.values()) {
-      const view = agent.views.get(nodeId);
-      if (view && (last === undefined || view.okAt > last)) last = view.okAt;
-    }
-    return last;
   }
 
   private probeIntervalMs(): number {

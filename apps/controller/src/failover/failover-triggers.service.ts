@@ -265,7 +265,7 @@ export class FailoverTriggers implements OnApplicationBootstrap, OnApplicationSh
 
   /** Whether detection can decide for the cluster (quorum and a majority of the assigned agents usable), and why not. */
   private canDecide(cluster: CachedCluster): { canDecide: boolean; cannotDecideReason?: string } {
-    const d = this.detection.engine.canDecide(cluster.id, Date.now());
+    const d = this.detection.canDecide(cluster.id);
     return d.canDecide ? { canDecide: true } : { canDecide: false, cannotDecideReason: d.reason ?? 'detection cannot decide for this cluster' };
   }
 

@@ -58,18 +58,8 @@ export class NodeReconciler implements OnApplicationBootstrap {
   /** The recorded master of the node's cluster, when it is up and reports master itself (somewhere safe to point a node). */
   private usableMaster(cluster: CachedCluster) {
     const master = cluster.nodes.find((n) => n.role === 'master');
-    if (!master || this.detection.engine.verdict(master.id, Date.now())?.state !== 'up') return undefined;
-    return this.reportedRole(master.id) === 'replica' ? undefined : master;
-  }
-
-  /** The role the freshest agent view reports for a node. */
-  private reportedRole(nodeId: string): 'master' | 'replica' | undefined {
-    let best: { at: number; role: 'master' | 'replica' } | undefined;
-    for (const agent of this.detection.engine.agents.values()) {
-      const repl = agent.views.get(nodeId)?.repl;
-      if (repl && !agent.stale && (!best || repl.readAt > best.at)) best = { at: repl.readAt, role: repl.role };
-    }
-    return best?.role;
+    const view = master && this.detection.nodeView(master.id);
+    return view && view.state === 'up' && view.repl?.role !== 'replica' ? master : undefined;
   }
 
   /** Queues the re-pointing of a replica that follows the wrong master (retried by BullMQ, leader only). */

@@ -8,7 +8,6 @@ import type { Principal } from '../auth/principal.js';
 import { secretsEqual } from '../auth/token-secret.js';
 import { ErrorCode, VigilError } from '../common/errors.js';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
-import type { AgentView } from '../detection/detection-engine.js';
 import { DetectionService } from '../detection/detection.service.js';
 import { FailsafeService } from '../discovery/failsafe.service.js';
 import { MasterDirectory } from '../discovery/master-directory.service.js';
@@ -185,7 +184,7 @@ export class SentinelService implements SentinelBackend, OnApplicationBootstrap,
   quorum(name: string): { usable: number; quorum: number; majority: boolean } | undefined {
     const c = this.directory.snapshot.clustersByName.get(name);
     if (!c || !this.directory.get(name)) return undefined;
-    const d = this.detection.engine.canDecide(c.id, Date.now());
+    const d = this.detection.canDecide(c.id);
     return { usable: d.usable, quorum: c.quorum, majority: d.usable * 2 > d.assigned };
   }
 
@@ -266,27 +265,19 @@ export class SentinelService implements SentinelBackend, OnApplicationBootstrap,
 
   /** One node as detection and the agents' latest INFO describe it. */
   private facts(node: CachedNode, now: number): InstanceFacts {
-    const engine = this.detection.engine;
-    const verdict = engine.verdict(node.id, now);
-    const track = engine.nodes.get(node.id);
-    let lastOkAt: number | null = null;
-    let repl: AgentView['repl'];
-    for (const agent of engine.agents.values()) {
-      const view = agent.views.get(node.id);
-      if (!view) continue;
-      if (view.okAt > 0 && (lastOkAt === null || view.okAt > lastOkAt)) lastOkAt = view.okAt;
-      if (view.repl && (!repl || view.repl.readAt > repl.readAt)) repl = view.repl;
-    }
+    const view = this.detection.nodeView(node.id, now);
+    const repl = view.repl;
+    const lastOkAt = view.lastOkAt;
     // The s_down flag stands for this controller's own opinion, which is its agents' majority: one
     // cut-off agent must not flag a healthy master (node-redis, for one, refuses a master flagged s_down).
-    let state = verdict?.state ?? 'unknown';
-    if (state === 'sdown' && verdict!.sdownVotes * 2 <= verdict!.voters) state = 'up';
+    let state = view.state;
+    if (state === 'sdown' && view.sdownVotes * 2 <= view.voters) state = 'up';
     return {
       host: node.host,
       port: node.port,
       runId: repl?.runId ?? null,
       state,
-      stateSince: track?.since ?? null,
+      stateSince: view.since,
       lastOkAt,
       infoReadAt: repl?.readAt ?? null,
       roleReported: repl?.role ?? null,
