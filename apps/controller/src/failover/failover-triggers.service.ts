@@ -5,6 +5,7 @@ import { type CachedCluster, type CachedNode, TopologyCache } from '../topology/
 import { ClusterDecisions } from './cluster-decisions.js';
 import { ClusterObserver } from './cluster-observer.js';
 import { autoFailoverRefusal, type Refusal } from './failover-policy.js';
+import type { MasterEvidence } from './master-evidence.js';
 import { FailoverRuns } from './failover-runs.js';
 import { FencedError } from './failover-store.js';
 import type { FailoverEntity } from './failover.entity.js';
@@ -273,7 +274,7 @@ export class FailoverTriggers implements OnApplicationBootstrap, OnApplicationSh
   private async refuse(cluster: CachedCluster, master: CachedNode, refusal: Refusal, evidence: Record<string, unknown>): Promise<void> {
     this.decisions.decided(cluster.id, { outcome: 'refused', code: refusal.code, reason: refusal.reason, evidence });
     const now = Date.now();
-    const key = `${refusal.code}:${refusal.code === 'backoff' || refusal.code === 'cooldown' ? '' : refusal.reason}`;
+    const key = `${refusal.code}:${refusalKey(refusal, evidence)}`;
     const last = this.lastRefusal.get(cluster.id);
     if (last && last.key === key && now - last.at < REFUSAL_REPEAT_MS) return;
     this.lastRefusal.set(cluster.id, { key, at: now });
@@ -283,5 +284,28 @@ export class FailoverTriggers implements OnApplicationBootstrap, OnApplicationSh
       cluster,
       data: { code: refusal.code, reason: refusal.reason, master: addr(master), epoch: cluster.epoch, ...evidence },
     });
+  }
+}
+
+/**
+ * What makes a refusal news again: its code and, where the reason text carries counters (seconds left,
+ * seconds a link has been down), the facts behind it rather than the text.
+ */
+function refusalKey(refusal: Refusal, evidence: Record<string, unknown>): string {
+  switch (refusal.code) {
+    case 'backoff':
+    case 'cooldown':
+      return '';
+    case 'no-safe-candidate':
+      return ((evidence['excluded'] as { id: string; code: string }[] | undefined) ?? []).map((e) => `${e.id}=${e.code}`).join(',');
+    case 'master-alive': {
+      const e = evidence['evidence'] as MasterEvidence | undefined;
+      return `${e?.leader.answered ?? false}:${(e?.replicas ?? [])
+        .filter((r) => r.saysAlive)
+        .map((r) => r.replica)
+        .join(',')}`;
+    }
+    default:
+      return refusal.reason;
   }
 }
