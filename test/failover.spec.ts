@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis, startReplicationGroup, waitFor } from '../libs/testing/src/index.js';
 import { type Api, freshDatabase, startTestController, type TestController } from './support/controller.js';
-import { type AgentProcess, type EventItem, events, sleep, startAgentProcess, waitAllUp, waitForEvent } from './support/detection-rig.js';
+import { type AgentProcess, createWatchedCluster, type EventItem, events, sleep, startAgentProcess, waitForEvent } from './support/detection-rig.js';
 
 const DOWN_AFTER_MS = 1000;
 
@@ -20,11 +20,8 @@ describe('automatic failover', () => {
     return g;
   }
 
-  async function createCluster(name: string, nodes: { host: string; port: number; priority?: number }[], extra: Record<string, unknown> = {}) {
-    const res = await api('POST', '/api/v1/clusters', { body: { name, nodes, quorum: 2, downAfterMs: DOWN_AFTER_MS, ...extra } });
-    if (res.status !== 201) throw new Error(`create ${name}: ${res.status} ${res.text}`);
-    await waitAllUp(api, name, 3);
-  }
+  const createCluster = (name: string, nodes: { host: string; port: number; priority?: number }[], extra: Record<string, unknown> = {}) =>
+    createWatchedCluster(api, name, nodes, DOWN_AFTER_MS, extra);
 
   beforeAll(async () => {
     controller = await startTestController(await freshDatabase(), { AGENT_STALE_AFTER_MS: '1000' });

@@ -75,6 +75,22 @@ export function waitAllUp(api: Api, cluster: string, voters: number, timeoutMs =
   );
 }
 
+/**
+ * Creates a cluster (quorum 2 of three agents, the given down-after, `extra` settings) and waits until
+ * every node is up with three voting agents.
+ */
+export async function createWatchedCluster(
+  api: Api,
+  name: string,
+  nodes: { host: string; port: number; priority?: number }[],
+  downAfterMs: number,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  const res = await api('POST', '/api/v1/clusters', { body: { name, nodes, quorum: 2, downAfterMs, ...extra } });
+  if (res.status !== 201) throw new Error(`create ${name}: ${res.status} ${res.text}`);
+  await waitAllUp(api, name, 3);
+}
+
 export interface EventItem {
   id: string;
   at: string;
