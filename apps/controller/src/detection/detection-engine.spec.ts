@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeObservation } from '../../../../libs/contracts/src/index.js';
-import { decide, type DetectionCluster, DetectionEngine, type DetectionTopology, type DetectionTransition } from './detection-engine.js';
+import { type DetectionCluster, DetectionEngine, type DetectionTopology, type DetectionTransition } from './detection-engine.js';
 
 const SETTINGS = { staleAfterMs: 3000, voteWindowIntervals: 3, minVoteWindowMs: 1000, startupGraceMs: 3000 };
 const M = 'aaaaaaaa-0000-4000-8000-000000000001';
@@ -29,9 +29,9 @@ const agent = (name: string) => ({ id: `id-${name}`, name, zone: `zone-${name}` 
 const ok = (id: string): NodeObservation => ({ id, st: 'ok', ago: 10, lat: 0.3 });
 const silent = (id: string, ago: number): NodeObservation => ({ id, st: 'down', ago, err: 'connect ECONNREFUSED' });
 
-/** Engine started long ago (past its startup grace); agents `assigned` (three unless said) report every 250 ms. */
-function engine(quorum = 2, downAfterMs = 1000, assigned?: string[]) {
-  const e = new DetectionEngine(SETTINGS, -1_000_000);
+/** Engine started long ago (past its startup grace, unless `startedAt` says otherwise); agents `assigned` (three unless said) report every 250 ms. */
+function engine(quorum = 2, downAfterMs = 1000, assigned?: string[], startedAt = -1_000_000) {
+  const e = new DetectionEngine(SETTINGS, startedAt);
   e.setTopology(topology(quorum, downAfterMs, assigned));
   const report = (name: string, nodes: NodeObservation[], now: number, lagMs = 0) => e.ingest(agent(name), { intervalMs: 250, lagMs, nodes }, now);
   return { e, report };
@@ -41,18 +41,6 @@ const nodeEvents = (ts: DetectionTransition[]) =>
   ts
     .filter((t) => t.kind === 'node')
     .map((t) => (t.kind === 'node' ? `${t.node.port === 6379 && t.node.host === '10.0.0.1' ? 'M' : 'R'}:${t.from}->${t.to}` : ''));
-
-describe('decide', () => {
-  it('needs quorum SDOWN votes that are also a strict majority of the assigned agents', () => {
-    expect(decide(3, 3, 2, 0, 2)).toBe('odown');
-    expect(decide(4, 4, 2, 0, 2)).toBe('sdown'); // 2 of 4 is not a majority
-    expect(decide(5, 5, 3, 0, 2)).toBe('odown');
-    expect(decide(3, 1, 1, 0, 2)).toBe('sdown'); // below quorum
-    expect(decide(3, 3, 0, 3, 2)).toBe('config-fault');
-    expect(decide(3, 3, 0, 0, 2)).toBe('up');
-    expect(decide(3, 0, 0, 0, 2)).toBe('unknown');
-  });
-});
 
 describe('DetectionEngine', () => {
   it('declares ODOWN once quorum agents have had no reply for down-after, not before', () => {
@@ -189,5 +177,99 @@ describe('DetectionEngine', () => {
     e.setTopology(t);
     expect(e.agents.get('id-a')!.views.has(R)).toBe(false);
     expect(e.verdict(R, 0)).toBeUndefined();
+  });
+});
+
+const FIVE = ['a', 'b', 'c', 'd', 'e'];
+
+/** The ODOWN denominator in the engine: the agents assigned to the cluster, not the agents voting now. */
+describe('DetectionEngine denominators', () => {
+  it('never declares ODOWN from two of five assigned agents while three are silent (quorum 2)', () => {
+    const { e, report } = engine(2, 1000, FIVE);
+    const seen: string[] = [];
+    // c, d and e never report; a and b lose their route to the master.
+    for (let t = 0; t <= 6000; t += 250) {
+      for (const a of ['a', 'b']) for (const x of report(a, [silent(M, t + 10), ok(R)], t)) if (x.kind === 'node') seen.push(x.to);
+      for (const x of e.tick(t)) if (x.kind === 'node') seen.push(x.to);
+    }
+    expect(seen).toEqual(['sdown']);
+    expect(e.verdict(M, 6000)).toMatchObject({ state: 'sdown', assigned: 5, voters: 2, sdownVotes: 2 });
+    expect(e.canDecide('c1', 6000)).toEqual({ canDecide: false, reason: '2 of 5 assigned agents can vote; ODOWN needs 3', assigned: 5, usable: 2 });
+  });
+
+  it('counts agents that went silent as "not down": they never shrink the denominator', () => {
+    const { e, report } = engine(2, 1000, FIVE);
+    for (const a of FIVE) report(a, [ok(M), ok(R)], 0);
+    expect(e.canDecide('c1', 0)).toMatchObject({ canDecide: true, assigned: 5, usable: 5 });
+    const seen: string[] = [];
+    for (let t = 250; t <= 8000; t += 250) {
+      for (const a of ['a', 'b']) for (const x of report(a, [silent(M, t), ok(R)], t)) if (x.kind === 'node') seen.push(x.to);
+      for (const x of e.tick(t)) if (x.kind === 'node') seen.push(x.to);
+    }
+    expect(e.agents.get('id-c')!.stale).toBe(true);
+    expect(seen).not.toContain('odown');
+    expect(e.verdict(M, 8000)).toMatchObject({ state: 'sdown', assigned: 5, sdownVotes: 2 });
+  });
+
+  it('declares ODOWN with three of five, and the transition carries the denominator', () => {
+    const { report } = engine(2, 1000, FIVE);
+    for (const a of FIVE) report(a, [ok(M), ok(R)], 0);
+    for (const a of ['a', 'b']) report(a, [silent(M, 1100), ok(R)], 1000);
+    const out = report('c', [silent(M, 1100), ok(R)], 1000);
+    const t = out.find((x) => x.kind === 'node');
+    if (t?.kind !== 'node') throw new Error('no transition');
+    expect(t).toMatchObject({ to: 'odown', assigned: 5, voters: 5, sdownVotes: 3 });
+    // The third vote decided it: its down-after expired at 900 (no reply since -100).
+    expect(t.quorumReachedAt).toBe(900);
+  });
+
+  it('says why a cluster cannot decide, after the startup grace, and when it can again', () => {
+    const { e, report } = engine(2, 1000, FIVE, 0);
+    for (const a of ['a', 'b']) report(a, [ok(M), ok(R)], 0);
+    expect(e.tick(1000).filter((t) => t.kind === 'cluster')).toEqual([]); // within the grace
+    for (const a of ['a', 'b']) report(a, [ok(M), ok(R)], 3000);
+    expect(e.tick(3000).filter((t) => t.kind === 'cluster')).toMatchObject([
+      { canDecide: false, assigned: 5, usable: 2, healthyAgents: 2, reason: '2 of 5 assigned agents can vote; ODOWN needs 3' },
+    ]);
+    report('c', [ok(M), ok(R)], 3100);
+    const back = e.tick(3100).filter((t) => t.kind === 'cluster');
+    expect(back).toHaveLength(1);
+    expect(back[0]).toMatchObject({ canDecide: true, assigned: 5, usable: 3 });
+    expect(back[0]).not.toHaveProperty('reason');
+  });
+
+  it('cannot decide when quorum exceeds the assigned agents, however many report', () => {
+    const { e, report } = engine(4, 1000, ['a', 'b', 'c']);
+    for (const a of ['a', 'b', 'c']) report(a, [ok(M), ok(R)], 0);
+    expect(e.canDecide('c1', 0)).toMatchObject({ canDecide: false, reason: 'quorum 4 exceeds the 3 agents assigned' });
+    for (const a of ['a', 'b', 'c']) report(a, [silent(M, 5000)], 100);
+    expect(e.verdict(M, 100)!.state).toBe('sdown');
+  });
+
+  it('does not count tilted (stalled) agents toward "can decide"', () => {
+    const { e, report } = engine(2, 1000, ['a', 'b', 'c']);
+    report('a', [ok(M)], 0, 600);
+    report('b', [ok(M)], 0, 600);
+    report('c', [ok(M)], 0);
+    expect(e.healthyAgents('c1')).toBe(3);
+    expect(e.canDecide('c1', 0)).toEqual({ canDecide: false, reason: '1 of 3 assigned agents can vote; ODOWN needs 2', assigned: 3, usable: 1 });
+    report('a', [ok(M)], 100, 0);
+    expect(e.canDecide('c1', 100)).toMatchObject({ canDecide: true, usable: 2 });
+  });
+
+  it('counts agents that report but are not registered (yet) in the denominator', () => {
+    const { e, report } = engine(2, 1000, ['a', 'b', 'c']);
+    for (const a of ['a', 'b', 'c', 'x', 'y']) report(a, [ok(M), ok(R)], 0);
+    expect(e.assignedAgents('c1')).toBe(5);
+    for (const a of ['a', 'b']) report(a, [silent(M, 2000)], 100);
+    expect(e.verdict(M, 100)).toMatchObject({ state: 'sdown', assigned: 5, sdownVotes: 2 });
+  });
+
+  it('follows the registry: an agent removed from the topology leaves the denominator', () => {
+    const { e, report } = engine(2, 1000, FIVE);
+    for (const a of ['a', 'b']) report(a, [silent(M, 2000), ok(R)], 0);
+    expect(e.verdict(M, 0)).toMatchObject({ state: 'sdown', assigned: 5 });
+    e.setTopology(topology(2, 1000, ['a', 'b', 'c']));
+    expect(e.verdict(M, 0)).toMatchObject({ state: 'odown', assigned: 3 });
   });
 });

@@ -131,11 +131,8 @@ export type DetectionTransition =
       votes: Vote[];
       voters: number;
       sdownVotes: number;
-      /**
-       * Agents assigned to the cluster: ODOWN needs a strict majority of them (and quorum). The engine
-       * always sets it; optional only so transitions built by hand elsewhere (sentinel tests) stay valid.
-       */
-      assigned?: number;
+      /** Agents assigned to the cluster: ODOWN needs a strict majority of them (and quorum). */
+      assigned: number;
       /** For ODOWN: when the deciding vote's down-after expired, when the first vote's fault began. */
       quorumReachedAt?: number;
       faultSince?: number;

@@ -6,6 +6,7 @@ import { DATA_LOSS_CODES, type Ranking, restrictTo } from './candidate-ranking.j
 import { ClusterObserver } from './cluster-observer.js';
 import { FailoverRuns } from './failover-runs.js';
 import { FencedError } from './failover-store.js';
+import { OperatorRefusedError } from './failover.errors.js';
 import type { MasterEvidence } from './master-evidence.js';
 
 export type { MasterChanged } from './master-changes.js';
@@ -81,7 +82,8 @@ export class FailoverService {
     assertEpoch(cluster, options.expectedEpoch);
     const master = cluster.nodes.find((n) => n.role === 'master');
     if (trigger === 'switchover' && !master) throw VigilError.conflict(`cluster ${name} has no recorded master to hand over from`);
-    if ((await this.runs.store.history(cluster.id)).running) throw VigilError.conflict(`a failover of ${name} is already running`);
+    const running = () => new OperatorRefusedError('running', ErrorCode.CONFLICT, `a failover of ${name} is already running`);
+    if ((await this.runs.store.history(cluster.id)).running) throw running();
     // Nothing is started (no epoch raised, no record) when no node may be promoted: the answer says why.
     const seen = await this.observer.observe(cluster, master);
     const ranking = options.target ? restrictTo(seen.ranking, seen.inputs, options.target, options.acceptDataLoss) : seen.ranking;
@@ -111,7 +113,7 @@ export class FailoverService {
       );
       await runner.run();
     });
-    if (!run) throw VigilError.conflict(`a failover of ${name} is already running`);
+    if (!run) throw running();
     try {
       await run;
     } catch (err) {

@@ -2,12 +2,14 @@ import { Injectable, Logger } from '@nestjs/common';
 import { roleSatisfies } from '../../../../libs/contracts/src/index.js';
 import { AuditService } from '../audit/audit.service.js';
 import { actorOf, type Principal } from '../auth/principal.js';
-import { ErrorCode, type FieldIssue, VigilError } from '../common/errors.js';
+import { ErrorCode, VigilError } from '../common/errors.js';
 import type { CachedCluster } from '../topology/topology-cache.service.js';
 import { TopologyCache } from '../topology/topology-cache.service.js';
 import { type ClusterView, TopologyService } from '../topology/topology.service.js';
-import { FailoverStore } from './failover-store.js';
+import { OperatorRefusedError, type OperatorRefusalCode } from './failover.errors.js';
 import { FailoverService } from './failover.service.js';
+
+export { OperatorRefusedError, type OperatorRefusalCode } from './failover.errors.js';
 
 /** The surface an operator action came through. */
 export type OperatorVia = 'rest' | 'sentinel';
@@ -27,23 +29,6 @@ export const SENTINEL_PASSWORD_PRINCIPAL: Readonly<Principal> = Object.freeze({
   tokenName: 'sentinel:password',
   role: 'operator',
 });
-
-/** Why an operator action was refused, as recorded in `operator.refused`. */
-export type OperatorRefusalCode = 'forbidden' | 'maintenance' | 'running' | 'conflict';
-
-/** A refusal decided here: a `VigilError` for REST, with what the Sentinel endpoint needs to word it. */
-export class OperatorRefusedError extends VigilError {
-  constructor(
-    readonly refusal: OperatorRefusalCode,
-    code: ErrorCode,
-    message: string,
-    details?: FieldIssue[],
-    /** Set for `maintenance`: the end of the maintenance window. */
-    readonly maintenanceUntil?: Date,
-  ) {
-    super(code, message, details);
-  }
-}
 
 /** `token:<name>` on REST; on the Sentinel endpoint `sentinel:token:<name>` or `sentinel:password`. */
 export function operatorActor({ principal, via }: OperatorRequest): string {
@@ -70,7 +55,6 @@ export class OperatorActionsService {
 
   constructor(
     private readonly failovers: FailoverService,
-    private readonly store: FailoverStore,
     private readonly topology: TopologyCache,
     private readonly clusters: TopologyService,
     private readonly audit: AuditService,
@@ -112,7 +96,7 @@ export class OperatorActionsService {
     return this.clusters.setMaintenance(name, null, undefined, request.principal);
   }
 
-  /** Role, then maintenance, then "already running": the first rule that fails refuses the action. */
+  /** Role, then maintenance: the first rule that fails refuses the action ("already running" and "no safe candidate" are the engine's). */
   private async admit(action: string, name: string, request: OperatorRequest, ignoreMaintenance: boolean): Promise<void> {
     await this.requireOperator(action, name, request);
     const cluster = this.topology.snapshot.clustersByName.get(name);
@@ -134,10 +118,6 @@ export class OperatorActionsService {
         ),
       );
     }
-    // The engine checks again when it starts (a failover may begin in between); this answers the common case before it.
-    if ((await this.store.history(cluster.id)).running) {
-      throw await this.refuse(action, cluster, request, new OperatorRefusedError('running', ErrorCode.CONFLICT, `a failover of ${name} is already running`));
-    }
   }
 
   private async requireOperator(action: string, name: string, request: OperatorRequest): Promise<void> {
@@ -150,13 +130,14 @@ export class OperatorActionsService {
     );
   }
 
-  /** Runs the engine's part; a conflict it finds (epoch moved, a failover began meanwhile) is a refusal too. */
+  /** Runs the engine's part; what it refuses (a failover running, no safe candidate, the epoch moved) is recorded too. */
   private async recordingConflicts(action: string, name: string, request: OperatorRequest, run: () => Promise<string>): Promise<string> {
     try {
       return await run();
     } catch (err) {
-      if (err instanceof VigilError && err.code === ErrorCode.CONFLICT && !(err instanceof OperatorRefusedError)) {
-        await this.record(action, this.topology.snapshot.clustersByName.get(name), request, 'conflict', err.message);
+      if (err instanceof VigilError && err.code === ErrorCode.CONFLICT) {
+        const code = err instanceof OperatorRefusedError ? err.refusal : 'conflict';
+        await this.record(action, this.topology.snapshot.clustersByName.get(name), request, code, err.message);
       }
       throw err;
     }

@@ -32,6 +32,7 @@ function transition(nodeId: string, from: string, to: string): DetectionTransiti
     votes: [],
     voters: 3,
     sdownVotes: 3,
+    assigned: 3,
   };
 }
 

@@ -214,9 +214,10 @@ export class SentinelService implements SentinelBackend, OnApplicationBootstrap,
       if (err instanceof OperatorRefusedError && err.refusal === 'maintenance') {
         throw new Error(`ERR cluster ${name} is in maintenance until ${err.maintenanceUntil!.toISOString()}`, { cause: err });
       }
+      if (err instanceof OperatorRefusedError && err.refusal === 'no-safe-candidate') {
+        throw new Error(`NOGOODSLAVE No suitable replica to promote (${err.message})`, { cause: err });
+      }
       if (err instanceof VigilError) {
-        if (err.code === ErrorCode.CONFLICT && err.message.startsWith('no-safe-candidate'))
-          throw new Error(`NOGOODSLAVE No suitable replica to promote (${err.message})`, { cause: err });
         if (err.code === ErrorCode.CONFLICT) throw new Error('INPROG Failover already in progress', { cause: err });
         throw new Error(`ERR ${err.message}`, { cause: err });
       }
