@@ -103,6 +103,9 @@ async function main(): Promise<void> {
         nodes: group.map((port) => ({ host: '127.0.0.1', port })),
         quorum: 2,
         downAfterMs: DOWN_AFTER_MS,
+        // Detection is measured, not failover: the farm's nodes refuse REPLICAOF, so every failover would
+        // fail and be retried with backoff, adding the engine's retries to the controller's CPU.
+        autoFailover: false,
       });
     });
     console.log(`${CLUSTERS} clusters created through the REST API (${((Date.now() - t1) / 1000).toFixed(1)} s)`);

@@ -29,6 +29,11 @@ export function classifyProbeError(err: unknown): { st: Exclude<ProbeStatus, 'ok
   return { st: 'down', err: message.slice(0, 120) };
 }
 
+/** How long a connection may sit in its handshake before it is started over (see `NodeProbe.tick`). */
+export function handshakeLimitMs(downAfterMs: number): number {
+  return Math.max(downAfterMs, 5000);
+}
+
 /** Command and connect timeout: a quarter of down-after, between 100 ms and 2 s (well below down-after). */
 export function probeTimeoutMs(downAfterMs: number): number {
   return Math.min(2000, Math.max(100, Math.floor(downAfterMs / 4)));
@@ -169,10 +174,12 @@ export class NodeProbe {
       // which also fails the PING in flight, so a node that comes back is seen at once. Not sooner: under
       // load, reconnect storms would make slow replies slower.
       if (waited > this.target.downAfterMs) this.replaceConnection(now);
-    } else if (this.notReadySince !== undefined && now - this.notReadySince > this.target.downAfterMs && this.redis.status !== 'reconnecting') {
-      // Connected at the TCP level but never ready (its handshake went into a silent path, as across a
+    } else if (this.redis.status === 'connect' && this.notReadySince !== undefined && now - this.notReadySince > handshakeLimitMs(this.target.downAfterMs)) {
+      // Connected at the TCP level but its handshake never completes (a silent path, as across a
       // partition that accepts and drops): no PING can be in flight, so nothing above would ever replace
-      // it. Past down-after, start over, so the node is seen again as soon as the path heals.
+      // it. Start over, so the node is seen again soon after the path heals. Not sooner than a few
+      // seconds: an agent opening thousands of connections at once is slow to finish handshakes, and
+      // starting them over would only make it slower. (A TCP connect that hangs is ioredis' connectTimeout.)
       this.notReadySince = now;
       this.replaceConnection(now);
     } else {
