@@ -13,7 +13,7 @@ import type { ControllerConfig } from '../config/config.js';
 import type { LeadershipService } from '../leadership/leadership.service.js';
 import type { CachedCluster, CachedNode, TopologyCache } from '../topology/topology-cache.service.js';
 import { restrictTo } from './candidate-ranking.js';
-import { type ClusterObservation, type ClusterObserver, nodeAddress } from './cluster-observer.js';
+import { type ClusterObservation, type ClusterObserver, nodeAddress, OLD_MASTER_PROBE_MS } from './cluster-observer.js';
 import { type Action, nextPhase, type Observations, type PlanState, type PlanTarget, plan } from './failover-planner.js';
 import { type FailoverStore, FencedError, type FenceToken } from './failover-store.js';
 import type { FailoverEntity } from './failover.entity.js';
@@ -132,7 +132,7 @@ export class FailoverRunner {
       case 'fencing':
         if (!this.oldMaster) return { now, oldMaster: { answers: false } };
         if (this.resumed || !this.observation) {
-          const role = await readRole(nodeAddress(this.cluster, this.oldMaster), Math.min(this.timeout, 200)).catch(() => undefined);
+          const role = await readRole(nodeAddress(this.cluster, this.oldMaster), Math.min(this.timeout, OLD_MASTER_PROBE_MS)).catch(() => undefined);
           return { now, oldMaster: { answers: role !== undefined, ...(role ? { role: role.role } : {}) } };
         }
         return { now, oldMaster: this.observation.oldMaster };
