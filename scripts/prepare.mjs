@@ -37,6 +37,14 @@ if (mode === 'test' && !has('openssl')) missing.push('openssl');
 // DNS tests: a real BIND9 for RFC 2136 updates, dig for the built-in responder.
 if (mode === 'test' && !has('named') && !existsSync('/usr/sbin/named')) missing.push('bind9');
 if (mode === 'test' && !has('dig')) missing.push('bind9-dnsutils');
+// The fault-injection suite: network namespaces (iproute2), nftables rules, setpriv, faketime.
+if (mode === 'chaos' || mode === 'test') {
+  if (!has('ip')) missing.push('iproute2');
+  if (!has('nft')) missing.push('nftables');
+  if (!has('iptables')) missing.push('iptables');
+  if (!has('faketime')) missing.push('faketime');
+  if (!has('setpriv')) missing.push('util-linux');
+}
 if (!hasPostgresServer() && !(mode === 'test' && process.env.DATABASE_URL)) missing.push('postgresql');
 if (missing.length > 0) {
   const isRoot = process.getuid?.() === 0;

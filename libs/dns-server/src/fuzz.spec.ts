@@ -2,18 +2,9 @@ import * as dnsPacket from 'dns-packet';
 import { describe, expect, it } from 'vitest';
 import { answerQuery } from './responder.js';
 import type { ZoneData } from './zone.js';
+import { mulberry32 } from '../../testing/src/random.js';
 
-/** mulberry32: small seeded PRNG, so a failing case can be replayed from its seed and index. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+const prng = mulberry32;
 
 const zone: ZoneData = {
   zone: 'redis.example.',

@@ -6,3 +6,4 @@ export * from './redis.js';
 export * from './tcp-proxy.js';
 export * from './tls.js';
 export * from './bind.js';
+export * from './random.js';

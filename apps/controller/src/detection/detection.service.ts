@@ -170,10 +170,19 @@ export class DetectionService implements OnApplicationBootstrap, OnApplicationSh
     // A node claiming to be master that the topology holds as something else (an old master back from
     // a failover, a node restarted empty): said at once, for the failover engine to fence.
     // Likewise a replica following another node than the recorded master (it was away during a failover).
+    const track = this.engine.agents.get(reporter.id);
     for (const o of report.nodes) {
-      if (!o.repl || (o.st !== 'ok' && o.st !== 'busy')) continue;
+      if (o.st !== 'ok' && o.st !== 'busy') continue;
       const node = this.topology.snapshot.nodesById.get(o.id);
       if (!node) continue;
+      // A master claim is acted on from this agent's latest reading too, not only from a report that
+      // carries one: agents repeat an unchanged reading only every 5 s, and an old master back from a
+      // partition has not changed in their eyes (the reconciler confirms with its own probe).
+      if (!o.repl) {
+        const last = track?.views.get(o.id)?.repl;
+        if (last?.role === 'master' && node.role !== 'master') this.rogueMasters.emit('rogue', { nodeId: o.id, runId: last.runId, agent: reporter.name });
+        continue;
+      }
       if (o.repl.role === 'master') {
         if (node.role !== 'master') this.rogueMasters.emit('rogue', { nodeId: o.id, runId: o.repl.runId, agent: reporter.name });
       } else if (node.role === 'master') {

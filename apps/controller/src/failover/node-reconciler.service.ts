@@ -105,6 +105,9 @@ export class NodeReconciler implements OnApplicationBootstrap {
     const master = this.usableMaster(cluster);
     if (!master || master.id === nodeId || !this.due(nodeId)) return; // nowhere safe to point it
     try {
+      // The claim may come from a reading a few seconds old: act only on the node's own answer now.
+      const probe = await probeReplication(nodeAddress(cluster, node), this.config.redisAdminTimeoutMs);
+      if (!probe.ok || probe.info.role !== 'master') return;
       const role = await followMaster(nodeAddress(cluster, node), master, this.config.redisAdminTimeoutMs);
       await this.runs.store.record({
         type: 'node.demoted',

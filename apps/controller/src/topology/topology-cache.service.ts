@@ -146,6 +146,14 @@ const RELISTEN_MS = 1000;
 const NOTIFY_DEBOUNCE_MS = 20;
 /** Without a working LISTEN, a snapshot younger than this is still vouched for. */
 const FRESH_WITHOUT_LISTEN_MS = 2000;
+/**
+ * The LISTEN connection is asked `SELECT 1` this often, and dropped when it does not answer within
+ * `LISTENER_PING_TIMEOUT_MS`: across a silent partition (packets dropped, no reset) the connection looks
+ * up for minutes, and a replica cut from PostgreSQL would go on vouching for a snapshot that no longer
+ * sees the leader's writes.
+ */
+const LISTENER_PING_MS = 500;
+const LISTENER_PING_TIMEOUT_MS = 1000;
 
 /**
  * The topology every controller replica keeps in memory: read by agent assignments and detection on
@@ -165,6 +173,10 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
   private relistenTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private notifyTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private pingInFlight = false;
+  /** Drops the current listener as failed (set by `listen`). */
+  private dropListener: ((err: Error) => void) | undefined;
   /** When LISTEN last succeeded (undefined while the listener is down). */
   private listeningSince: number | undefined;
   /** When the query of the current snapshot started (changes committed before it are in it). */
@@ -183,11 +195,32 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
     await this.listen();
     await this.reload();
     this.safetyTimer = setInterval(() => void this.reload(), SAFETY_RELOAD_MS);
+    this.pingTimer = setInterval(() => this.pingListener(), LISTENER_PING_MS);
+  }
+
+  /** `SELECT 1` on the LISTEN connection; no answer in time drops it and counts PostgreSQL unreachable. */
+  private pingListener(): void {
+    const client = this.listener;
+    if (!client || this.listeningSince === undefined || this.pingInFlight) return;
+    this.pingInFlight = true;
+    const timer = setTimeout(() => {
+      if (this.listener !== client) return;
+      this.reloadFailingSince ??= Date.now();
+      this.dropListener?.(new Error(`LISTEN connection did not answer within ${LISTENER_PING_TIMEOUT_MS} ms`));
+    }, LISTENER_PING_TIMEOUT_MS);
+    client
+      .query('SELECT 1')
+      .catch(() => undefined)
+      .finally(() => {
+        clearTimeout(timer);
+        this.pingInFlight = false;
+      });
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.safetyTimer);
+    clearInterval(this.pingTimer);
     clearTimeout(this.relistenTimer);
     clearTimeout(this.notifyTimer);
     await this.listener?.end().catch(() => undefined);
@@ -314,7 +347,11 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
   /** A dedicated connection for LISTEN; when it drops, listen again and reload (changes may have been missed). */
   private async listen(): Promise<void> {
     if (this.stopped) return;
-    const client = new pg.Client({ connectionString: this.config.databaseUrl, application_name: `vigil-listen-${this.config.controllerName}` });
+    const client = new pg.Client({
+      connectionString: this.config.databaseUrl,
+      application_name: `vigil-listen-${this.config.controllerName}`,
+      connectionTimeoutMillis: 2000,
+    });
     const retry = (err?: Error) => {
       if (this.listener !== client) return;
       this.listener = undefined;
@@ -329,6 +366,7 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
     };
     client.on('error', retry);
     client.on('end', () => retry());
+    this.dropListener = retry;
     // Bursts of changes (bulk creation, discovery writes) coalesce into one reload.
     client.on('notification', () => {
       this.notifyTimer ??= setTimeout(() => {

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { deposedAcks, judge, longestGap, promotions, type RoleSample, splitBrainMs, type WriteRecord } from './checker.js';
+
+const A = '10.0.0.1:7000';
+const B = '10.0.0.2:7000';
+const C = '10.0.0.3:7000';
+const sample = (at: number, a?: 'master' | 'slave', b?: 'master' | 'slave', c?: 'master' | 'slave'): RoleSample => ({ at, roles: { [A]: a, [B]: b, [C]: c } });
+
+describe('checker', () => {
+  it('counts a promotion only when a replica turns master, not a master seen again after silence', () => {
+    const samples = [
+      sample(0, 'master', 'slave', 'slave'),
+      sample(50, undefined, 'slave', 'slave'),
+      sample(100, undefined, 'master', 'slave'),
+      sample(150, 'master', 'master', 'slave'),
+      sample(200, 'slave', 'master', 'slave'),
+    ];
+    expect(promotions(samples)).toEqual([{ node: B, at: 100 }]);
+  });
+
+  it('adds up the time two nodes answered master', () => {
+    const samples = [
+      sample(0, 'master', 'slave'),
+      sample(50, 'master', 'master'),
+      sample(100, 'master', 'master'),
+      sample(160, 'slave', 'master'),
+      sample(210, 'slave', 'master'),
+    ];
+    expect(splitBrainMs(samples)).toBe(110);
+  });
+
+  it('counts acknowledgements by a node after another was promoted', () => {
+    const w = (node: string, end: number, outcome: WriteRecord['outcome'] = 'ok'): WriteRecord => ({ key: `k${end}`, start: end - 1, end, outcome, node });
+    const writes = [w(A, 10), w(A, 120), w(B, 130), w(A, 140, 'unknown'), { key: 'x', start: 0, end: 150, outcome: 'ok' as const }];
+    expect(deposedAcks(writes, [{ node: B, at: 100 }], A)).toBe(1);
+    expect(deposedAcks(writes, [], A)).toBe(1); // B acknowledged while A was still the master
+  });
+
+  it('measures the longest time without an acknowledged write, to the end of the window', () => {
+    const writes: WriteRecord[] = [100, 150, 900, 1000].map((end) => ({ key: `k${end}`, start: end, end, outcome: 'ok' }));
+    writes.push({ key: 'f', start: 200, end: 800, outcome: 'failed' });
+    expect(longestGap(writes, 120, 1000)).toBe(750);
+    expect(longestGap(writes, 0, 2000)).toBe(1000);
+  });
+
+  it('judges false and missed failovers', () => {
+    expect(judge('no-failover', 1)).toEqual({ falseFailover: true, missedFailover: false });
+    expect(judge('failover', 0)).toEqual({ falseFailover: false, missedFailover: true });
+    expect(judge('either', 0)).toEqual({ falseFailover: false, missedFailover: false });
+  });
+});
