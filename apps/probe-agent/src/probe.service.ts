@@ -8,14 +8,18 @@ import { NodeProbe, type ProbeTarget } from './node-probe.js';
 
 /** Ticks over which the reported lag is the maximum (about 2 s at the default interval). */
 const LAG_WINDOW_TICKS = 8;
-/**
- * Reports to an unreachable controller are retried at least every probe interval (and never more often
- * than every 250 ms). A report is one small request per tick, never queued and never two in flight, so
- * this costs little, while the heartbeats' 10 s backoff kept a healed controller without this agent's
- * views for up to 10 s after a partition (the chaos suite's isolate-master-zone: the old master was
- * demoted that much later).
- */
 const REPORT_RETRY_MIN_MS = 250;
+
+/**
+ * How long to wait before the next report to a controller after `failures` failed ones: the heartbeats'
+ * jittered exponential backoff, but never longer than one probe interval (nor under 250 ms). A report is
+ * one small request per tick, never queued and never two in flight, so this costs little, while the
+ * heartbeats' 10 s cap kept a healed controller without this agent's views for up to 10 s after a
+ * partition (the chaos suite's isolate-master-zone: the old master was demoted that much later).
+ */
+export function reportRetryMs(failures: number, intervalMs: number, random = Math.random): number {
+  return Math.min(Math.max(REPORT_RETRY_MIN_MS, intervalMs), backoffMs(failures, random));
+}
 
 /** One controller as the report loop sees it: a report in flight is never doubled up. */
 interface ControllerLink {
@@ -161,8 +165,7 @@ export class ProbeService implements OnApplicationBootstrap, OnApplicationShutdo
       const status = err instanceof ControllerCallError ? err.status : 0;
       this.metrics.reportFailures.inc({ controller: link.client.baseUrl, status: String(status) });
       // Unreachable or overloaded: back off. A refusal of the content: refetch what to watch, retry next tick.
-      if (status === 0 || status >= 500 || status === 429)
-        link.retryAt = Date.now() + Math.min(Math.max(REPORT_RETRY_MIN_MS, this.config.probeIntervalMs), backoffMs(link.failures));
+      if (status === 0 || status >= 500 || status === 429) link.retryAt = Date.now() + reportRetryMs(link.failures, this.config.probeIntervalMs);
       if (status === 404) await this.register(link);
       if (status === 400 || status === 409) void this.refreshAssignment(link);
       const level = err instanceof ControllerCallError && err.isConfigFault ? 'error' : link.failures === 1 ? 'warn' : 'debug';
