@@ -40,6 +40,8 @@ interface Infra {
   lab: Lab;
   pg: LabPostgres;
   controllers: Record<'c1' | 'c2', ManagedProcess>;
+  agents: Record<string, ManagedProcess>;
+  agentToken: string;
   databaseUrl: string;
 }
 
@@ -91,8 +93,8 @@ async function startInfra(lab: Lab, o: ChaosOptions): Promise<Infra> {
   const c2 = startLabController(lab, 'c2', databaseUrl, controllerEnv(o));
   await controllerReady(lab, 'c2', c2);
   const token = (await api<{ token: string }>(lab, 'POST', '/api/v1/tokens', { name: 'chaos-agents', role: 'agent' })).token;
-  AGENT_HOSTS.forEach((h, i) => startLabAgent(lab, h, 'abc'[i]!, token, o.probeIntervalMs));
-  return { lab, pg: pgServer, controllers: { c1, c2 }, databaseUrl };
+  const agents = Object.fromEntries(AGENT_HOSTS.map((h, i) => [h, startLabAgent(lab, h, 'abc'[i]!, token, o.probeIntervalMs)]));
+  return { lab, pg: pgServer, controllers: { c1, c2 }, agents, agentToken: token, databaseUrl };
 }
 
 async function leaderHost(lab: Lab): Promise<string> {
@@ -222,6 +224,47 @@ async function runTrial(infra: Infra, o: ChaosOptions, scenario: Scenario, trial
         await controllerReady(lab, host, infra.controllers[host]);
       },
       switchover: () => sut!.switchover(),
+      async slowMasterPath(host, delayMs, jitterMs) {
+        const undo = await lab.delayPath(host, group[0]!, delayMs, jitterMs, 'dist/scripts/chaos/delay-proxy.js');
+        await ctx.restartWithClock(host, undefined);
+        if (process.env['CHAOS_DEBUG']) {
+          await sleep(1500);
+          log(
+            `  health after slowing ${host} by ${delayMs} ms: ${JSON.stringify((await api<{ nodes: unknown[] }>(lab, 'GET', `/api/v1/clusters/t${n}/health`)).nodes[0])}`,
+          );
+        }
+        return async () => {
+          await undo();
+          await ctx.restartWithClock(host, undefined);
+        };
+      },
+      async restartWithClock(host, offsetS) {
+        if (host === 'c1' || host === 'c2') {
+          await infra.controllers[host].stop('SIGKILL');
+          infra.controllers[host] = startLabController(lab, host, infra.databaseUrl, controllerEnv(o), offsetS);
+          await controllerReady(lab, host, infra.controllers[host]);
+          return;
+        }
+        await infra.agents[host]!.stop('SIGKILL');
+        const restartedAt = Date.now();
+        infra.agents[host] = startLabAgent(lab, host, 'abc'[AGENT_HOSTS.indexOf(host)]!, infra.agentToken, o.probeIntervalMs, offsetS);
+        // Its new process votes: a fresh valid reply from it on every node.
+        await waitFor(
+          async () => {
+            const h = await api<{ nodes: { agents: { name: string; voting: boolean; lastOkAt: string | null }[] }[] }>(
+              lab,
+              'GET',
+              `/api/v1/clusters/t${n}/health`,
+            );
+            return h.nodes.every((x) =>
+              x.agents.some((a) => a.name === `agent-${host}` && a.voting && a.lastOkAt !== null && Date.parse(a.lastOkAt) > restartedAt),
+            );
+          },
+          30_000,
+          `agent ${host} voting again`,
+          100,
+        );
+      },
     };
     try {
       await scenario.run(ctx);

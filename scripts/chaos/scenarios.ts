@@ -33,6 +33,13 @@ export interface ScenarioContext {
   leader(): Promise<string>;
   signalHost(host: 'c1' | 'c2' | 'pg', sig: NodeJS.Signals): void;
   restartHost(host: 'c1' | 'c2' | 'pg'): Promise<void>;
+  /**
+   * Vigil only: restarts an agent or a controller with its clock shifted by `offsetS` seconds (libfaketime),
+   * or with the true clock when `offsetS` is undefined, and waits until it takes part again.
+   */
+  restartWithClock(host: 'a1' | 'a2' | 'a3' | 'c1' | 'c2', offsetS: number | undefined): Promise<void>;
+  /** Vigil only: the agent on `host`'s path to the master goes through a delay proxy (restarting the agent, so its connections take it); answers the undo. */
+  slowMasterPath(host: 'a1' | 'a2' | 'a3', delayMs: number, jitterMs: number): Promise<() => Promise<void>>;
   /** A planned switchover (Vigil's REST switchover, `SENTINEL FAILOVER`). */
   switchover(): Promise<void>;
 }
@@ -219,6 +226,49 @@ export const SCENARIOS: Scenario[] = [
       ctx.signalHost('pg', 'SIGKILL');
       await ctx.sleep(between(ctx, 3, 4));
       await ctx.restartHost('pg');
+    },
+  },
+  {
+    name: 'skewed-agent-clock',
+    expect: 'no-failover',
+    systems: ['vigil'],
+    trials: 3,
+    async run(ctx) {
+      const host = pick(ctx, ['a1', 'a2', 'a3'] as const);
+      const offset = Math.round((ctx.rng() < 0.5 ? -1 : 1) * (10 + ctx.rng() * 50));
+      await ctx.restartWithClock(host, offset);
+      await ctx.sleep(between(ctx, 3, 4));
+      await ctx.restartWithClock(host, undefined);
+    },
+  },
+  {
+    name: 'skewed-controller-clock',
+    expect: 'no-failover',
+    systems: ['vigil'],
+    trials: 3,
+    async run(ctx) {
+      const host = pick(ctx, ['c1', 'c2'] as const);
+      const offset = Math.round((ctx.rng() < 0.5 ? -1 : 1) * (10 + ctx.rng() * 50));
+      await ctx.restartWithClock(host, offset);
+      await ctx.sleep(between(ctx, 3, 4));
+      await ctx.restartWithClock(host, undefined);
+    },
+  },
+  {
+    name: 'slow-master-path-one-agent',
+    expect: 'no-failover',
+    minority: true,
+    systems: ['vigil'],
+    trials: 7,
+    async run(ctx) {
+      const host = pick(ctx, ['a1', 'a2', 'a3'] as const);
+      const delay = between(ctx, 0.05, 0.4);
+      const undo = await ctx.slowMasterPath(host, delay, Math.round(delay / 2));
+      try {
+        await ctx.sleep(between(ctx, 3, 4));
+      } finally {
+        await undo();
+      }
     },
   },
   {

@@ -184,9 +184,21 @@ export async function startLabPostgres(lab: Lab): Promise<LabPostgres> {
   return server;
 }
 
+/** `node`, or `node` under libfaketime with its clock shifted by `offsetS` seconds. */
+export function nodeCommand(offsetS?: number): string[] {
+  return offsetS === undefined ? ['node'] : ['faketime', '-f', `${offsetS >= 0 ? '+' : ''}${offsetS}s`, 'node'];
+}
+
 /** A controller on `labHost` with the REST API, the Sentinel endpoint and DNS on its lab address. */
-export function startLabController(lab: Lab, labHost: string, databaseUrl: string, extraEnv: Record<string, string> = {}): ManagedProcess {
-  return lab.spawn(labHost, 'node', ['dist/apps/controller/src/main.js'], {
+export function startLabController(
+  lab: Lab,
+  labHost: string,
+  databaseUrl: string,
+  extraEnv: Record<string, string> = {},
+  clockOffsetS?: number,
+): ManagedProcess {
+  const [cmd, ...pre] = nodeCommand(clockOffsetS);
+  return lab.spawn(labHost, cmd!, [...pre, 'dist/apps/controller/src/main.js'], {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,
@@ -209,8 +221,8 @@ export function startLabController(lab: Lab, labHost: string, databaseUrl: strin
 }
 
 /** A probe agent on `labHost` reporting to both controllers. */
-export function startLabAgent(lab: Lab, labHost: string, zone: string, token: string, probeIntervalMs: number, command: string[] = ['node']): ManagedProcess {
-  const [cmd, ...pre] = command;
+export function startLabAgent(lab: Lab, labHost: string, zone: string, token: string, probeIntervalMs: number, clockOffsetS?: number): ManagedProcess {
+  const [cmd, ...pre] = nodeCommand(clockOffsetS);
   return lab.spawn(labHost, cmd!, [...pre, 'dist/apps/probe-agent/src/main.js'], {
     env: {
       ...process.env,

@@ -21,7 +21,8 @@ const SUBNET = '10.77.0';
 export interface LabDescription {
   owner: number;
   bridge: string;
-  hosts: Record<string, { ns: string; ip: string }>;
+  /** `ip`: the host's address; `ip2`: a second one, the source of a delay proxy's upstream connections. */
+  hosts: Record<string, { ns: string; ip: string; ip2: string }>;
 }
 
 function alive(pid: number): boolean {
@@ -90,13 +91,15 @@ export class Lab {
       for (const [i, host] of hosts.entries()) {
         const ns = `${PREFIX}${owner}-${host}`;
         const ip = `${SUBNET}.${11 + i}`;
+        const ip2 = `${SUBNET}.${111 + i}`;
         await run('ip', ['netns', 'add', ns]);
         await run('ip', ['-n', bridge, 'link', 'add', `v${i}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
         await run('ip', ['-n', bridge, 'link', 'set', `v${i}`, 'master', 'br0', 'up']);
         await run('ip', ['-n', ns, 'addr', 'add', `${ip}/24`, 'dev', 'eth0']);
+        await run('ip', ['-n', ns, 'addr', 'add', `${ip2}/24`, 'dev', 'eth0']);
         await run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
         await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-        description.hosts[host] = { ns, ip };
+        description.hosts[host] = { ns, ip, ip2 };
       }
     } catch (err) {
       lab.destroy();
@@ -153,6 +156,49 @@ export class Lab {
   async applyNetwork(state: NetworkState): Promise<void> {
     const ips = Object.fromEntries(this.hosts.map((h) => [h, this.ip(h)]));
     await Promise.all(this.hosts.map((h) => this.exec(h, 'nft', ['-f', '-'], rulesFor(h, state, ips))));
+  }
+
+  /**
+   * Sends `host`'s new connections to `target` through a delay proxy running on `host` (nftables DNAT to
+   * the proxy, whose own upstream connections leave from the host's second address and are not
+   * redirected). Connections already open are not affected. Answers a function that removes the detour.
+   */
+  async delayPath(host: string, target: { host: string; port: number }, delayMs: number, jitterMs: number, proxyScript: string): Promise<() => Promise<void>> {
+    const { ip, ip2 } = this.description.hosts[host] ?? {};
+    if (!ip || !ip2) throw new Error(`no host ${host} in the lab`);
+    const listenPort = 40_000 + (target.port % 20_000);
+    const proxy = this.spawn(host, process.execPath, [
+      proxyScript,
+      ip,
+      String(listenPort),
+      target.host,
+      String(target.port),
+      ip2,
+      String(delayMs),
+      String(jitterMs),
+    ]);
+    await new Promise<void>((resolve, reject) => {
+      proxy.child.stdout?.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
+      void proxy.exited.then((code) => reject(new Error(`delay proxy on ${host} exited (${code}): ${proxy.output()}`)));
+    });
+    const table = 'chaosdelay';
+    await this.exec(
+      host,
+      'nft',
+      ['-f', '-'],
+      [
+        `table ip ${table} {`,
+        '  chain output { type nat hook output priority -100; policy accept; }',
+        '}',
+        `flush table ip ${table}`,
+        `add rule ip ${table} output ip saddr != ${ip2} ip daddr ${target.host} tcp dport ${target.port} dnat to ${ip}:${listenPort}`,
+        '',
+      ].join('\n'),
+    );
+    return async () => {
+      await this.exec(host, 'nft', ['delete', 'table', 'ip', table]).catch(() => undefined);
+      await proxy.stop('SIGKILL');
+    };
   }
 
   /** Kills everything in the lab and deletes its namespaces (rules go with them). Synchronous: safe in exit handlers. */
