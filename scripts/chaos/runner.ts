@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { deposedAcks, judge, longestGap, promotions, splitBrainMs } from '../../libs/chaos/src/checker.js';
+import { deposedAcks, judge, longestGap, lostWindowMs, promotions, splitBrainMs } from '../../libs/chaos/src/checker.js';
 import { Lab, type LabDescription } from '../../libs/chaos/src/lab.js';
 import { HEALED } from '../../libs/chaos/src/network.js';
 import { mixSeed, mulberry32 } from '../../libs/chaos/src/random.js';
@@ -309,7 +309,7 @@ async function runTrial(infra: Infra, o: ChaosOptions, scenario: Scenario, trial
       byPath: Object.fromEntries(
         writers.map((w) => {
           const ok = w.writes.filter((x) => x.outcome === 'ok');
-          return [w.path, { acked: ok.length, lost: ok.filter((x) => missing.has(x.key)).length }];
+          return [w.path, { acked: ok.length, lost: ok.filter((x) => missing.has(x.key)).length, lostMs: lostWindowMs(w.writes, missing) }];
         }),
       ),
     };
@@ -329,7 +329,7 @@ function describeTrial(t: TrialResult): string {
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
   const lost = Object.entries(t.byPath ?? {})
-    .map(([k, v]) => `${k} ${v.lost}/${v.acked}`)
+    .map(([k, v]) => `${k} ${v.lost}/${v.acked} (${v.lostMs ?? 0} ms)`)
     .join(', ');
   const verdict = t.falseFailover ? ' FALSE FAILOVER' : t.missedFailover ? ' MISSED FAILOVER' : '';
   const took = t.failoverMs !== undefined ? ` after ${t.failoverMs} ms` : '';

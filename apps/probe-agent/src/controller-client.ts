@@ -40,9 +40,12 @@ export class ControllerClient {
     return this.post(`/${encodeURIComponent(name)}/heartbeat`, body);
   }
 
-  /** Sends a report serialized once for every controller (`JSON.stringify` of an `AgentReport`). */
-  async report(name: string, json: string): Promise<AgentReportAccepted> {
-    const { text } = await this.call('POST', `/${encodeURIComponent(name)}/reports`, json, { 'content-type': 'application/json' });
+  /**
+   * Sends a report serialized once for every controller (`JSON.stringify` of an `AgentReport`), giving up
+   * after `timeoutMs` (default: the client's): a report older than that is superseded by the next one.
+   */
+  async report(name: string, json: string, timeoutMs = this.timeoutMs): Promise<AgentReportAccepted> {
+    const { text } = await this.call('POST', `/${encodeURIComponent(name)}/reports`, json, { 'content-type': 'application/json' }, timeoutMs);
     return JSON.parse(text) as AgentReportAccepted;
   }
 
@@ -57,14 +60,20 @@ export class ControllerClient {
     return JSON.parse((await this.call('POST', path, JSON.stringify(body), { 'content-type': 'application/json' })).text) as T;
   }
 
-  private async call(method: string, path: string, body: string | undefined, headers: Record<string, string>): Promise<{ status: number; text: string }> {
+  private async call(
+    method: string,
+    path: string,
+    body: string | undefined,
+    headers: Record<string, string>,
+    timeoutMs = this.timeoutMs,
+  ): Promise<{ status: number; text: string }> {
     let res: Response;
     try {
       res = await fetch(`${this.baseUrl}${AGENT_API_PREFIX}${path}`, {
         method,
         headers: { authorization: `Bearer ${this.token}`, ...headers },
         body,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
       throw new ControllerCallError(0, `${this.baseUrl} unreachable: ${(err as Error).message}`);

@@ -17,6 +17,15 @@ const REPORT_RETRY_MIN_MS = 250;
  * heartbeats' 10 s cap kept a healed controller without this agent's views for up to 10 s after a
  * partition (the chaos suite's isolate-master-zone: the old master was demoted that much later).
  */
+/**
+ * A report still unanswered after two probe intervals (at least 1 s, at most `CONTROLLER_TIMEOUT_MS`) is
+ * abandoned: the next tick has a newer one, and while one is in flight no other is sent on that link, so a
+ * report stuck on a silent path kept the agent's views from a healed controller for the whole timeout.
+ */
+export function reportTimeoutMs(intervalMs: number, requestTimeoutMs: number): number {
+  return Math.min(requestTimeoutMs, Math.max(1000, 2 * intervalMs));
+}
+
 export function reportRetryMs(failures: number, intervalMs: number, random = Math.random): number {
   return Math.min(Math.max(REPORT_RETRY_MIN_MS, intervalMs), backoffMs(failures, random));
 }
@@ -153,7 +162,7 @@ export class ProbeService implements OnApplicationBootstrap, OnApplicationShutdo
     link.inFlight = true;
     const stop = this.metrics.reportDuration.startTimer({ controller: link.client.baseUrl });
     try {
-      const accepted = await link.client.report(this.config.name, json);
+      const accepted = await link.client.report(this.config.name, json, reportTimeoutMs(this.config.probeIntervalMs, this.config.requestTimeoutMs));
       stop();
       this.metrics.reportBytes.observe(json.length);
       link.lastAcceptedAt = Date.now();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backoffMs } from './heartbeat.service.js';
-import { reportRetryMs } from './probe.service.js';
+import { reportRetryMs, reportTimeoutMs } from './probe.service.js';
 
 describe('reportRetryMs (when an agent tries an unreachable controller again)', () => {
   it('never waits longer than one probe interval, however many reports failed', () => {
@@ -16,5 +16,12 @@ describe('reportRetryMs (when an agent tries an unreachable controller again)', 
     expect(reportRetryMs(1, 500, () => 0)).toBe(250);
     expect(reportRetryMs(1, 100, () => 1)).toBe(250);
     expect(reportRetryMs(1, 2000, () => 0.5)).toBe(backoffMs(1, () => 0.5));
+  });
+
+  it('abandons a report after two intervals (1 s at least, the request timeout at most)', () => {
+    expect(reportTimeoutMs(500, 2000)).toBe(1000);
+    expect(reportTimeoutMs(800, 2000)).toBe(1600);
+    expect(reportTimeoutMs(5000, 2000)).toBe(2000);
+    expect(reportTimeoutMs(100, 2000)).toBe(1000);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deposedAcks, judge, longestGap, promotions, type RoleSample, splitBrainMs, type WriteRecord } from './checker.js';
+import { deposedAcks, judge, longestGap, lostWindowMs, promotions, type RoleSample, splitBrainMs, type WriteRecord } from './checker.js';
 
 const A = '10.0.0.1:7000';
 const B = '10.0.0.2:7000';
@@ -47,5 +47,14 @@ describe('checker', () => {
     expect(judge('no-failover', 1)).toEqual({ falseFailover: true, missedFailover: false });
     expect(judge('failover', 0)).toEqual({ falseFailover: false, missedFailover: true });
     expect(judge('either', 0)).toEqual({ falseFailover: false, missedFailover: false });
+  });
+
+  it('measures lost writes as time, whatever the write rate', () => {
+    const at = (end: number, key = `k${end}`): WriteRecord => ({ key, start: end, end, outcome: 'ok' });
+    const fast = Array.from({ length: 100 }, (_, i) => at(1000 + i)); // 100 writes in 100 ms
+    const slow = [at(1000, 's1'), at(1050, 's2')];
+    expect(lostWindowMs(fast, new Set(fast.map((w) => w.key)))).toBe(100);
+    expect(lostWindowMs(slow, new Set(['s1', 's2']))).toBe(20);
+    expect(lostWindowMs(fast, new Set())).toBe(0);
   });
 });

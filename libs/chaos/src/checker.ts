@@ -88,3 +88,17 @@ export function longestGap(writes: WriteRecord[], from: number, to: number): num
 export function judge(expect: 'failover' | 'no-failover' | 'either', failovers: number): { falseFailover: boolean; missedFailover: boolean } {
   return { falseFailover: expect === 'no-failover' && failovers > 0, missedFailover: expect === 'failover' && failovers === 0 };
 }
+
+/** Bucket width of `lostWindowMs`. */
+export const LOST_BUCKET_MS = 10;
+
+/**
+ * How much time's worth of acknowledged writes was lost: the number of 10 ms intervals in which a write that
+ * was acknowledged and later found missing was acknowledged, times 10. Unlike a count of lost writes, it does
+ * not depend on how fast a client writes, so clients and systems that write at different rates compare.
+ */
+export function lostWindowMs(writes: WriteRecord[], lost: Set<string>): number {
+  const buckets = new Set<number>();
+  for (const w of writes) if (w.outcome === 'ok' && lost.has(w.key)) buckets.add(Math.floor(w.end / LOST_BUCKET_MS));
+  return buckets.size * LOST_BUCKET_MS;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderOutageSvg, renderTable, summarize } from './report.js';
+import { lostByPath, renderOutageSvg, renderPathTable, renderTable, summarize } from './report.js';
 import { clopperPearsonUpper } from './stats.js';
 import type { ScenarioSummary, TrialResult } from './types.js';
 
@@ -250,5 +250,42 @@ describe('renderOutageSvg', () => {
   it('grows in height with the number of scenarios', () => {
     const height = (svg: string) => Number(/^<svg[^>]* height="(\d+)"/.exec(svg)![1]);
     expect(height(renderOutageSvg(SUMMARIES, 'x'))).toBeGreaterThan(height(renderOutageSvg(SUMMARIES.slice(0, 2), 'x')));
+  });
+});
+
+describe('lost writes by client path', () => {
+  const trial = (system: 'vigil' | 'sentinel', byPath: TrialResult['byPath']): TrialResult => ({
+    scenario: 'isolate-master-zone',
+    system,
+    trial: 0,
+    seed: 1,
+    expect: 'failover',
+    failovers: 1,
+    falseFailover: false,
+    missedFailover: false,
+    acked: 0,
+    lost: 0,
+    indeterminate: 0,
+    deposedAcks: 0,
+    splitBrainMs: 0,
+    outageMs: {},
+    byPath,
+  });
+
+  it('sums acknowledged, lost and the time lost per path over trials, and renders them per trial', () => {
+    const rows = lostByPath([
+      trial('vigil', { 'sentinel-ioredis': { acked: 100, lost: 10, lostMs: 2000 }, dns: { acked: 50, lost: 5, lostMs: 3000 } }),
+      trial('vigil', { 'sentinel-ioredis': { acked: 100, lost: 30, lostMs: 3000 } }),
+      trial('sentinel', { 'sentinel-ioredis': { acked: 300, lost: 0 } }),
+    ]);
+    expect(rows).toEqual([
+      { scenario: 'isolate-master-zone', system: 'vigil', path: 'sentinel-ioredis', trials: 2, acked: 200, lost: 40, lostMs: 5000 },
+      { scenario: 'isolate-master-zone', system: 'vigil', path: 'dns', trials: 1, acked: 50, lost: 5, lostMs: 3000 },
+      { scenario: 'isolate-master-zone', system: 'sentinel', path: 'sentinel-ioredis', trials: 1, acked: 300, lost: 0, lostMs: 0 },
+    ]);
+    const table = renderPathTable(rows).split('\n');
+    expect(table).toHaveLength(5);
+    expect(table[2]).toBe('| isolate-master-zone | vigil | sentinel-ioredis | 200 | 40 | 20.0 % | 2,500 |');
+    expect(table[4]).toBe('| isolate-master-zone | sentinel | sentinel-ioredis | 300 | 0 | 0 % | 0 |');
   });
 });

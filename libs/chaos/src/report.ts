@@ -210,25 +210,36 @@ export function renderOutageSvg(summaries: ScenarioSummary[], title: string): st
   return out.join('\n') + '\n';
 }
 
-/** Acknowledged and lost writes per client path, summed over trials, for each (scenario, system) of `results` (scenarios in first-seen order). */
-export function lostByPath(results: TrialResult[]): { scenario: string; system: System; path: string; acked: number; lost: number }[] {
-  const rows = new Map<string, { scenario: string; system: System; path: string; acked: number; lost: number }>();
+/** Per (scenario, system, client path) of `results` (scenarios in first-seen order): trials, acknowledged and lost writes, and the time's worth of writes lost, summed over trials. */
+export function lostByPath(
+  results: TrialResult[],
+): { scenario: string; system: System; path: string; trials: number; acked: number; lost: number; lostMs: number }[] {
+  const rows = new Map<string, { scenario: string; system: System; path: string; trials: number; acked: number; lost: number; lostMs: number }>();
   for (const r of results) {
     for (const [path, v] of Object.entries(r.byPath ?? {})) {
       const key = `${r.scenario}\u0000${r.system}\u0000${path}`;
-      const row = rows.get(key) ?? { scenario: r.scenario, system: r.system, path, acked: 0, lost: 0 };
+      const row = rows.get(key) ?? { scenario: r.scenario, system: r.system, path, trials: 0, acked: 0, lost: 0, lostMs: 0 };
+      row.trials += 1;
       row.acked += v.acked;
       row.lost += v.lost;
+      row.lostMs += v.lostMs ?? 0;
       rows.set(key, row);
     }
   }
   return [...rows.values()];
 }
 
-/** A markdown table of `lostByPath` rows: scenario | system | client path | acked | lost (% of acked). */
+/** A markdown table of `lostByPath` rows: scenario | system | client path | acked | lost | lost share | time's worth lost per trial. */
 export function renderPathTable(rows: ReturnType<typeof lostByPath>): string {
   const pct = (lost: number, acked: number) => (acked === 0 ? '—' : `${((100 * lost) / acked).toFixed(lost === 0 ? 0 : 1)} %`);
-  const lines = ['| scenario | system | client path | acked writes | lost acked | lost share |', '| --- | --- | --- | ---: | ---: | ---: |'];
-  for (const r of rows) lines.push(`| ${r.scenario} | ${r.system} | ${r.path} | ${INT.format(r.acked)} | ${INT.format(r.lost)} | ${pct(r.lost, r.acked)} |`);
+  const lines = [
+    '| scenario | system | client path | acked writes | lost acked | lost share | writes lost, as time (ms per trial) |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.scenario} | ${r.system} | ${r.path} | ${INT.format(r.acked)} | ${INT.format(r.lost)} | ${pct(r.lost, r.acked)} | ${INT.format(r.lostMs / Math.max(1, r.trials))} |`,
+    );
+  }
   return lines.join('\n');
 }

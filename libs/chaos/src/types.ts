@@ -33,8 +33,8 @@ export interface TrialResult {
   splitBrainMs: number;
   /** Per client path (e.g. `sentinel-ioredis`, `dns`), the longest time without an acknowledged write from the fault on. */
   outageMs: Record<string, number>;
-  /** Per client path: acknowledged and lost writes. */
-  byPath?: Record<string, { acked: number; lost: number }>;
+  /** Per client path: acknowledged and lost writes, and the time's worth of acknowledged writes lost (`lostWindowMs`). */
+  byPath?: Record<string, { acked: number; lost: number; lostMs?: number }>;
   /** Set when the trial could not be run to its end (setup failed, no convergence); such a trial counts as failed. */
   error?: string;
 }

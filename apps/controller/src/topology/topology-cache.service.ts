@@ -142,7 +142,7 @@ export function canVouch(listeningSince: number | undefined, loadedFrom: number,
 const CHANNEL = 'vigil_topology';
 /** Full reload this often even without notifications (a lost NOTIFY cannot leave a replica behind for long). */
 const SAFETY_RELOAD_MS = 10_000;
-const RELISTEN_MS = 1000;
+const RELISTEN_MS = 250;
 const NOTIFY_DEBOUNCE_MS = 20;
 /** Without a working LISTEN, a snapshot younger than this is still vouched for. */
 const FRESH_WITHOUT_LISTEN_MS = 2000;
@@ -350,7 +350,7 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
     const client = new pg.Client({
       connectionString: this.config.databaseUrl,
       application_name: `vigil-listen-${this.config.controllerName}`,
-      connectionTimeoutMillis: 2000,
+      connectionTimeoutMillis: 1000,
     });
     const retry = (err?: Error) => {
       if (this.listener !== client) return;
