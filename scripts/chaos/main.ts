@@ -79,8 +79,8 @@ After the fault the network is healed, paused processes resumed, and the trial w
 and followed by both replicas; every acknowledged key is then read back from it. An observer asks every node \`ROLE\`
 every 50 ms. *Failovers*: promotions the observer saw. *False*: a failover where the master was alive and the scenario
 expects none. *Lost*: acknowledged keys missing at the end (the bound is a one-sided 95 % Clopper–Pearson upper bound
-on the fraction lost). *Indeterminate*: writes that timed out. *Deposed-master acks*: writes a node acknowledged after
-another had been promoted (ioredis, DNS and REST clients, which expose the node they wrote to). *Split brain*: time two
+on the fraction lost). *Indeterminate*: writes that timed out. *Deposed-master acks*: writes a node that had been master
+acknowledged after another had been promoted (ioredis, DNS and REST clients, which expose the node they wrote to). *Split brain*: time two
 nodes answered \`ROLE\` master. *Outage*: per client, the longest time without an acknowledged write from the fault on.
 
 ${renderTable(summaries)}

@@ -29,11 +29,21 @@ describe('checker', () => {
     expect(splitBrainMs(samples)).toBe(110);
   });
 
-  it('counts acknowledgements by a node after another was promoted', () => {
+  it('counts acknowledgements by a deposed master, not by a replica about to be seen promoted', () => {
     const w = (node: string, end: number, outcome: WriteRecord['outcome'] = 'ok'): WriteRecord => ({ key: `k${end}`, start: end - 1, end, outcome, node });
     const writes = [w(A, 10), w(A, 120), w(B, 130), w(A, 140, 'unknown'), { key: 'x', start: 0, end: 150, outcome: 'ok' as const }];
-    expect(deposedAcks(writes, [{ node: B, at: 100 }], A)).toBe(1);
-    expect(deposedAcks(writes, [], A)).toBe(1); // B acknowledged while A was still the master
+    expect(deposedAcks(writes, [{ node: B, at: 100 }], A)).toBe(1); // A at 120, after B's promotion
+    expect(deposedAcks(writes, [], A)).toBe(0); // B never reigned: its acknowledgement is not a deposed master's
+    expect(
+      deposedAcks(
+        [w(B, 90), w(A, 95), w(B, 210), w(C, 220)],
+        [
+          { node: B, at: 100 },
+          { node: C, at: 200 },
+        ],
+        A,
+      ),
+    ).toBe(1); // B at 210
   });
 
   it('measures the longest time without an acknowledged write, to the end of the window', () => {

@@ -55,16 +55,17 @@ export function splitBrainMs(samples: RoleSample[]): number {
 }
 
 /**
- * Acknowledged writes that a node took after another node had been promoted in its place: the node
- * acknowledging is not the most recently promoted one (or, before any promotion, not the original master).
+ * Acknowledged writes that a deposed master took: the node acknowledging had been the master (the original
+ * one, or promoted since) and another node had been promoted after it. A replica's acknowledgements just
+ * before the observer's next sample shows it promoted are not counted: it was never deposed.
  */
 export function deposedAcks(writes: WriteRecord[], promoted: Promotion[], originalMaster: string): number {
   let n = 0;
   for (const w of writes) {
     if (w.outcome !== 'ok' || w.node === undefined) continue;
-    let legit = originalMaster;
-    for (const p of promoted) if (p.at <= w.end) legit = p.node;
-    if (w.node !== legit) n++;
+    const reigns = [{ node: originalMaster, at: -Infinity }, ...promoted].filter((p) => p.at <= w.end);
+    const legit = reigns.at(-1)!.node;
+    if (w.node !== legit && reigns.some((p) => p.node === w.node)) n++;
   }
   return n;
 }
