@@ -227,12 +227,6 @@ async function runTrial(infra: Infra, o: ChaosOptions, scenario: Scenario, trial
       async slowMasterPath(host, delayMs, jitterMs) {
         const undo = await lab.delayPath(host, group[0]!, delayMs, jitterMs, 'dist/scripts/chaos/delay-proxy.js');
         await ctx.restartWithClock(host, undefined);
-        if (process.env['CHAOS_DEBUG']) {
-          await sleep(1500);
-          log(
-            `  health after slowing ${host} by ${delayMs} ms: ${JSON.stringify((await api<{ nodes: unknown[] }>(lab, 'GET', `/api/v1/clusters/t${n}/health`)).nodes[0])}`,
-          );
-        }
         return async () => {
           await undo();
           await ctx.restartWithClock(host, undefined);
@@ -286,15 +280,6 @@ async function runTrial(infra: Infra, o: ChaosOptions, scenario: Scenario, trial
       finalMaster,
       acked.map((w) => w.key),
     );
-    if (process.env['CHAOS_DEBUG']) {
-      for (const w of writers) {
-        const ok = w.writes.filter((x) => x.outcome === 'ok');
-        const nodes = [...new Set(ok.map((x) => x.node))].map((nd) => `${nd}×${ok.filter((x) => x.node === nd).length}`);
-        log(
-          `  ${w.path}: acked ${ok.length}, deposed ${deposedAcks(w.writes, promoted, originalMaster)}, nodes ${nodes.join(' ')}; promoted ${JSON.stringify(promoted.map((p) => ({ ...p, at: p.at - faultAt })))}`,
-        );
-      }
-    }
     return {
       ...base,
       failovers,
