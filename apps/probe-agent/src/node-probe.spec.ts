@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyProbeError, probeTimeoutMs } from './node-probe.js';
+import { parseReplicationInfo } from '../../../libs/redis-admin/src/index.js';
+import { classifyProbeError, probeTimeoutMs, toObservation } from './node-probe.js';
 
 describe('classifyProbeError', () => {
   it('counts -LOADING and -MASTERDOWN as valid replies, as Sentinel does', () => {
@@ -27,5 +28,31 @@ describe('probeTimeoutMs', () => {
     expect(probeTimeoutMs(1000)).toBe(250);
     expect(probeTimeoutMs(5000)).toBe(1250);
     expect(probeTimeoutMs(60_000)).toBe(2000);
+  });
+});
+
+describe('toObservation', () => {
+  const replica = (io: string) =>
+    parseReplicationInfo(
+      `# Replication\r\nrole:slave\r\nmaster_host:10.0.0.1\r\nmaster_port:6379\r\nmaster_link_status:up\r\nmaster_last_io_seconds_ago:${io}\r\nmaster_sync_in_progress:0\r\nslave_repl_offset:42\r\n`,
+    );
+
+  it("sends a replica's master_last_io_seconds_ago as lastIoS, -1 included", () => {
+    expect(toObservation(replica('3'))).toEqual({
+      role: 'replica',
+      offset: 42,
+      masterHost: '10.0.0.1',
+      masterPort: 6379,
+      linkUp: true,
+      linkDownSinceS: undefined,
+      lastIoS: 3,
+    });
+    expect(toObservation(replica('-1')).lastIoS).toBe(-1);
+  });
+
+  it('sends no lastIoS for a master', () => {
+    const master = toObservation(parseReplicationInfo('# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_repl_offset:7\r\n'));
+    expect(master).toEqual({ role: 'master', offset: 7, replicas: 0 });
+    expect('lastIoS' in master).toBe(false);
   });
 });

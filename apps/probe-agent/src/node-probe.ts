@@ -39,7 +39,8 @@ export function probeTimeoutMs(downAfterMs: number): number {
   return Math.min(2000, Math.max(100, Math.floor(downAfterMs / 4)));
 }
 
-function toObservation(info: ReplicationInfo): Omit<ReplicationObservation, 'ageMs'> {
+/** The replication facts a report carries, from one `INFO replication` reading. */
+export function toObservation(info: ReplicationInfo): Omit<ReplicationObservation, 'ageMs'> {
   if (info.role === 'master') {
     return { role: 'master', offset: info.masterReplOffset, replicas: info.connectedReplicas.length };
   }
@@ -50,6 +51,7 @@ function toObservation(info: ReplicationInfo): Omit<ReplicationObservation, 'age
     masterPort: info.masterPort,
     linkUp: info.masterLinkStatus === 'up',
     linkDownSinceS: info.masterLinkDownSinceSeconds,
+    ...(info.masterLastIoSeconds !== undefined ? { lastIoS: info.masterLastIoSeconds } : {}),
   };
 }
 

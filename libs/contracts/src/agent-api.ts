@@ -86,6 +86,11 @@ export interface ReplicationObservation {
   masterPort?: number;
   linkUp?: boolean;
   linkDownSinceS?: number;
+  /**
+   * Replicas: seconds since the replica last received anything from its master
+   * (`master_last_io_seconds_ago`, whole seconds); -1 or absent when unknown. Older agents do not send it.
+   */
+  lastIoS?: number;
   /** connected_slaves on a master. */
   replicas?: number;
   /** Milliseconds since the agent read this INFO. */

@@ -57,6 +57,20 @@ describe('validateReport', () => {
     ]);
   });
 
+  it('accepts lastIoS from newer agents (-1 = unknown) and reports without it from older ones', () => {
+    const body: any = good();
+    body.nodes[1].repl.lastIoS = 2;
+    expect(validateReport(body)).toEqual({ report: body });
+    body.nodes[1].repl.lastIoS = -1;
+    expect(validateReport(body).issues).toBeUndefined();
+    delete body.nodes[1].repl.lastIoS;
+    expect(validateReport(body).issues).toBeUndefined();
+    for (const bad of [-2, 'soon', Number.POSITIVE_INFINITY, 1e12]) {
+      body.nodes[1].repl.lastIoS = bad;
+      expect(validateReport(body).issues).toEqual([{ field: 'nodes[1].repl.lastIoS', reason: 'must be a number of seconds >= -1' }]);
+    }
+  });
+
   it('stops listing after twenty issues', () => {
     const nodes = Array.from({ length: 100 }, () => ({ id: 'nope', st: 'ok', ago: 0 }));
     expect(validateReport({ ...good(), nodes }).issues).toHaveLength(20);

@@ -13,7 +13,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TEN_YEARS_MS = 315_360_000_000;
 const REPORT_KEYS = new Set(['seq', 'assignment', 'intervalMs', 'lagMs', 'nodes']);
 const NODE_KEYS = new Set(['id', 'st', 'ago', 'lat', 'err', 'repl']);
-const REPL_KEYS = new Set(['role', 'runId', 'offset', 'masterHost', 'masterPort', 'linkUp', 'linkDownSinceS', 'replicas', 'ageMs']);
+const REPL_KEYS = new Set(['role', 'runId', 'offset', 'masterHost', 'masterPort', 'linkUp', 'linkDownSinceS', 'lastIoS', 'replicas', 'ageMs']);
 const STATUSES = new Set<string>(PROBE_STATUSES);
 
 export const MAX_REPORT_NODES = 100_000;
@@ -61,6 +61,7 @@ function checkRepl(r: unknown, path: string, issues: Issues): void {
   if (r['masterPort'] !== undefined && !isInt(r['masterPort'], 0, 65535)) issues.add(`${path}.masterPort`, 'must be an integer between 0 and 65535');
   if (r['linkUp'] !== undefined && typeof r['linkUp'] !== 'boolean') issues.add(`${path}.linkUp`, 'must be a boolean');
   if (r['linkDownSinceS'] !== undefined && !isNum(r['linkDownSinceS'], -1, TEN_YEARS_MS)) issues.add(`${path}.linkDownSinceS`, 'must be a number >= -1');
+  if (r['lastIoS'] !== undefined && !isNum(r['lastIoS'], -1, TEN_YEARS_MS / 1000)) issues.add(`${path}.lastIoS`, 'must be a number of seconds >= -1');
   if (r['replicas'] !== undefined && !isInt(r['replicas'], 0, 1_000_000)) issues.add(`${path}.replicas`, 'must be an integer >= 0');
 }
 

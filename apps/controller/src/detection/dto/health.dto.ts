@@ -11,6 +11,11 @@ export class ReplicationViewDto {
   @ApiPropertyOptional() masterPort?: number;
   @ApiPropertyOptional({ description: 'master_link_status is up' }) linkUp?: boolean;
   @ApiPropertyOptional() linkDownSinceS?: number;
+  @ApiPropertyOptional({
+    description:
+      'Replicas: seconds since the replica last heard from its master (master_last_io_seconds_ago) when the agent read it; -1 or absent when unknown (older agents do not send it)',
+  })
+  lastIoS?: number;
   @ApiPropertyOptional({ description: 'Connected replicas (masters)' }) replicas?: number;
   @ApiProperty({ format: 'date-time', description: 'When the agent read this INFO' }) readAt: string;
 }
