@@ -4,11 +4,12 @@ import type { Request } from 'express';
 import { roleSatisfies, type TokenRole } from '../../../../libs/contracts/src/index.js';
 import { ErrorCode, VigilError } from '../common/errors.js';
 import { AuthService } from './auth.service.js';
-import { type Principal, PUBLIC_ROUTE, REQUIRED_ROLE } from './principal.js';
+import { ANY_ROLE, type Principal, PUBLIC_ROUTE, REQUIRED_ROLE } from './principal.js';
 
 /**
  * Global guard: every route needs a valid bearer token unless marked `@Public()`; routes state the
- * weakest role they accept with `@RequireRole`, and routes that forget to say require `admin`.
+ * weakest role they accept with `@RequireRole` (or `@AnyRole` for every authenticated caller), and
+ * routes that forget to say require `admin`.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -26,6 +27,7 @@ export class AuthGuard implements CanActivate {
     if (header && !match) throw new VigilError(ErrorCode.UNAUTHENTICATED, 'Authorization header must be "Bearer <token>"');
     const principal = await this.auth.authenticate(match?.[1]);
     req.principal = principal;
+    if (this.reflector.getAllAndOverride<boolean>(ANY_ROLE, targets)) return true;
     const required = this.reflector.getAllAndOverride<TokenRole>(REQUIRED_ROLE, targets) ?? 'admin';
     if (!roleSatisfies(principal.role, required)) {
       throw new VigilError(ErrorCode.FORBIDDEN, `this action needs the ${required} role; the token has ${principal.role}`);

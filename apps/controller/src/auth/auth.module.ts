@@ -6,11 +6,12 @@ import { ApiTokenEntity } from './api-token.entity.js';
 import { AuthGuard } from './auth.guard.js';
 import { AuthService } from './auth.service.js';
 import { TokensController } from './tokens.controller.js';
+import { WhoamiController } from './whoami.controller.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([ApiTokenEntity]), AuditModule],
   providers: [AuthService, { provide: APP_GUARD, useClass: AuthGuard }],
-  controllers: [TokensController],
+  controllers: [TokensController, WhoamiController],
   exports: [AuthService],
 })
 export class AuthModule {}

@@ -15,9 +15,16 @@ export function actorOf(principal: Principal): string {
 
 export const REQUIRED_ROLE = 'vigil:required-role';
 export const PUBLIC_ROUTE = 'vigil:public';
+export const ANY_ROLE = 'vigil:any-role';
 
 /** The weakest role allowed to call the route (the ladder is viewer < operator < admin; agent apart). */
 export const RequireRole = (role: TokenRole) => SetMetadata(REQUIRED_ROLE, role);
+
+/**
+ * Any valid token may call the route, whatever its role (`agent` included, which no rung of the ladder
+ * admits); a request without one is still refused (401).
+ */
+export const AnyRole = () => SetMetadata(ANY_ROLE, true);
 
 /** Marks a route as open (health, metrics). */
 export const Public = () => SetMetadata(PUBLIC_ROUTE, true);

@@ -1,4 +1,4 @@
-import type { AgentView, DetectionEngine, NodeState } from './detection-engine.js';
+import type { AgentView, DetectionEngine, NodeState, Vote } from './detection-engine.js';
 
 /**
  * What detection publishes about one node: the verdict with its vote counts, and what the agents'
@@ -9,9 +9,13 @@ export interface NodeView {
   state: NodeState;
   /** When the state began (this controller's clock), if a state was ever decided. */
   since: number | null;
+  /** Agents assigned to the cluster, voting or not (the denominator of the ODOWN majority). */
+  assigned: number;
   voters: number;
   sdownVotes: number;
   faultVotes: number;
+  /** Each voting agent's vote now (its zone, whether it sees the node down). */
+  votes: Vote[];
   /** The newest valid reply any agent had from the node. */
   lastOkAt: number | null;
   /** The freshest `INFO replication` any healthy agent read from it. */
@@ -37,9 +41,11 @@ export function nodeView(engine: DetectionEngine, nodeId: string, now: number): 
   return {
     state: verdict?.state ?? 'unknown',
     since: track?.since ?? null,
+    assigned: verdict?.assigned ?? 0,
     voters: verdict?.voters ?? 0,
     sdownVotes: verdict?.sdownVotes ?? 0,
     faultVotes: verdict?.faultVotes ?? 0,
+    votes: verdict?.votes ?? [],
     lastOkAt,
     repl,
     claimedMasterBy,

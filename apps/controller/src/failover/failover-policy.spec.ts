@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type AutoFailoverContext, autoFailoverRefusal, retryBackoffMs } from './failover-policy.js';
+import { type AutoFailoverContext, autoFailoverChecks, autoFailoverContext, autoFailoverRefusal, retryBackoffMs, retryBaseMs } from './failover-policy.js';
 
 const OK: AutoFailoverContext = {
   now: 1_000_000,
@@ -47,5 +47,43 @@ describe('autoFailoverRefusal', () => {
     expect(retryBackoffMs(0, 2000)).toBe(0);
     expect(retryBackoffMs(3, 2000)).toBe(8000);
     expect(retryBackoffMs(20, 2000)).toBe(60_000);
+  });
+});
+
+describe('autoFailoverChecks', () => {
+  it('evaluates every guard, in the order they refuse, saying what each found', () => {
+    const checks = autoFailoverChecks({ ...OK, lastSucceededAt: OK.now - 120_000, failuresSince: 1, lastFailedAt: OK.now - 5000 });
+    expect(checks).toEqual([
+      { code: 'running', passed: true, reason: 'no failover of this cluster is running' },
+      { code: 'auto_failover_off', passed: true, reason: 'automatic failover is on' },
+      { code: 'maintenance', passed: true, reason: 'not in maintenance' },
+      { code: 'cooldown', passed: true, reason: `cooldown over (the last successful failover ended ${new Date(OK.now - 120_000).toISOString()})` },
+      { code: 'backoff', passed: true, reason: '1 failed attempt(s) since the last success; the retry is due' },
+      { code: 'cannot_decide', passed: true, reason: 'enough usable agents to decide' },
+    ]);
+    const failing = autoFailoverChecks({ ...OK, running: true, autoFailover: false, canDecide: false });
+    expect(failing.filter((c) => !c.passed).map((c) => c.code)).toEqual(['running', 'auto_failover_off', 'cannot_decide']);
+  });
+
+  it('builds its context from a cluster, its history and detection', () => {
+    const ctx = autoFailoverContext(
+      { autoFailover: true, maintenanceUntil: new Date(5000), cooldownMs: 300_000, downAfterMs: 5000 },
+      { running: null, lastSucceededAt: new Date(1000), failuresSince: 2, lastFailedAt: new Date(2000) },
+      { canDecide: true },
+      9000,
+    );
+    expect(ctx).toEqual({
+      now: 9000,
+      autoFailover: true,
+      maintenanceUntil: 5000,
+      cooldownMs: 300_000,
+      lastSucceededAt: 1000,
+      failuresSince: 2,
+      lastFailedAt: 2000,
+      retryBaseMs: 5000,
+      running: false,
+      canDecide: true,
+    });
+    expect(retryBaseMs(500)).toBe(2000);
   });
 });

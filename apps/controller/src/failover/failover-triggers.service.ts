@@ -4,7 +4,7 @@ import { DetectionService } from '../detection/detection.service.js';
 import { type CachedCluster, type CachedNode, TopologyCache } from '../topology/topology-cache.service.js';
 import { ClusterDecisions } from './cluster-decisions.js';
 import { ClusterObserver } from './cluster-observer.js';
-import { autoFailoverRefusal, type Refusal } from './failover-policy.js';
+import { autoFailoverContext, autoFailoverRefusal, type Refusal } from './failover-policy.js';
 import type { MasterEvidence } from './master-evidence.js';
 import { FailoverRuns } from './failover-runs.js';
 import { FencedError } from './failover-store.js';
@@ -203,18 +203,7 @@ export class FailoverTriggers implements OnApplicationBootstrap, OnApplicationSh
     const history = await this.runs.store.history(cluster.id);
     const now = Date.now();
     const decidable = this.canDecide(cluster);
-    const refusal = autoFailoverRefusal({
-      now,
-      autoFailover: cluster.autoFailover,
-      maintenanceUntil: cluster.maintenanceUntil?.getTime() ?? null,
-      cooldownMs: cluster.cooldownMs,
-      lastSucceededAt: history.lastSucceededAt?.getTime() ?? null,
-      failuresSince: history.failuresSince,
-      lastFailedAt: history.lastFailedAt?.getTime() ?? null,
-      retryBaseMs: Math.max(2000, cluster.downAfterMs),
-      running: history.running !== null,
-      ...decidable,
-    });
+    const refusal = autoFailoverRefusal(autoFailoverContext(cluster, history, decidable, now));
     // One running already is not news: it is this leader's own, or one the sweep resumes.
     if (refusal?.code === 'running') return;
     if (refusal) return this.refuse(cluster, master, refusal, {});

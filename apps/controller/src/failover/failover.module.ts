@@ -5,6 +5,7 @@ import { LeadershipModule } from '../leadership/leadership.module.js';
 import { TopologyModule } from '../topology/topology.module.js';
 import { ClusterDecisions } from './cluster-decisions.js';
 import { ClusterObserver } from './cluster-observer.js';
+import { DecisionNowService } from './decision-now.service.js';
 import { FailoverRuns } from './failover-runs.js';
 import { FailoverStore } from './failover-store.js';
 import { FailoverTriggers } from './failover-triggers.service.js';
@@ -33,6 +34,7 @@ import { OperatorController } from './operator.controller.js';
     OperatorActionsService,
     NodeReconciler,
     FailoverProcessor,
+    DecisionNowService,
   ],
   controllers: [FailoversController, OperatorController],
   exports: [FailoverService, FailoverStore, MasterChanges, OperatorActionsService],

@@ -8,6 +8,7 @@ import { DecisionViewDto, FailoverDetailDto, FailoverDto, FailoverListDto, Failo
 import { ClusterDecisions } from './cluster-decisions.js';
 import { LeadershipService } from '../leadership/leadership.service.js';
 import { TopologyCache } from '../topology/topology-cache.service.js';
+import { DecisionNowService } from './decision-now.service.js';
 import { FailoverStore } from './failover-store.js';
 
 @ApiTags('failovers')
@@ -18,6 +19,7 @@ export class FailoversController {
     private readonly decisions: ClusterDecisions,
     private readonly leadership: LeadershipService,
     private readonly topology: TopologyCache,
+    private readonly live: DecisionNowService,
   ) {}
 
   @Get('clusters/:name/decision')
@@ -25,15 +27,17 @@ export class FailoversController {
   @ApiOperation({
     summary: 'Why Vigil acts or does not, now: the latest automatic decision about a down master and the faults seen',
     description:
-      'A refusal carries its code and evidence (e.g. `master-alive`: the master is unreachable from the agents but answers the leader or still streams to its replicas). Ask the leader (GET /leadership).',
+      'A refusal carries its code and evidence (e.g. `master-alive`: the master is unreachable from the agents but answers the leader or still streams to its replicas). Ask the leader (GET /leadership). ' +
+      '`now` answers, live and without probing anything, whether an automatic failover would start now, with every guard checked.',
   })
   @ApiParam({ name: 'name', description: 'Cluster name' })
   @ApiOkResponse({ type: DecisionViewDto })
   @ApiErrors(400, 404)
-  decision(@Param('name', clusterNameParam()) name: string): DecisionViewDto {
+  async decision(@Param('name', clusterNameParam()) name: string): Promise<DecisionViewDto> {
     const cluster = this.topology.snapshot.clustersByName.get(name);
     if (!cluster) throw VigilError.notFound(`cluster ${name}`);
-    return { cluster: name, leader: this.leadership.isLeader(), ...this.decisions.view(cluster.id) };
+    const now = await this.live.evaluate(cluster);
+    return { cluster: name, leader: this.leadership.isLeader(), ...this.decisions.view(cluster.id), now };
   }
 
   @Get('clusters/:name/failovers')

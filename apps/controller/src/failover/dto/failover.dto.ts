@@ -195,10 +195,37 @@ export class ClusterFaultDto {
   @ApiProperty() repair: string;
 }
 
+export class DecisionCheckDto {
+  @ApiProperty({
+    example: 'master-odown',
+    description: 'master-odown, no-failover-running, auto-failover, maintenance, cooldown, backoff, can-decide, leader, safe-candidate',
+  })
+  name: string;
+  @ApiProperty() passed: boolean;
+  @ApiProperty({
+    example: 'the master 10.0.0.1:6379 is up: 0 of 3 assigned agents see it down (3 voting); ODOWN needs 2 (quorum 2 and a strict majority of 3)',
+  })
+  detail: string;
+}
+
+export class DecisionNowDto {
+  @ApiProperty({ description: 'Every check passes: the leader would now read the master’s own evidence and its candidates, then fail over' })
+  wouldFailOver: boolean;
+  @ApiProperty({ description: 'The first check that fails, or what would happen next' }) reason: string;
+  @ApiProperty({
+    type: [DecisionCheckDto],
+    description:
+      "Each guard of an automatic failover, evaluated from this controller's memory (detection's votes, the policy, leadership) and the agents' latest INFO readings in place of the leader's own probe; nothing is probed",
+  })
+  checks: DecisionCheckDto[];
+}
+
 export class DecisionViewDto {
   @ApiProperty() cluster: string;
   @ApiProperty({ description: 'Only the leader decides: a standby answers null and no faults' }) leader: boolean;
   @ApiPropertyOptional({ type: ClusterDecisionDto, nullable: true, description: 'The latest automatic decision while the master is down (null once it is up)' })
   decision: ClusterDecisionDto | null;
   @ApiProperty({ type: [ClusterFaultDto] }) faults: ClusterFaultDto[];
+  @ApiProperty({ type: DecisionNowDto, description: 'Would an automatic failover start now? Live and side-effect free, on any replica' })
+  now: DecisionNowDto;
 }
