@@ -147,6 +147,7 @@ async function main(): Promise<void> {
     console.log(`
 Vigil is running.
 
+  Console      ${url}/   (sign in with the admin token below)
   API          ${url}/api/v1
   API docs     ${url}/api/docs   (OpenAPI: ${url}/api/openapi.json)
   Health       ${url}/health/ready

@@ -9,6 +9,7 @@ import { AppModule } from './app.module.js';
 import { AuthService } from './auth/auth.service.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { createValidationPipe } from './common/validation.js';
+import { findConsoleDir, installConsole } from './console/console-static.js';
 import { installFastMasterRoute } from './discovery/fast-master-route.js';
 import type { ControllerConfig } from './config/config.js';
 import { createPino, PinoLoggerService } from '../../../libs/logging/src/index.js';
@@ -70,6 +71,8 @@ export async function createControllerApp(config: ControllerConfig): Promise<INe
   );
   app.use(express.json({ limit: config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
 
+  // Before the API's routes: the console's few files are matched first, everything else falls through.
+  installConsole(app, findConsoleDir(config.consoleDir));
   applyApiPrefix(app);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());

@@ -1,0 +1,128 @@
+import { keepPreviousData, QueryClient, useQuery } from '@tanstack/react-query';
+import { api, ApiError, unwrap } from './client';
+
+/**
+ * Server state. Everything the API records is refreshed by the event stream (see live.tsx), so queries
+ * never poll, except the views the controller keeps only in memory and that change without an event
+ * (an agent's latency, the age of its last reply, the live "would it fail over now?").
+ */
+export const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      staleTime: 30_000,
+      refetchOnWindowFocus: false,
+      retry: (count, error) => !(error instanceof ApiError && error.status < 500) && count < 2,
+    },
+  },
+});
+
+const MEMORY_VIEW_MS = 2000;
+const path = (name: string) => ({ path: { name } });
+
+export const keys = {
+  whoami: ['whoami'] as const,
+  overview: ['overview'] as const,
+  agents: ['agents'] as const,
+  leadership: ['leadership'] as const,
+  tokens: ['tokens'] as const,
+  webhooks: ['webhooks'] as const,
+  events: (filter: object) => ['events', filter] as const,
+  cluster: (name: string) => ['cluster', name] as const,
+  failover: (id: string) => ['failover', id] as const,
+};
+
+export function useWhoami(enabled: boolean) {
+  return useQuery({ queryKey: keys.whoami, enabled, staleTime: Infinity, queryFn: async () => unwrap(await api.GET('/api/v1/whoami')) });
+}
+
+export function useOverview() {
+  return useQuery({ queryKey: keys.overview, queryFn: async () => unwrap(await api.GET('/api/v1/overview')), placeholderData: keepPreviousData });
+}
+
+export function useLeadership() {
+  return useQuery({ queryKey: keys.leadership, queryFn: async () => unwrap(await api.GET('/api/v1/leadership')) });
+}
+
+export function useCluster(name: string) {
+  return useQuery({
+    queryKey: [...keys.cluster(name), 'settings'],
+    queryFn: async () => unwrap(await api.GET('/api/v1/clusters/{name}', { params: path(name) })),
+  });
+}
+
+export function useHealth(name: string) {
+  return useQuery({
+    queryKey: [...keys.cluster(name), 'health'],
+    refetchInterval: MEMORY_VIEW_MS,
+    queryFn: async () => unwrap(await api.GET('/api/v1/clusters/{name}/health', { params: path(name) })),
+  });
+}
+
+export function useDecision(name: string) {
+  return useQuery({
+    queryKey: [...keys.cluster(name), 'decision'],
+    refetchInterval: MEMORY_VIEW_MS,
+    queryFn: async () => unwrap(await api.GET('/api/v1/clusters/{name}/decision', { params: path(name) })),
+  });
+}
+
+export function usePublication(name: string) {
+  return useQuery({
+    queryKey: [...keys.cluster(name), 'publication'],
+    refetchInterval: 5000,
+    queryFn: async () => unwrap(await api.GET('/api/v1/clusters/{name}/publication', { params: path(name) })),
+  });
+}
+
+export function useFailovers(name: string) {
+  return useQuery({
+    queryKey: [...keys.cluster(name), 'failovers'],
+    queryFn: async () => unwrap(await api.GET('/api/v1/clusters/{name}/failovers', { params: { ...path(name), query: { limit: '20' } } })),
+  });
+}
+
+export function useFailover(id: string | null) {
+  return useQuery({
+    queryKey: keys.failover(id ?? ''),
+    enabled: id !== null,
+    queryFn: async () => unwrap(await api.GET('/api/v1/failovers/{id}', { params: { path: { id: id! } } })),
+  });
+}
+
+export interface EventFilter {
+  cluster?: string;
+  type?: string;
+  since?: string;
+  until?: string;
+  after?: string;
+  limit?: number;
+}
+
+/** Newest last, as the API pages them; the timeline and the events page both read this. */
+export function useEvents(filter: EventFilter, enabled = true) {
+  return useQuery({
+    queryKey: filter.cluster ? [...keys.cluster(filter.cluster), 'events', filter] : keys.events(filter),
+    enabled,
+    placeholderData: keepPreviousData,
+    queryFn: async () => unwrap(await api.GET('/api/v1/events', { params: { query: eventQuery(filter) } })),
+  });
+}
+
+/** The API's query parameters for a filter, empty values left out. */
+export function eventQuery(filter: EventFilter): EventFilter {
+  const query: EventFilter = { limit: filter.limit ?? 500 };
+  for (const key of ['cluster', 'type', 'since', 'until', 'after'] as const) if (filter[key]) query[key] = filter[key];
+  return query;
+}
+
+export function useAgents() {
+  return useQuery({ queryKey: keys.agents, refetchInterval: 5000, queryFn: async () => unwrap(await api.GET('/api/v1/agents')) });
+}
+
+export function useTokens(enabled: boolean) {
+  return useQuery({ queryKey: keys.tokens, enabled, queryFn: async () => unwrap(await api.GET('/api/v1/tokens')) });
+}
+
+export function useWebhooks(enabled: boolean) {
+  return useQuery({ queryKey: keys.webhooks, enabled, queryFn: async () => unwrap(await api.GET('/api/v1/webhooks')) });
+}
