@@ -16,6 +16,7 @@ import { dataSourceOptions } from './database/data-source.js';
 import { runMigrationsLocked } from './database/migrations-lock.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
+import { OverviewModule } from './overview/overview.module.js';
 import { SentinelModule } from './sentinel/sentinel.module.js';
 import { TopologyModule } from './topology/topology.module.js';
 
@@ -49,6 +50,7 @@ export class AppModule {
         DnsModule,
         EventsOutModule,
         ObservabilityModule,
+        OverviewModule,
       ],
     };
   }

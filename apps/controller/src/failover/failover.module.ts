@@ -37,6 +37,6 @@ import { OperatorController } from './operator.controller.js';
     DecisionNowService,
   ],
   controllers: [FailoversController, OperatorController],
-  exports: [FailoverService, FailoverStore, MasterChanges, OperatorActionsService],
+  exports: [FailoverService, FailoverStore, MasterChanges, OperatorActionsService, ClusterDecisions],
 })
 export class FailoverModule {}
