@@ -17,6 +17,7 @@ import { runMigrationsLocked } from './database/migrations-lock.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { OverviewModule } from './overview/overview.module.js';
+import { PublicationModule } from './publication/publication.module.js';
 import { SentinelModule } from './sentinel/sentinel.module.js';
 import { TopologyModule } from './topology/topology.module.js';
 
@@ -51,6 +52,7 @@ export class AppModule {
         EventsOutModule,
         ObservabilityModule,
         OverviewModule,
+        PublicationModule,
       ],
     };
   }

@@ -116,7 +116,11 @@ export class DnsServer {
     });
   }
 
-  private answer(query: Buffer, transport: DnsTransport): Buffer | null {
+  /**
+   * The reply this server gives to `query` over `transport`, with the zone it serves now: what the UDP
+   * and TCP listeners send, also callable in process (to check what clients are told without a socket).
+   */
+  answer(query: Buffer, transport: DnsTransport): Buffer | null {
     try {
       const zone = this.getZone();
       return zone === null ? serverFailureReply(query) : answerQuery(query, zone, transport);

@@ -49,6 +49,18 @@ export class AuditService {
     );
   }
 
+  /**
+   * The id of a cluster's newest event up to `atMost` (null when it has none). Ids follow insertion and
+   * `at` the transaction's start, so the newest is looked for among the 50 latest by `at` (the index).
+   */
+  async lastClusterEventId(clusterName: string, atMost: string): Promise<string | null> {
+    const [row] = await this.events.query(
+      `SELECT max(id)::text AS id FROM (SELECT id FROM events WHERE cluster_name = $1 AND id <= $2 ORDER BY at DESC LIMIT 50) latest`,
+      [clusterName, atMost],
+    );
+    return (row as { id: string | null } | undefined)?.id ?? null;
+  }
+
   /** Events in id order (which is commit order for one writer), one page plus whether more follow. */
   async query(q: EventQuery): Promise<{ items: EventEntity[]; next: string | null }> {
     const qb = this.events

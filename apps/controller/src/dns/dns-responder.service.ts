@@ -6,6 +6,7 @@ import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
 import { FailsafeService } from '../discovery/failsafe.service.js';
 import { MasterDirectory } from '../discovery/master-directory.service.js';
 import type { TopologySnapshot } from '../topology/topology-cache.service.js';
+import { askResponder, type ResponderAnswer } from './responder-answer.js';
 
 /** The zone as the topology gives it: `<cluster>.<zone>` → master, `replicas.<cluster>.<zone>` → replicas. */
 export function zoneFrom(snapshot: TopologySnapshot, directory: MasterDirectory, base: Omit<ZoneData, 'clusters'>): ZoneData {
@@ -64,6 +65,20 @@ export class DnsResponderService implements OnApplicationBootstrap, OnApplicatio
 
   get port(): number {
     return this.boundPort;
+  }
+
+  /** The name the responder publishes a cluster's master at (`<cluster>.<DNS_ZONE>`), or undefined when it is off. */
+  masterName(cluster: string): string | undefined {
+    return this.server && this.config.dnsZone ? `${cluster}.${this.config.dnsZone}` : undefined;
+  }
+
+  /**
+   * What a client asking `name` gets now, answered by the listeners' own code (`DnsServer.answer`, the
+   * zone of the moment, failsafe included) without a socket; undefined when the responder is off.
+   */
+  ask(name: string, type: 'A' | 'AAAA' | 'SRV'): ResponderAnswer | undefined {
+    const server = this.server;
+    return server ? askResponder((query) => server.answer(query, 'tcp'), name, type) : undefined;
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -41,6 +41,18 @@ export interface PublishRecordJob {
   to: Address;
 }
 
+/** One record Vigil last wrote to the external server (RFC 2136), from the failover steps. */
+export interface PushedRecord {
+  name: string;
+  type: 'A' | 'AAAA' | 'SRV';
+  /** The last value written successfully: an address, or `priority weight port target` for SRV. */
+  value: string | null;
+  valueAt: Date | null;
+  epoch: number | null;
+  /** The newest attempt when it came after that success and did not succeed. */
+  laterAttempt: { status: string; at: Date; note: string | null } | null;
+}
+
 export function publishRecordJobOptions(job: PublishRecordJob): JobsOptions {
   return {
     jobId: `dns.${job.failoverId}.${job.type}.${job.name}`,
@@ -99,6 +111,44 @@ export class DnsUpdateService implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     if (!this.settings) return;
     this.masterChanges.on((change: MasterChanged) => void this.enqueue(change));
+  }
+
+  /** Whether RFC 2136 updates are configured (`DNS_UPDATE_SERVER`). */
+  get enabled(): boolean {
+    return this.settings !== undefined;
+  }
+
+  /**
+   * A cluster's names in the external zone (absolute, lower case) and, per name and record type, the
+   * last value written successfully and a later attempt that did not succeed, from the `dns_published`
+   * steps of its failovers (what this module keeps of its pushes). The external server is not asked.
+   */
+  async lastPushes(cluster: { id: string; name: string }): Promise<{ names: string[]; outside: string[]; records: PushedRecord[] }> {
+    const zone = this.settings!.zone;
+    const all = this.names(cluster.name).map((n) => n.toLowerCase().replace(/\.?$/, '.'));
+    const rows = await this.db.query<
+      { name: string; type: PushedRecord['type']; status: string; at: Date; value: string | null; note: string | null; epoch: string }[]
+    >(
+      `SELECT DISTINCT ON (s.detail->>'name', s.detail->>'type', s.status = 'succeeded')
+              s.detail->>'name' AS name, s.detail->>'type' AS type, s.status, s.at, s.detail->>'value' AS value,
+              coalesce(s.detail->>'error', s.detail->>'reason') AS note, f.epoch::text AS epoch
+         FROM failover_steps s JOIN failovers f ON f.id = s.failover_id
+        WHERE f.cluster_id = $1 AND s.name = 'dns_published' AND s.detail->>'type' IS NOT NULL
+        ORDER BY s.detail->>'name', s.detail->>'type', s.status = 'succeeded', s.at DESC`,
+      [cluster.id],
+    );
+    const records = new Map<string, PushedRecord>();
+    for (const r of rows) {
+      const key = `${r.name} ${r.type}`;
+      const record = records.get(key) ?? { name: r.name, type: r.type, value: null, valueAt: null, epoch: null, laterAttempt: null };
+      if (r.status === 'succeeded') Object.assign(record, { value: r.value, valueAt: r.at, epoch: Number(r.epoch) });
+      else record.laterAttempt = { status: r.status, at: r.at, note: r.note };
+      records.set(key, record);
+    }
+    for (const record of records.values()) {
+      if (record.laterAttempt && record.valueAt && record.laterAttempt.at <= record.valueAt) record.laterAttempt = null;
+    }
+    return { names: all.filter((n) => inZone(n, zone)), outside: all.filter((n) => !inZone(n, zone)), records: [...records.values()] };
   }
 
   private target(): UpdateTarget {

@@ -11,6 +11,6 @@ import { DnsUpdateService } from './dns-update.service.js';
 @Module({
   imports: [DiscoveryModule, FailoverModule, LeadershipModule, TopologyModule],
   providers: [DnsResponderService, DnsUpdateService, DnsUpdateProcessor],
-  exports: [DnsResponderService],
+  exports: [DnsResponderService, DnsUpdateService],
 })
 export class DnsModule {}

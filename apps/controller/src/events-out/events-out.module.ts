@@ -18,5 +18,6 @@ import { WebhooksService } from './webhooks.service.js';
   imports: [AuditModule, LeadershipModule, ObservabilityModule],
   providers: [EventStreamService, WebhooksService, WebhookDispatcher, WebhookSender, WebhookProcessor],
   controllers: [EventStreamController, WebhooksController],
+  exports: [WebhooksService],
 })
 export class EventsOutModule {}

@@ -18,6 +18,19 @@ function targetOf(url: string): string {
   return new URL(url).origin;
 }
 
+/** How many of a webhook's latest delivery attempts are looked at for its pending and failed counts. */
+export const SUMMARY_WINDOW = 1000;
+
+/** A webhook at a glance (for viewers: its URL cut to scheme, host and port, as events show it). */
+export interface WebhookSummary {
+  id: string;
+  target: string;
+  lastDelivery: { at: Date; eventId: string; outcome: string; statusCode: number | null } | null;
+  /** Of the events in its latest attempts: given up (no attempt left), and waiting for a retry. */
+  failed: number;
+  pending: number;
+}
+
 /** Webhook endpoints: created, listed and deleted here; each change is an event, committed with it. */
 @Injectable()
 export class WebhooksService {
@@ -70,6 +83,48 @@ export class WebhooksService {
 
   list(): Promise<WebhookEntity[]> {
     return this.db.getRepository(WebhookEntity).find({ relations: { cluster: true }, order: { createdAt: 'ASC', id: 'ASC' } });
+  }
+
+  /**
+   * The webhooks that receive a cluster's events (its own and the global ones), each with its latest
+   * delivery attempt and, among its latest ${SUMMARY_WINDOW} attempts, the events given up and those
+   * waiting for a retry (by the newest attempt of each).
+   */
+  async summaries(clusterId: string): Promise<WebhookSummary[]> {
+    const rows = await this.db.query<
+      {
+        id: string;
+        url: string;
+        at: Date | null;
+        event_id: string | null;
+        outcome: string | null;
+        status_code: number | null;
+        failed: number;
+        pending: number;
+      }[]
+    >(
+      `SELECT w.id, w.url, d.at, d.event_id::text AS event_id, d.outcome, d.status_code, c.failed, c.pending
+         FROM webhooks w
+         LEFT JOIN LATERAL (
+           SELECT at, event_id, outcome, status_code FROM webhook_deliveries WHERE webhook_id = w.id ORDER BY id DESC LIMIT 1
+         ) d ON true
+         CROSS JOIN LATERAL (
+           SELECT count(*) FILTER (WHERE outcome = 'failed')::int AS failed, count(*) FILTER (WHERE outcome = 'retrying')::int AS pending
+             FROM (SELECT DISTINCT ON (delivery_id) outcome
+                     FROM (SELECT delivery_id, outcome, id FROM webhook_deliveries WHERE webhook_id = w.id ORDER BY id DESC LIMIT ${SUMMARY_WINDOW}) recent
+                    ORDER BY delivery_id, id DESC) latest
+         ) c
+        WHERE w.cluster_id = $1 OR w.cluster_id IS NULL
+        ORDER BY w.created_at, w.id`,
+      [clusterId],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      target: targetOf(r.url),
+      lastDelivery: r.at && r.event_id && r.outcome ? { at: r.at, eventId: r.event_id, outcome: r.outcome, statusCode: r.status_code } : null,
+      failed: r.failed,
+      pending: r.pending,
+    }));
   }
 
   get(id: string): Promise<WebhookEntity> {
