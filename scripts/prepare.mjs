@@ -37,6 +37,8 @@ if (mode === 'test' && !has('openssl')) missing.push('openssl');
 // DNS tests: a real BIND9 for RFC 2136 updates, dig for the built-in responder.
 if (mode === 'test' && !has('named') && !existsSync('/usr/sbin/named')) missing.push('bind9');
 if (mode === 'test' && !has('dig')) missing.push('bind9-dnsutils');
+// Console tests and bench:console drive Debian's Chromium.
+if ((mode === 'test' || mode === 'console') && !existsSync('/usr/bin/chromium')) missing.push('chromium');
 // The fault-injection suite: network namespaces (iproute2), nftables rules, setpriv, faketime.
 if (mode === 'chaos' || mode === 'test') {
   if (!has('ip')) missing.push('iproute2');

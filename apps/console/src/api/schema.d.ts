@@ -577,6 +577,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every cluster at a glance: a health label with its reasons, replicas, lag, failovers and refusals
+         * @description From this controller's memory (topology, detection's views, the leader's decisions) and a failover history re-read only when it changes; any replica answers (`leader` says whether this one decides).
+         */
+        get: operations["Overview_overview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clusters/{name}/publication": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What each publishing channel of this controller tells clients about the cluster's master now, and whether they agree with the record
+         * @description REST, the Sentinel endpoint and the DNS responder are asked through the code that answers their clients (no socket); RFC 2136 updates show the last record written (the external server is not asked). Channels turned off in the configuration are left out. Also the event log position and the webhooks that carry the cluster’s events.
+         */
+        get: operations["Publication_publication"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1503,6 +1543,180 @@ export interface components {
             items: components["schemas"]["WebhookDeliveryDto"][];
             /** @description Pass as `before` for the next (older) page; null at the end */
             next?: string | null;
+        };
+        FailoverInProgressDto: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description Phase of the state machine: decided, fencing, promoting, recorded, repointing
+             * @example promoting
+             */
+            state: string;
+            /** Format: date-time */
+            startedAt: string;
+        };
+        LastFailoverDto: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When it finished
+             */
+            at: string;
+            /** @enum {string} */
+            trigger: "auto" | "manual" | "switchover";
+            /** @enum {string} */
+            outcome: "succeeded" | "failed" | "aborted";
+            /** @example 10.0.0.1:6379 */
+            from: string | null;
+            /** @example 10.0.0.2:6379 */
+            to: string | null;
+        };
+        LastRefusalDto: {
+            /** Format: date-time */
+            at: string;
+            /**
+             * @description master-alive, no-safe-candidate, maintenance, cooldown, backoff, cannot_decide, auto_failover_off
+             * @example master-alive
+             */
+            code: string;
+            reason: string;
+        };
+        OverviewItemDto: {
+            name: string;
+            /**
+             * @description The first that applies: failing-over (a failover or switchover not finished) > master-down (objectively down, or down for a majority of the assigned agents, and no failover running) > cannot-decide > master-unreachable (some voting agents see the master down) > maintenance > degraded (a replica down or not linked, lagging beyond maxReplicaLagBytes, or no master recorded) > ok
+             * @enum {string}
+             */
+            health: "ok" | "degraded" | "failing-over" | "master-down" | "cannot-decide" | "maintenance" | "master-unreachable";
+            /**
+             * @description The sentences behind the label, its own first, then every other condition that holds
+             * @example [
+             *       "1 of 2 replicas up"
+             *     ]
+             */
+            reasons: string[];
+            /**
+             * @description The recorded master (host:port as recorded)
+             * @example 10.0.0.1:6379
+             */
+            master: string | null;
+            epoch: number;
+            /** @description Replicas up and linked to the recorded master per the agents’ latest readings */
+            replicasUp: number;
+            /** @description Nodes other than the recorded master */
+            replicasTotal: number;
+            /** @description Largest (master offset − replica offset) from the agents' latest INFO readings (taken up to a second apart); null without a reading of the master */
+            worstLagBytes: number | null;
+            /** @description Largest master_last_io_seconds_ago among the replicas' latest readings; null when no agent sends it */
+            worstLagS: number | null;
+            /** @description Zones whose voting agents all see the master down while agents elsewhere reach it */
+            unreachableFromZones: string[];
+            autoFailover: boolean;
+            /**
+             * Format: date-time
+             * @description End of the current maintenance (null when not in maintenance)
+             */
+            maintenanceUntil: string | null;
+            failoverInProgress: components["schemas"]["FailoverInProgressDto"] | null;
+            /** @description The latest finished failover or switchover */
+            lastFailover: components["schemas"]["LastFailoverDto"] | null;
+            /** @description The current refusal of an automatic failover while the master is down (the leader’s decision; null on a standby) */
+            lastRefusal: components["schemas"]["LastRefusalDto"] | null;
+        };
+        OverviewDto: {
+            /** Format: date-time */
+            generatedAt: string;
+            /** @description This controller leads; a standby has no automatic decisions (lastRefusal is null there) */
+            leader: boolean;
+            /** @description Clusters per label (every label present) */
+            counts?: {
+                ok: number;
+                degraded: number;
+                "failing-over": number;
+                "master-down": number;
+                "cannot-decide": number;
+                maintenance: number;
+                "master-unreachable": number;
+            };
+            /** @description By name */
+            items: components["schemas"]["OverviewItemDto"][];
+        };
+        ChannelAnswerDto: {
+            /**
+             * @description rest: GET /clusters/{name}/master; sentinel: SENTINEL get-master-addr-by-name; dns: the built-in responder; dns-update: the last RFC 2136 write to the external server
+             * @enum {string}
+             */
+            channel: "rest" | "sentinel" | "dns" | "dns-update";
+            /**
+             * @description The DNS name asked (dns) or written (dns-update)
+             * @example orders.redis.example.
+             */
+            target?: string;
+            /**
+             * @description host:port (rest, sentinel), an IP or, for a master known by host name, that name (dns, dns-update); null when the channel gives none
+             * @example 10.0.0.1:6379
+             */
+            answer: string | null;
+            /** @description TTL of the DNS answer, in seconds */
+            ttl?: number;
+            /** @description REST: a failsafe answer (PostgreSQL unreachable) */
+            stale?: boolean;
+            /** @description How the answer was compared, or why there is none */
+            detail?: string;
+            /** @description The answer is the recorded master (DNS: the address and the SRV port) */
+            agrees: boolean;
+        };
+        WebhookDeliveryBriefDto: {
+            /** Format: date-time */
+            at: string;
+            /** @example 42 */
+            eventId: string;
+            /** @enum {string} */
+            status: "delivered" | "retrying" | "failed";
+            /**
+             * @description The receiver’s HTTP status; null when there was no answer
+             * @example 200
+             */
+            httpStatus: number | null;
+        };
+        WebhookPublicationDto: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description Scheme, host and port only (the path or query may hold a credential; admins see it in GET /webhooks)
+             * @example https://hooks.example.com
+             */
+            url: string;
+            /** @description Its latest delivery attempt */
+            lastDelivery: components["schemas"]["WebhookDeliveryBriefDto"] | null;
+            /** @description Its latest attempt did not deliver (retrying or given up) */
+            failing: boolean;
+            /** @description Events waiting for a retry, among its latest 1,000 attempts */
+            pending: number;
+            /** @description Events given up (no attempt left), among its latest 1,000 attempts */
+            failed: number;
+        };
+        PublicationDto: {
+            cluster: string;
+            epoch: number;
+            /**
+             * @description The master as recorded in the topology
+             * @example 10.0.0.1:6379
+             */
+            recorded: string | null;
+            /** @description Each channel enabled on this controller, asked through the code that answers its clients */
+            channels: components["schemas"]["ChannelAnswerDto"][];
+            /** @description The newest event this controller has delivered (SSE position) */
+            lastEventId: string | null;
+            /** @description The cluster's newest event up to lastEventId */
+            lastClusterEventId: string | null;
+            /** @description Webhooks of this cluster and the global ones */
+            webhooks: components["schemas"]["WebhookPublicationDto"][];
+            /** @description Every channel agrees with the recorded master */
+            agree: boolean;
+            /** @description One line per channel that does not */
+            disagreements: string[];
         };
     };
     responses: never;
@@ -3876,6 +4090,101 @@ export interface operations {
             };
             /** @description The token’s role is too weak for this action */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Unexpected server error; `errorId` is in the log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Overview_overview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OverviewDto"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Unexpected server error; `errorId` is in the log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Publication_publication: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Cluster name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicationDto"];
+                };
+            };
+            /** @description Invalid input: `details` names each field and the reason */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked bearer token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
