@@ -4,6 +4,8 @@ import type { Schemas } from './client';
 export type VigilEvent = Schemas['EventDto'];
 export type StreamState = 'connecting' | 'live' | 'lost';
 
+const SILENCE_MS = 40_000;
+
 export interface StreamHandlers {
   onEvent(event: VigilEvent): void;
   onState(state: StreamState): void;
@@ -65,16 +67,29 @@ export class EventStream {
     if (resumed) this.handlers.onResync();
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buffer += value;
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const frame = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        this.dispatch(frame);
+    // The server sends a keepalive every 15 s: silence for longer means a path that drops packets
+    // without closing anything. Give up on it and reconnect.
+    let silence: ReturnType<typeof setTimeout> | undefined;
+    const watch = () => {
+      clearTimeout(silence);
+      silence = setTimeout(() => this.abort?.abort(), SILENCE_MS);
+    };
+    watch();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        watch();
+        buffer += value;
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const frame = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          this.dispatch(frame);
+        }
       }
+    } finally {
+      clearTimeout(silence);
     }
   }
 

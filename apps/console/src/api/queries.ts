@@ -1,5 +1,5 @@
 import { keepPreviousData, QueryClient, useQuery } from '@tanstack/react-query';
-import { api, ApiError, unwrap } from './client';
+import { api, ApiError, type Schemas, unwrap } from './client';
 
 /**
  * Server state. Everything the API records is refreshed by the event stream (see live.tsx), so queries
@@ -98,19 +98,39 @@ export interface EventFilter {
   limit?: number;
 }
 
-/** Newest last, as the API pages them; the timeline and the events page both read this. */
-export function useEvents(filter: EventFilter, enabled = true) {
+/** The API pages events oldest first, at most 500 a page. */
+const EVENT_PAGE = 500;
+
+/**
+ * Events matching a filter, oldest first. With `pages` above 1, following pages are read too and the
+ * newest `keep` are kept: a timeline wants the latest events, and the API lists from the oldest.
+ */
+export async function fetchEvents(filter: EventFilter, pages = 1, keep = Infinity) {
+  let items: Schemas['EventDto'][] = [];
+  let after = filter.after;
+  let next: string | null | undefined = null;
+  for (let page = 0; page < pages; page++) {
+    const answer = unwrap(await api.GET('/api/v1/events', { params: { query: eventQuery({ ...filter, after }) } }));
+    items = items.concat(answer.items);
+    if (items.length > keep) items = items.slice(items.length - keep);
+    next = answer.next;
+    if (!next) break;
+    after = next;
+  }
+  return { items, next };
+}
+
+export function useEvents(filter: EventFilter, options: { pages?: number; keep?: number } = {}) {
   return useQuery({
-    queryKey: filter.cluster ? [...keys.cluster(filter.cluster), 'events', filter] : keys.events(filter),
-    enabled,
+    queryKey: filter.cluster ? [...keys.cluster(filter.cluster), 'events', filter, options] : keys.events({ ...filter, ...options }),
     placeholderData: keepPreviousData,
-    queryFn: async () => unwrap(await api.GET('/api/v1/events', { params: { query: eventQuery(filter) } })),
+    queryFn: () => fetchEvents(filter, options.pages, options.keep),
   });
 }
 
 /** The API's query parameters for a filter, empty values left out. */
 export function eventQuery(filter: EventFilter): EventFilter {
-  const query: EventFilter = { limit: filter.limit ?? 500 };
+  const query: EventFilter = { limit: Math.min(filter.limit ?? EVENT_PAGE, EVENT_PAGE) };
   for (const key of ['cluster', 'type', 'since', 'until', 'after'] as const) if (filter[key]) query[key] = filter[key];
   return query;
 }

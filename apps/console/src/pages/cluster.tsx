@@ -19,7 +19,7 @@ export function ClusterPage({ name, me }: { name: string; me: Me }) {
   const decision = useDecision(name);
   const failovers = useFailovers(name);
   const since = useMemo(() => new Date(Date.now() - DAY_MS).toISOString(), []);
-  const events = useEvents({ cluster: name, since, limit: 1000 });
+  const events = useEvents({ cluster: name, since }, { pages: 20, keep: 1000 });
   const overview = useOverview();
   const summary = overview.data?.items.find((c) => c.name === name);
 

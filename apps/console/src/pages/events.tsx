@@ -31,7 +31,6 @@ export function EventsPage() {
     since: toIso(filter.since) ?? new Date(Date.now() - 86_400_000).toISOString().slice(0, 13) + ':00:00.000Z',
     until: toIso(filter.until),
     after,
-    limit: 500,
   });
 
   return (

@@ -90,7 +90,7 @@ export function OverviewPage() {
                 </td>
                 <td className="num">
                   {fmtBytes(c.worstLagBytes)}
-                  {c.worstLagS !== null && c.worstLagS !== undefined && <div className="small muted">{c.worstLagS} s</div>}
+                  {c.worstLagS !== null && c.worstLagS !== undefined && <div className="small muted">last I/O {c.worstLagS} s ago</div>}
                 </td>
                 <td>
                   {c.lastFailover ? (

@@ -128,16 +128,18 @@ export function Timeline({ events }: { events: VigilEvent[] }) {
   const shown = events.filter((e) => TIMELINE_TYPES.has(e.type)).reverse();
   if (shown.length === 0) return <p className="muted">No detection or failover events in the last 24 hours.</p>;
   return (
-    <ol className="timeline" data-testid="timeline">
-      {shown.map((e) => (
-        <li key={e.id} className={`tone-${TONE[e.type] ?? 'muted'}`}>
-          <div>
-            <time dateTime={e.at}>{fmtTime(e.at)}</time> <strong>{e.type}</strong> <span className="muted small">{e.actor}</span>
-          </div>
-          <TimelineDetail event={e} />
-        </li>
-      ))}
-    </ol>
+    <div className="timeline-box" role="region" aria-label="Decision timeline" tabIndex={0}>
+      <ol className="timeline" data-testid="timeline">
+        {shown.map((e) => (
+          <li key={e.id} className={`tone-${TONE[e.type] ?? 'muted'}`}>
+            <div>
+              <time dateTime={e.at}>{fmtTime(e.at)}</time> <strong>{e.type}</strong> <span className="muted small">{e.actor}</span>
+            </div>
+            <TimelineDetail event={e} />
+          </li>
+        ))}
+      </ol>
+    </div>
   );
 }
 
@@ -154,9 +156,9 @@ function TimelineDetail({ event }: { event: VigilEvent }) {
         {typeof d['detectionLatencyMs'] === 'number' && `; detected in ${fmtMs(d['detectionLatencyMs'])}`}
         <ul className="votes">
           {votes.map((v) => (
-            <li key={v.agent}>
+            <li key={v.agent} className={v.sdown ? 'vote-down' : 'vote-up'}>
               <span aria-hidden="true">{v.sdown ? '✕' : '✓'} </span>
-              {v.agent} ({v.zone}): {v.sdown ? 'down' : v.st}, no reply for {fmtMs(v.noReplyMs)}
+              {v.agent} ({v.zone}): {v.sdown ? 'sees it down' : `does not see it down (last probe ${v.st})`}, no reply for {fmtMs(v.noReplyMs)}
               {v.err && ` — ${v.err}`}
             </li>
           ))}

@@ -1,6 +1,6 @@
 import { useState } from 'react';
-import { api, type Schemas, unwrap } from '../../api/client';
-import { useFailover } from '../../api/queries';
+import type { Schemas } from '../../api/client';
+import { fetchEvents, useFailover } from '../../api/queries';
 import { Badge, ErrorNote } from '../../components/ui';
 import { fmtMs, fmtTime } from '../../lib/format';
 import { download, incidentMarkdown } from '../../lib/incident';
@@ -42,7 +42,7 @@ function FailoverDetail({ id }: { id: string }) {
     try {
       const start = new Date(Date.parse(f.steps[0]?.at ?? f.startedAt) - 60_000).toISOString();
       const end = new Date(Date.parse(f.finishedAt ?? new Date().toISOString()) + 60_000).toISOString();
-      const page = unwrap(await api.GET('/api/v1/events', { params: { query: { cluster: f.cluster, since: start, until: end, limit: 1000 } } }));
+      const page = await fetchEvents({ cluster: f.cluster, since: start, until: end }, 20);
       download(`incident-${f.cluster}-epoch-${f.epoch}.md`, incidentMarkdown(`${f.trigger} of ${f.cluster} to epoch ${f.epoch}`, page.items));
     } catch (err) {
       setExportError(err);
