@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { mkdirSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -130,6 +131,8 @@ describe('web console', () => {
     expect(phases.map((p) => p.split(':')[0]!.trim())).toEqual(['detect', 'decide', 'promote', 'publish', 're-point']);
     expect(await detail.locator('table.steps tbody tr').count()).toBeGreaterThanOrEqual(8);
     expect(ui.navigations()).toBe(0);
+    // The picture for the README: once the agents' readings show the new master settled.
+    await page.getByTestId('topology-master').locator('.flags').waitFor({ state: 'detached', timeout: UI_TIMEOUT });
     await page.setViewportSize({ width: 1280, height: 1200 });
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: 'docs/console-cluster.png', fullPage: false });
@@ -205,6 +208,16 @@ describe('web console', () => {
     await dialog.getByRole('button', { name: 'Start maintenance' }).click();
     await dialog.getByTestId('action-outcome').waitFor({ timeout: UI_TIMEOUT });
     await page.keyboard.press('Escape');
+
+    // An action the API refuses says so plainly, in the API's words.
+    await page.getByRole('button', { name: 'Switchover…' }).click();
+    await dialog.getByRole('button', { name: 'Rank the replicas (dry run)' }).click();
+    await dialog.getByRole('button', { name: 'Switch over' }).click();
+    const refusal = dialog.getByRole('alert');
+    await refusal.waitFor({ timeout: UI_TIMEOUT });
+    expect(await refusal.textContent()).toMatch(/409 conflict: .*maintenance/);
+    await page.keyboard.press('Escape');
+    ui.errors.splice(0, ui.errors.length, ...ui.errors.filter((e) => !e.includes('status of 409')));
 
     master!.signal('SIGKILL');
     await waitForEvent(api, 'billing', 'failover.refused', UI_TIMEOUT);

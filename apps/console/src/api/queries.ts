@@ -35,8 +35,15 @@ export function useWhoami(enabled: boolean) {
   return useQuery({ queryKey: keys.whoami, enabled, staleTime: Infinity, queryFn: async () => unwrap(await api.GET('/api/v1/whoami')) });
 }
 
+const overviewQuery = { queryKey: keys.overview, queryFn: async () => unwrap(await api.GET('/api/v1/overview')) };
+
 export function useOverview() {
-  return useQuery({ queryKey: keys.overview, queryFn: async () => unwrap(await api.GET('/api/v1/overview')), placeholderData: keepPreviousData });
+  return useQuery({ ...overviewQuery, placeholderData: keepPreviousData });
+}
+
+/** Asks for the overview at once, beside the identity check, instead of after it (every page shows its banner). */
+export function prefetchOverview(): void {
+  void queryClient.prefetchQuery(overviewQuery);
 }
 
 export function useLeadership() {
