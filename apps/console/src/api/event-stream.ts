@@ -11,6 +11,8 @@ export interface StreamHandlers {
   onState(state: StreamState): void;
   /** Called after a reconnection: what was missed is replayed, and memory-only views should be read again. */
   onResync(): void;
+  /** The stream's position (the `id:` of the last frame): where a reconnection resumes. */
+  onPosition?(id: string): void;
 }
 
 /**
@@ -60,7 +62,6 @@ export class EventStream {
     if (this.lastEventId) headers['Last-Event-ID'] = this.lastEventId;
     const res = await fetch(`${apiBase}/api/v1/events/stream`, { headers, signal: this.abort.signal, cache: 'no-store' });
     if (!res.ok || !res.body) throw new Error(`stream answered ${res.status}`);
-    this.attempt = 0;
     const resumed = this.everLive;
     this.everLive = true;
     this.handlers.onState('live');
@@ -80,7 +81,11 @@ export class EventStream {
         const { value, done } = await reader.read();
         if (done) return;
         watch();
-        buffer += value;
+        // Backing off restarts only once the stream has carried something: one that answers and
+        // closes at once is retried at the growing delay, not every half second.
+        this.attempt = 0;
+        // Lines may end in CRLF, LF or CR (the SSE format allows all three).
+        buffer += value.replace(/\r\n?/g, '\n');
         let end: number;
         while ((end = buffer.indexOf('\n\n')) >= 0) {
           const frame = buffer.slice(0, end);
@@ -95,15 +100,22 @@ export class EventStream {
 
   private dispatch(frame: string): void {
     let id: string | null = null;
-    let data = '';
+    const data: string[] = [];
     for (const line of frame.split('\n')) {
-      if (line.startsWith('id:')) id = line.slice(3).trim();
-      else if (line.startsWith('data:')) data += line.slice(5).trimStart();
+      const colon = line.indexOf(':');
+      if (colon === 0) continue; // a comment (keepalive)
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (field === 'id') id = value;
+      else if (field === 'data') data.push(value);
     }
-    if (id) this.lastEventId = id;
-    if (!data) return;
+    if (id) {
+      this.lastEventId = id;
+      this.handlers.onPosition?.(id);
+    }
+    if (data.length === 0) return;
     try {
-      this.handlers.onEvent(JSON.parse(data) as VigilEvent);
+      this.handlers.onEvent(JSON.parse(data.join('\n')) as VigilEvent);
     } catch {
       // a frame that is not JSON is not an event: skip it, keep the stream
     }
