@@ -134,11 +134,8 @@ describe('console API: whoami, overview, publication, decision now', () => {
       lastRefusal: null,
     });
     expect(item.worstLagBytes).toBeGreaterThanOrEqual(0);
-    const t0 = performance.now();
+    // Its speed is measured by bench:console, not here.
     const { body } = await overviewItem('shop');
-    const ms = performance.now() - t0;
-    console.log(`GET /overview with 1 cluster: ${ms.toFixed(1)} ms`);
-    expect(ms).toBeLessThan(500);
     expect(body).toMatchObject({ leader: true, generatedAt: expect.any(String) });
     expect(Number.isNaN(Date.parse(body.generatedAt))).toBe(false);
     expect(body.counts).toEqual({ ok: 1, degraded: 0, 'failing-over': 0, 'master-down': 0, 'cannot-decide': 0, maintenance: 0, 'master-unreachable': 0 });

@@ -27,18 +27,19 @@ export interface ConsolePage {
 }
 
 /**
- * A fresh browser context (its own storage) on the console. `bypassCSP` only lets the test inject
- * axe-core; the console itself runs under its real Content-Security-Policy otherwise.
+ * A fresh browser context (its own storage) on the console, under the console's real
+ * Content-Security-Policy — except with `axe`, where the policy is bypassed so that the test can
+ * inject axe-core.
  */
 export async function openConsole(
   browser: Browser,
   baseUrl: string,
-  options: { token?: string; width?: number; height?: number; colorScheme?: 'light' | 'dark'; path?: string } = {},
+  options: { token?: string; width?: number; height?: number; colorScheme?: 'light' | 'dark'; path?: string; axe?: boolean } = {},
 ): Promise<ConsolePage> {
   const context = await browser.newContext({
     viewport: { width: options.width ?? 1280, height: options.height ?? 900 },
     colorScheme: options.colorScheme ?? 'light',
-    bypassCSP: true,
+    bypassCSP: options.axe === true,
     acceptDownloads: true,
   });
   if (options.token) await context.addInitScript((token) => sessionStorage.setItem('vigil.token', token), options.token);

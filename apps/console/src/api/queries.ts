@@ -1,5 +1,5 @@
 import { keepPreviousData, QueryClient, useQuery } from '@tanstack/react-query';
-import { api, ApiError, type Schemas, unwrap } from './client';
+import { api, ApiError, onTokenChange, type Schemas, unwrap } from './client';
 
 /**
  * Server state. Everything the API records is refreshed by the event stream (see live.tsx), so queries
@@ -15,6 +15,9 @@ export const queryClient = new QueryClient({
     },
   },
 });
+
+// Another token is another identity: nothing read with the previous one may show.
+onTokenChange(() => queryClient.clear());
 
 const MEMORY_VIEW_MS = 2000;
 const path = (name: string) => ({ path: { name } });
@@ -127,11 +130,31 @@ export async function fetchEvents(filter: EventFilter, pages = 1, keep = Infinit
   return { items, next };
 }
 
-export function useEvents(filter: EventFilter, options: { pages?: number; keep?: number } = {}) {
+export function useEvents(filter: EventFilter) {
   return useQuery({
-    queryKey: filter.cluster ? [...keys.cluster(filter.cluster), 'events', filter, options] : keys.events({ ...filter, ...options }),
+    queryKey: filter.cluster ? [...keys.cluster(filter.cluster), 'events', filter] : keys.events(filter),
     placeholderData: keepPreviousData,
-    queryFn: () => fetchEvents(filter, options.pages, options.keep),
+    queryFn: () => fetchEvents(filter),
+  });
+}
+
+type EventList = { items: Schemas['EventDto'][]; next?: string | null };
+
+/**
+ * A cluster's latest events (at most `keep`) since an instant, kept up to date by reading only what
+ * came after the newest one held: a refresh costs one short page, however long the history.
+ */
+export function useLatestEvents(cluster: string, since: string, keep = 1000) {
+  const queryKey = [...keys.cluster(cluster), 'latest-events', since, keep];
+  return useQuery({
+    queryKey,
+    placeholderData: keepPreviousData,
+    queryFn: async (): Promise<EventList> => {
+      const held = queryClient.getQueryData<EventList>(queryKey)?.items ?? [];
+      const newest = held[held.length - 1]?.id;
+      const read = await fetchEvents({ cluster, since, after: newest }, 100, keep);
+      return { items: held.concat(read.items).slice(-keep), next: read.next };
+    },
   });
 }
 

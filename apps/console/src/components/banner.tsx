@@ -4,20 +4,30 @@ import { clusterHref } from '../lib/router';
 import { fmtAgo } from '../lib/format';
 
 const SHOWN = 5;
+const ANNOUNCED = new Set([
+  'node.odown',
+  'failover.started',
+  'failover.succeeded',
+  'failover.failed',
+  'failover.aborted',
+  'failover.refused',
+  'master.changed',
+]);
 
 /**
  * On every page: what is in progress or refused anywhere, and whether the live stream holds. An
  * operator never has to visit a cluster to learn that Vigil is acting, or refusing to.
  */
 export function Banner() {
-  const { state, recent } = useLive();
+  const { state, recent, position } = useLive();
   const overview = useOverview();
   const items = overview.data?.items ?? [];
   const acting = items.filter((c) => c.failoverInProgress);
   const attention = items.filter((c) => !c.failoverInProgress && (c.health === 'master-down' || c.health === 'cannot-decide' || c.lastRefusal));
-  const latest = recent[0];
+  // Only what an on-call engineer must hear is announced; the rest is on screen.
+  const latest = recent.find((e) => ANNOUNCED.has(e.type));
   return (
-    <div className="banners">
+    <div className="banners" data-stream-position={position ?? ''}>
       {state === 'lost' && (
         <div className="banner tone-bad" role="alert">
           <span aria-hidden="true">⚠ </span>Live updates lost: reconnecting. What you see may be out of date; it is read again as soon as the stream returns.

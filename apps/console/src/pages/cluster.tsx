@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import type { Me } from '../app';
-import { useCluster, useDecision, useEvents, useFailovers, useHealth, useOverview } from '../api/queries';
+import { useCluster, useDecision, useFailovers, useHealth, useLatestEvents, useOverview } from '../api/queries';
 import { ErrorNote, HealthBadge, Loading, Section } from '../components/ui';
 import { fmtMs, fmtTime } from '../lib/format';
 import { href } from '../lib/router';
@@ -19,7 +19,7 @@ export function ClusterPage({ name, me }: { name: string; me: Me }) {
   const decision = useDecision(name);
   const failovers = useFailovers(name);
   const since = useMemo(() => new Date(Date.now() - DAY_MS).toISOString(), []);
-  const events = useEvents({ cluster: name, since }, { pages: 20, keep: 1000 });
+  const events = useLatestEvents(name, since);
   const overview = useOverview();
   const summary = overview.data?.items.find((c) => c.name === name);
 

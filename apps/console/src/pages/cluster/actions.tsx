@@ -10,7 +10,11 @@ type Cluster = Schemas['ClusterDto'];
 type Action = 'switchover' | 'failover' | 'maintenance' | null;
 
 const params = (name: string) => ({ path: { name } });
-const idempotency = () => ({ 'Idempotency-Key': crypto.randomUUID() });
+/** A fresh key per action (randomUUID needs a secure context; plain HTTP on a LAN address has none). */
+function idempotency() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return { 'Idempotency-Key': Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('') };
+}
 
 /**
  * Guarded actions. Every one sends the epoch the operator was looking at (`expectedEpoch`), so an
@@ -86,7 +90,8 @@ function SwitchoverForm({ cluster, forced }: { cluster: Cluster; forced: boolean
     e.preventDefault();
     setState('running');
     setError(null);
-    const body = { target: target || undefined, expectedEpoch: cluster.epoch, ignoreMaintenance };
+    // The epoch the ranking was made at: if the cluster moved since, the API refuses rather than act on an old plan.
+    const body = { target: target || undefined, expectedEpoch: ranking!.epoch, ignoreMaintenance };
     try {
       const answer = forced
         ? await api.POST('/api/v1/clusters/{name}/failover', { params: params(cluster.name), body, headers: idempotency() })
@@ -154,7 +159,7 @@ function SwitchoverForm({ cluster, forced }: { cluster: Cluster; forced: boolean
           <input id="confirm-name" autoComplete="off" value={typed} onChange={(e) => setTyped(e.target.value)} />
         </p>
       )}
-      <p className="small muted">Refused if the cluster has moved past epoch {cluster.epoch} meanwhile.</p>
+      <p className="small muted">Refused if the cluster has moved past epoch {ranking.epoch} meanwhile.</p>
       <button type="submit" className={forced ? 'danger' : undefined} disabled={state === 'running' || !confirmed || ranking.candidates.length === 0}>
         {state === 'running' ? 'In progress…' : forced ? 'Fail over now' : 'Switch over'}
       </button>
@@ -221,7 +226,7 @@ function MaintenanceForm({ cluster, inMaintenance }: { cluster: Cluster; inMaint
       const until = new Date(Date.now() + Number(duration)).toISOString();
       const answer = await api.PUT('/api/v1/clusters/{name}/maintenance', {
         params: params(cluster.name),
-        body: { until, reason: reason || undefined, expectedEpoch: cluster.epoch } as unknown as Schemas['MaintenanceDto'],
+        body: { until, reason: reason || undefined, expectedEpoch: cluster.epoch },
         headers: idempotency(),
       });
       const after = unwrap(answer);

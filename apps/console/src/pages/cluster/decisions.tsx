@@ -3,9 +3,7 @@ import type { VigilEvent } from '../../api/event-stream';
 import { Badge } from '../../components/ui';
 import { fmtMs, fmtTime } from '../../lib/format';
 
-type DecisionView = Schemas['DecisionViewDto'] & {
-  now?: { wouldFailOver: boolean; reason: string; checks: { name: string; passed: boolean; detail: string }[] };
-};
+type DecisionView = Schemas['DecisionViewDto'];
 
 interface Vote {
   agent: string;

@@ -2,7 +2,7 @@ import type { Schemas } from '../../api/client';
 
 type Cluster = Schemas['ClusterDto'];
 type Health = Schemas['ClusterHealthDto'];
-type Replication = Schemas['ReplicationViewDto'] & { lastIoS?: number };
+type Replication = Schemas['ReplicationViewDto'];
 
 /** One node as the topology view draws it: settings, detection state and the freshest reading. */
 export interface TopologyNode {
