@@ -20,7 +20,8 @@ export class DecisionNowService {
   ) {}
 
   async evaluate(cluster: CachedCluster): Promise<DecisionNow> {
-    const history = await this.store.history(cluster.id);
+    // Answered even while PostgreSQL is unreachable (failsafe), when an operator needs it most.
+    const history = await this.store.history(cluster.id).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
     const now = Date.now();
     const capacity = this.detection.canDecide(cluster.id, now);
     const viewed = (n: CachedCluster['nodes'][number]): ViewedNode => ({
@@ -36,12 +37,19 @@ export class DecisionNowService {
       cluster,
       master: master ? viewed(master) : null,
       others: cluster.nodes.filter((n) => n !== master).map(viewed),
-      policy: autoFailoverContext(
-        cluster,
-        history,
-        capacity.canDecide ? { canDecide: true } : { canDecide: false, cannotDecideReason: capacity.reason ?? 'detection cannot decide for this cluster' },
-        now,
-      ),
+      policy:
+        history instanceof Error
+          ? {
+              unavailable: `PostgreSQL is unreachable (${history.message}): the failover history (a running failover, cooldown, backoff) cannot be read, and no automatic failover starts until it can`,
+            }
+          : autoFailoverContext(
+              cluster,
+              history,
+              capacity.canDecide
+                ? { canDecide: true }
+                : { canDecide: false, cannotDecideReason: capacity.reason ?? 'detection cannot decide for this cluster' },
+              now,
+            ),
       leader: this.leadership.isLeader(),
     });
   }

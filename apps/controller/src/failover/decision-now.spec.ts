@@ -98,13 +98,22 @@ describe('decisionNow', () => {
     expect(d.wouldFailOver).toBe(false);
     expect(d.reason).toBe('automatic failover is off for this cluster');
     expect(check(d, 'maintenance')).toEqual({ name: 'maintenance', passed: false, detail: `in maintenance until ${new Date(NOW + 5000).toISOString()}` });
-    expect(check(d, 'leader')!.passed).toBe(false);
+    // A standby answers for the leader: not leading is said, not counted as a blocking guard.
+    expect(check(d, 'leader')).toMatchObject({ passed: true, detail: expect.stringContaining('standby') });
+    expect(decisionNow(input({ leader: false })).wouldFailOver).toBe(decisionNow(input({ leader: true })).wouldFailOver);
     expect(decisionNow(input({ policy: { ...POLICY, lastSucceededAt: NOW - 10_000 } })).reason).toBe(
       'in cooldown for another 50 s after the last successful failover',
     );
     expect(decisionNow(input({ policy: { ...POLICY, canDecide: false, cannotDecideReason: '1 of 3 assigned agents can vote; ODOWN needs 2' } })).reason).toBe(
       '1 of 3 assigned agents can vote; ODOWN needs 2',
     );
+  });
+
+  it('says no, with the reason, when the failover history cannot be read (PostgreSQL unreachable)', () => {
+    const d = decisionNow(input({ policy: { unavailable: 'PostgreSQL is unreachable (connect ECONNREFUSED)' } }));
+    expect(d.wouldFailOver).toBe(false);
+    expect(check(d, 'failover-history')).toEqual({ name: 'failover-history', passed: false, detail: 'PostgreSQL is unreachable (connect ECONNREFUSED)' });
+    expect(check(d, 'cooldown')).toBeUndefined();
   });
 
   it('finds no safe candidate from the readings: down, never synced, no reading', () => {

@@ -40,7 +40,8 @@ export interface DecisionNowInput {
   master: ViewedNode | null;
   /** Every other node of the cluster. */
   others: ViewedNode[];
-  policy: AutoFailoverContext;
+  /** The policy's inputs, or why they could not be read (the failover history lives in PostgreSQL). */
+  policy: AutoFailoverContext | { unavailable: string };
   leader: boolean;
 }
 
@@ -117,17 +118,20 @@ function candidateCheck(input: DecisionNowInput): DecisionCheck {
 export function decisionNow(input: DecisionNowInput): DecisionNow {
   const checks: DecisionCheck[] = [
     masterCheck(input),
-    ...autoFailoverChecks(input.policy).map((c) => ({
-      name: POLICY_CHECK_NAMES[c.code as keyof typeof POLICY_CHECK_NAMES] ?? c.code,
-      passed: c.passed,
-      detail: c.reason,
-    })),
+    ...('unavailable' in input.policy
+      ? [{ name: 'failover-history', passed: false, detail: input.policy.unavailable }]
+      : autoFailoverChecks(input.policy).map((c) => ({
+          name: POLICY_CHECK_NAMES[c.code as keyof typeof POLICY_CHECK_NAMES] ?? c.code,
+          passed: c.passed,
+          detail: c.reason,
+        }))),
+    // Not a guard: the question is whether Vigil would act, and on a standby the leader would.
     {
       name: 'leader',
-      passed: input.leader,
+      passed: true,
       detail: input.leader
         ? 'this controller leads: it is the one that would act'
-        : 'this controller does not lead: only the leader fails over (ask GET /leadership)',
+        : "this controller is a standby: the leader would act (GET /leadership); this answer is from this replica's own views",
     },
     candidateCheck(input),
   ];

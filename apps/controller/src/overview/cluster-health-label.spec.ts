@@ -34,6 +34,11 @@ describe('clusterHealthLabel', () => {
     expect(label({ maxReplicaLagBytes: 5 })).toEqual({ health: 'degraded', reasons: ['10.0.0.3:6379 lags 10 bytes behind the master (limit 5)'] });
     expect(label({ maxReplicaLagBytes: 10 }).health).toBe('ok');
     expect(label({ master: null }).reasons).toEqual(['no master recorded']);
+    // A master the agents cannot read is not vouched for.
+    const faulty = label({ master: { address: '10.0.0.1:6379', state: 'config-fault', assigned: 3, voters: 3, sdownVotes: 0 } });
+    expect(faulty.health).toBe('degraded');
+    expect(faulty.reasons[0]).toMatch(/configuration fault/);
+    expect(label({ master: { address: '10.0.0.1:6379', state: 'unknown', assigned: 3, voters: 0, sdownVotes: 0 } }).health).toBe('degraded');
   });
 
   it('shows maintenance (with its reason) over degraded, and only while it lasts', () => {

@@ -88,6 +88,9 @@ export function clusterHealthLabel(f: ClusterHealthFacts): ClusterHealthVerdict 
 
   const degraded: string[] = [];
   if (!m) degraded.push('no master recorded');
+  // The agents cannot vouch for a master they cannot read (refused credentials, not yet probed).
+  else if (m.state === 'config-fault') degraded.push(`master ${m.address}: the agents cannot use it (configuration fault, e.g. refused credentials)`);
+  else if (m.state === 'unknown') degraded.push(`master ${m.address}: no agent has reported on it yet`);
   const up = f.replicas.filter((r) => r.up).length;
   if (up < f.replicas.length) {
     degraded.push(`${up} of ${plural(f.replicas.length, 'replica')} up`);
