@@ -9,6 +9,7 @@ import { AppModule } from './app.module.js';
 import { AuthService } from './auth/auth.service.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { createValidationPipe } from './common/validation.js';
+import { bodyDepthLimit } from './common/body-depth.js';
 import { findConsoleDir, installConsole } from './console/console-static.js';
 import { installFastMasterRoute } from './discovery/fast-master-route.js';
 import type { ControllerConfig } from './config/config.js';
@@ -17,6 +18,7 @@ import { MetricsService } from './observability/metrics.service.js';
 import { applyApiPrefix, buildOpenApiDocument } from './openapi/openapi.js';
 
 const REPORT_ROUTE = '/api/v1/agents/:name/reports';
+const REPORT_PATH = /^\/api\/v1\/agents\/[^/]+\/reports\/?$/;
 
 /** Several requests per agent per second, and master lookups (clients may poll): logged only when they fail. */
 const QUIET_ROUTES = /^\/api\/v1\/(agents\/[^/]+\/(reports|assignment|heartbeat)|clusters\/[^/]+\/master)(\?|$)/;
@@ -70,6 +72,9 @@ export async function createControllerApp(config: ControllerConfig): Promise<INe
     express.json({ limit: config.agentReportLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }),
   );
   app.use(express.json({ limit: config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
+  // Reports have their own validator, which does not recurse: the hot path skips this walk.
+  const depthLimit = bodyDepthLimit(config.bodyMaxDepth);
+  app.use((req: Request, res: Response, next: NextFunction) => (REPORT_PATH.test(req.path) ? next() : depthLimit(req, res, next)));
 
   // Before the API's routes: the console's few files are matched first, everything else falls through.
   installConsole(app, findConsoleDir(config.consoleDir));

@@ -33,6 +33,8 @@ export interface ControllerConfig {
   /** Timeout for the controller's own short conversations with Redis nodes. */
   readonly redisAdminTimeoutMs: number;
   readonly bodyLimitBytes: number;
+  /** JSON bodies nesting objects or arrays deeper than this are refused with 400. */
+  readonly bodyMaxDepth: number;
   /** The built console's directory (`CONSOLE_DIR`); `off` serves no console. */
   readonly consoleDir: string | undefined;
   /** Body limit of agent reports (they list every watched node). */
@@ -196,6 +198,7 @@ export function loadConfig(env: Env = process.env): ControllerConfig {
     agentStaleAfterMs: int(env, 'AGENT_STALE_AFTER_MS', heartbeat * 3, heartbeat, 3_600_000),
     redisAdminTimeoutMs: int(env, 'REDIS_ADMIN_TIMEOUT_MS', 1000, 50, 60_000),
     bodyLimitBytes: int(env, 'HTTP_BODY_LIMIT_BYTES', 1_048_576, 1024, 64 * 1_048_576),
+    bodyMaxDepth: int(env, 'HTTP_BODY_MAX_DEPTH', 32, 4, 1000),
     consoleDir: str(env, 'CONSOLE_DIR'),
     agentReportLimitBytes: int(env, 'AGENT_REPORT_LIMIT_BYTES', 16 * 1_048_576, 1024, 256 * 1_048_576),
     leaderLeaseMs,
