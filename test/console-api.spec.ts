@@ -44,6 +44,7 @@ describe('console API: whoami, overview, publication, decision now', () => {
 
   beforeAll(async () => {
     controller = await startTestController(await freshDatabase(), {
+      WEBHOOK_ALLOW_PRIVATE: 'true',
       SENTINEL_PORT: '0',
       DNS_PORT: '0',
       DNS_ZONE: ZONE,

@@ -138,7 +138,7 @@ describe('events out: server-sent events and webhooks', () => {
 
   beforeAll(async () => {
     const url = await freshDatabase();
-    ctl = await startTestController(url, { WEBHOOK_RETRY_BASE_MS: '20' });
+    ctl = await startTestController(url, { WEBHOOK_RETRY_BASE_MS: '20', WEBHOOK_ALLOW_PRIVATE: 'true' });
     db = new pg.Client({ connectionString: url });
     await db.connect();
     await waitFor(async () => (await ctl.api('GET', '/api/v1/leadership')).body.leader === true, 10_000, 'the controller to lead');

@@ -18,7 +18,7 @@ describe('webhooks across a leader change', () => {
 
   beforeAll(async () => {
     const db = await freshDatabase();
-    const ha = { LEADER_LEASE_MS: '1500', LEADER_RENEW_MS: '300', WEBHOOK_RETRY_BASE_MS: '20' };
+    const ha = { LEADER_LEASE_MS: '1500', LEADER_RENEW_MS: '300', WEBHOOK_RETRY_BASE_MS: '20', WEBHOOK_ALLOW_PRIVATE: 'true' };
     a = await startTestController(db, { ...ha, CONTROLLER_NAME: 'ctl-a' });
     await waitFor(async () => (await a.api('GET', '/api/v1/leadership')).body.leader === true, 10_000, 'A to lead');
     b = await startTestController(db, { ...ha, CONTROLLER_NAME: 'ctl-b' });

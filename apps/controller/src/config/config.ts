@@ -44,6 +44,8 @@ export interface ControllerConfig {
   readonly leaderRenewMs: number;
   /** First retry delay of a failed webhook delivery; each further retry waits twice as long. */
   readonly webhookRetryBaseMs: number;
+  /** Webhooks may target loopback, private and link-local addresses (`WEBHOOK_ALLOW_PRIVATE`). */
+  readonly webhookAllowPrivate: boolean;
 }
 
 export interface DnsUpdateConfig {
@@ -204,6 +206,7 @@ export function loadConfig(env: Env = process.env): ControllerConfig {
     leaderLeaseMs,
     leaderRenewMs: int(env, 'LEADER_RENEW_MS', Math.min(1000, Math.floor(leaderLeaseMs / 3)), 50, Math.floor(leaderLeaseMs / 3)),
     webhookRetryBaseMs: int(env, 'WEBHOOK_RETRY_BASE_MS', 1000, 10, 3_600_000),
+    webhookAllowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false),
   };
 }
 

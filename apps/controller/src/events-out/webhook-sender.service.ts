@@ -8,6 +8,7 @@ import type { DeliverWebhookJob } from '../jobs/queues.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { SecretBox } from '../topology/secret-box.js';
 import { type DeliveryOutcome, WebhookDeliveryEntity } from './webhook-delivery.entity.js';
+import { postWebhook, TargetRefusedError } from './webhook-post.js';
 import { webhookHeaders } from './webhook-signature.js';
 
 /** A receiver that has not answered by then counts as a failed attempt. */
@@ -30,6 +31,7 @@ export class DeliveryFailedError extends Error {
 export class WebhookSender {
   private readonly secrets: SecretBox;
   private readonly attempts: Counter<'outcome'>;
+  private readonly allowPrivate: boolean;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -37,6 +39,7 @@ export class WebhookSender {
     @Inject(CONTROLLER_CONFIG) config: ControllerConfig,
   ) {
     this.secrets = new SecretBox(config.secretKey);
+    this.allowPrivate = config.webhookAllowPrivate;
     this.attempts = new Counter({
       name: 'vigil_webhook_attempts_total',
       help: 'Webhook delivery attempts by outcome (delivered, retrying, failed = no attempt left)',
@@ -65,11 +68,9 @@ export class WebhookSender {
     let statusCode: number | null = null;
     let error: string | null = null;
     try {
-      const res = await fetch(hook.url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS) });
-      statusCode = res.status;
-      await res.body?.cancel().catch(() => undefined);
+      statusCode = await postWebhook(hook.url, headers, body, { timeoutMs: WEBHOOK_TIMEOUT_MS, allowPrivate: this.allowPrivate });
     } catch (err) {
-      error = describeFetchError(err);
+      error = describeError(err);
     }
     const durationMs = Math.round(performance.now() - started);
     const delivered = statusCode !== null && statusCode >= 200 && statusCode < 300;
@@ -91,9 +92,9 @@ export class WebhookSender {
   }
 }
 
-function describeFetchError(err: unknown): string {
+function describeError(err: unknown): string {
   if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return `no answer within ${WEBHOOK_TIMEOUT_MS} ms`;
-  const cause = err instanceof Error ? (err.cause as { code?: string; message?: string } | undefined) : undefined;
-  const message = cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
-  return message.slice(0, 500);
+  if (err instanceof TargetRefusedError) return err.message.slice(0, 500);
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return (code ?? (err instanceof Error ? err.message : String(err))).slice(0, 500);
 }

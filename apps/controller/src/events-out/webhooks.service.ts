@@ -11,6 +11,7 @@ import { SecretBox } from '../topology/secret-box.js';
 import type { CreateWebhookDto } from './dto/webhook.dto.js';
 import { WebhookDeliveryEntity } from './webhook-delivery.entity.js';
 import { generateWebhookSecret } from './webhook-signature.js';
+import { literalTargetRefusal } from './webhook-target.js';
 import { WebhookEntity } from './webhook.entity.js';
 
 /** Scheme, host and port: what the event log says about a webhook URL (its path or query may hold a token). */
@@ -35,6 +36,7 @@ export interface WebhookSummary {
 @Injectable()
 export class WebhooksService {
   private readonly secrets: SecretBox;
+  private readonly allowPrivate: boolean;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -42,6 +44,7 @@ export class WebhooksService {
     @Inject(CONTROLLER_CONFIG) config: ControllerConfig,
   ) {
     this.secrets = new SecretBox(config.secretKey);
+    this.allowPrivate = config.webhookAllowPrivate;
   }
 
   /**
@@ -49,6 +52,10 @@ export class WebhooksService {
    * `webhook.created` event is written first, so the new webhook starts after it.
    */
   async create(input: CreateWebhookDto, by: Principal): Promise<{ webhook: WebhookEntity; secret: string }> {
+    if (!this.allowPrivate) {
+      const refusal = literalTargetRefusal(input.url);
+      if (refusal) throw VigilError.validation([{ field: 'url', reason: `${refusal}: private targets need WEBHOOK_ALLOW_PRIVATE=true` }]);
+    }
     const secret = input.secret ?? generateWebhookSecret();
     const webhook = await this.db.transaction(async (em) => {
       let cluster: ClusterEntity | null = null;
