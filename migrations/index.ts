@@ -7,6 +7,7 @@ import { Publishing1764201600000 } from './1764201600000-publishing.js';
 import { Webhooks1764288000000 } from './1764288000000-webhooks.js';
 import { AgentAssignment1764374400000 } from './1764374400000-agent-assignment.js';
 import { FailoverState1764460800000 } from './1764460800000-failover-state.js';
+import { TokenExpiry1764547200000 } from './1764547200000-token-expiry.js';
 
 /** Every migration, oldest first. A new migration file is added here too (no globs: works in tests and builds alike). */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   Webhooks1764288000000,
   AgentAssignment1764374400000,
   FailoverState1764460800000,
+  TokenExpiry1764547200000,
 ];

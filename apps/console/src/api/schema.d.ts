@@ -464,7 +464,7 @@ export interface paths {
          *     - `agent.stale`, `agent.recovered`: `agentId`, `name`, `zone`, `silentMs`, `decidedAt`
          *     - `detection.state`: `at`, `nodesNotUp` [{cluster, host, port, state, since}], `cannotDecide` [cluster names] (written by a new leader)
          *     - `controller.leader_elected`: `holder`, `term`
-         *     - `token.created`: `tokenId`, `name`, `role`
+         *     - `token.created`: `tokenId`, `name`, `role`, `expiresAt` (null: never)
          *     - `token.revoked`: `tokenId`, `name`, `reason`?
          *     - `token.seeded`: `name`
          *     - `webhook.created`: `webhookId`, `target` (scheme, host and port of the URL), `types`
@@ -529,7 +529,7 @@ export interface paths {
          *     - `agent.stale`, `agent.recovered`: `agentId`, `name`, `zone`, `silentMs`, `decidedAt`
          *     - `detection.state`: `at`, `nodesNotUp` [{cluster, host, port, state, since}], `cannotDecide` [cluster names] (written by a new leader)
          *     - `controller.leader_elected`: `holder`, `term`
-         *     - `token.created`: `tokenId`, `name`, `role`
+         *     - `token.created`: `tokenId`, `name`, `role`, `expiresAt` (null: never)
          *     - `token.revoked`: `tokenId`, `name`, `reason`?
          *     - `token.seeded`: `name`
          *     - `webhook.created`: `webhookId`, `target` (scheme, host and port of the URL), `types`
@@ -687,6 +687,11 @@ export interface components {
              * @enum {string}
              */
             role: "viewer" | "operator" | "admin" | "agent";
+            /**
+             * Format: date-time
+             * @description Refused after this instant (absent: never expires); must be in the future
+             */
+            expiresAt?: string;
         };
         CreatedTokenDto: {
             /** Format: uuid */
@@ -701,6 +706,11 @@ export interface components {
             lastUsedAt?: string | null;
             /** Format: date-time */
             revokedAt?: string | null;
+            /**
+             * Format: date-time
+             * @description Refused after this instant (null: never)
+             */
+            expiresAt?: string | null;
             /**
              * @description The bearer token. Shown once: only a hash is stored.
              * @example vgl_AbCdEfGhIjKl_…
@@ -720,6 +730,11 @@ export interface components {
             lastUsedAt?: string | null;
             /** Format: date-time */
             revokedAt?: string | null;
+            /**
+             * Format: date-time
+             * @description Refused after this instant (null: never)
+             */
+            expiresAt?: string | null;
         };
         TokenListDto: {
             items: components["schemas"]["TokenDto"][];

@@ -32,6 +32,7 @@ function Tokens({ me }: { me: Me }) {
   const tokens = useTokens(true);
   const [name, setName] = useState('');
   const [role, setRole] = useState<Schemas['CreateTokenDto']['role']>('viewer');
+  const [lifetimeDays, setLifetimeDays] = useState('90');
   const [created, setCreated] = useState<Schemas['CreatedTokenDto'] | null>(null);
   const [error, setError] = useState<unknown>(null);
 
@@ -39,7 +40,8 @@ function Tokens({ me }: { me: Me }) {
     e.preventDefault();
     setError(null);
     try {
-      setCreated(unwrap(await api.POST('/api/v1/tokens', { body: { name, role } })));
+      const expiresAt = lifetimeDays ? new Date(Date.now() + Number(lifetimeDays) * 86_400_000).toISOString() : undefined;
+      setCreated(unwrap(await api.POST('/api/v1/tokens', { body: { name, role, expiresAt } })));
       setName('');
     } catch (err) {
       setError(err);
@@ -73,6 +75,16 @@ function Tokens({ me }: { me: Me }) {
             <option value="agent">agent</option>
           </select>
         </label>
+        <label>
+          Expires{' '}
+          <select value={lifetimeDays} onChange={(e) => setLifetimeDays(e.target.value)}>
+            <option value="1">in 1 day</option>
+            <option value="30">in 30 days</option>
+            <option value="90">in 90 days</option>
+            <option value="365">in a year</option>
+            <option value="">never</option>
+          </select>
+        </label>
         <button type="submit">Create token</button>
       </form>
       {created && (
@@ -94,6 +106,7 @@ function Tokens({ me }: { me: Me }) {
                 <th scope="col">Role</th>
                 <th scope="col">Created</th>
                 <th scope="col">Last used</th>
+                <th scope="col">Expires</th>
                 <th scope="col">State</th>
                 <th scope="col">
                   <span className="sr-only">Actions</span>
@@ -109,7 +122,16 @@ function Tokens({ me }: { me: Me }) {
                     {fmtAgo(t.createdAt)} by {t.createdBy}
                   </td>
                   <td>{t.lastUsedAt ? fmtAgo(t.lastUsedAt) : 'never'}</td>
-                  <td>{t.revokedAt ? <Badge tone="muted">revoked {fmtAgo(t.revokedAt)}</Badge> : <Badge tone="ok">active</Badge>}</td>
+                  <td>{t.expiresAt ? fmtAgo(t.expiresAt) : 'never'}</td>
+                  <td>
+                    {t.revokedAt ? (
+                      <Badge tone="muted">revoked {fmtAgo(t.revokedAt)}</Badge>
+                    ) : t.expiresAt && Date.parse(t.expiresAt) <= Date.now() ? (
+                      <Badge tone="muted">expired</Badge>
+                    ) : (
+                      <Badge tone="ok">active</Badge>
+                    )}
+                  </td>
                   <td>
                     {!t.revokedAt && (
                       <button

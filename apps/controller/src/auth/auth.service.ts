@@ -20,7 +20,8 @@ const CACHE_MAX = 10_000;
 @Injectable()
 export class AuthService {
   private readonly logger = new Logger(AuthService.name);
-  private readonly cache = new Map<string, { principal: Principal; expiresAt: number }>();
+  /** `expiresAt`: of the cache entry; `tokenExpiresAt`: of the token itself (null: never). */
+  private readonly cache = new Map<string, { principal: Principal; expiresAt: number; tokenExpiresAt: number | null }>();
 
   constructor(
     @InjectRepository(ApiTokenEntity) private readonly tokens: Repository<ApiTokenEntity>,
@@ -33,6 +34,7 @@ export class AuthService {
     if (!presented) throw new VigilError(ErrorCode.UNAUTHENTICATED, 'missing bearer token');
     const key = cacheKey(presented);
     const cached = this.cache.get(key);
+    if (cached && cached.tokenExpiresAt !== null && cached.tokenExpiresAt <= Date.now()) throw expired();
     if (cached && cached.expiresAt > Date.now()) return cached.principal;
 
     const parsed = parseToken(presented);
@@ -55,9 +57,11 @@ export class AuthService {
     if (!row || !(await verifySecret(secret, row.secretHash))) {
       throw new VigilError(ErrorCode.UNAUTHENTICATED, 'invalid or revoked token');
     }
+    const tokenExpiresAt = row.expiresAt?.getTime() ?? null;
+    if (tokenExpiresAt !== null && tokenExpiresAt <= Date.now()) throw expired();
     const principal: Principal = { tokenId: row.id, tokenName: row.name, role: row.role };
     if (this.cache.size >= CACHE_MAX) this.cache.clear();
-    this.cache.set(key, { principal, expiresAt: Date.now() + CACHE_TTL_MS });
+    this.cache.set(key, { principal, expiresAt: Date.now() + CACHE_TTL_MS, tokenExpiresAt });
     // Best effort and cheap: at most once per cache window per token.
     void this.tokens.update({ id: row.id }, { lastUsedAt: new Date() }).catch(() => undefined);
     return principal;
@@ -106,15 +110,18 @@ export class AuthService {
     this.logger.log('bootstrap admin token seeded from VIGIL_ADMIN_TOKEN');
   }
 
-  async create(name: string, role: TokenRole, by: Principal): Promise<{ row: ApiTokenEntity; token: string }> {
+  async create(name: string, role: TokenRole, by: Principal, expiresAt: Date | null = null): Promise<{ row: ApiTokenEntity; token: string }> {
     const minted = mintToken();
     const secretHash = await hashSecret(minted.secret);
     const row = await this.tokens.manager.transaction(async (em) => {
       if (await em.existsBy(ApiTokenEntity, { name })) throw VigilError.conflict(`a token named ${name} already exists`, 'name');
       const saved = await em.save(
-        em.create(ApiTokenEntity, { name, role, lookup: minted.lookup, secretHash, createdBy: actorOf(by), lastUsedAt: null, revokedAt: null }),
+        em.create(ApiTokenEntity, { name, role, lookup: minted.lookup, secretHash, createdBy: actorOf(by), lastUsedAt: null, revokedAt: null, expiresAt }),
       );
-      await this.audit.record({ type: 'token.created', actor: actorOf(by), data: { tokenId: saved.id, name, role } }, em);
+      await this.audit.record(
+        { type: 'token.created', actor: actorOf(by), data: { tokenId: saved.id, name, role, expiresAt: expiresAt?.toISOString() ?? null } },
+        em,
+      );
       return saved;
     });
     return { row, token: minted.token };
@@ -139,4 +146,8 @@ export class AuthService {
     this.cache.clear();
     return row;
   }
+}
+
+function expired(): VigilError {
+  return new VigilError(ErrorCode.UNAUTHENTICATED, 'token expired');
 }

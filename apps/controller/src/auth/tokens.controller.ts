@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-docs.js';
+import { VigilError } from '../common/errors.js';
 import { uuidParam } from '../common/params.js';
 import { AuthService } from './auth.service.js';
 import { CreatedTokenDto, CreateTokenDto, TokenDto, TokenListDto } from './dto/token.dto.js';
@@ -18,7 +19,8 @@ export class TokensController {
   @ApiCreatedResponse({ type: CreatedTokenDto })
   @ApiErrors(400, 409)
   async create(@Body() body: CreateTokenDto, @CurrentPrincipal() principal: Principal): Promise<CreatedTokenDto> {
-    const { row, token } = await this.auth.create(body.name, body.role, principal);
+    if (body.expiresAt && body.expiresAt.getTime() <= Date.now()) throw VigilError.validation([{ field: 'expiresAt', reason: 'must be in the future' }]);
+    const { row, token } = await this.auth.create(body.name, body.role, principal, body.expiresAt ?? null);
     return Object.assign(new CreatedTokenDto(), TokenDto.from(row), { token });
   }
 

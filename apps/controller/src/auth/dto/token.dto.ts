@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsString, Matches, MaxLength } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsDate, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { TOKEN_ROLES, type TokenRole } from '../../../../../libs/contracts/src/index.js';
 import type { ApiTokenEntity } from '../api-token.entity.js';
 
@@ -13,6 +14,12 @@ export class CreateTokenDto {
   @ApiProperty({ enum: TOKEN_ROLES, example: 'operator' })
   @IsIn(TOKEN_ROLES as unknown as string[], { message: `must be one of ${TOKEN_ROLES.join(', ')}` })
   role: TokenRole;
+
+  @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Refused after this instant (absent: never expires); must be in the future' })
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate({ message: 'must be an ISO 8601 date-time' })
+  expiresAt?: Date;
 }
 
 export class TokenDto {
@@ -23,6 +30,7 @@ export class TokenDto {
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiPropertyOptional({ format: 'date-time', nullable: true, type: String }) lastUsedAt: string | null;
   @ApiPropertyOptional({ format: 'date-time', nullable: true, type: String }) revokedAt: string | null;
+  @ApiPropertyOptional({ format: 'date-time', nullable: true, type: String, description: 'Refused after this instant (null: never)' }) expiresAt: string | null;
 
   static from(row: ApiTokenEntity): TokenDto {
     return Object.assign(new TokenDto(), {
@@ -33,6 +41,7 @@ export class TokenDto {
       createdAt: row.createdAt.toISOString(),
       lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
       revokedAt: row.revokedAt?.toISOString() ?? null,
+      expiresAt: row.expiresAt?.toISOString() ?? null,
     });
   }
 }

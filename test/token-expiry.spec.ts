@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../libs/testing/src/index.js';
+import { type Api, freshDatabase, startTestController, type TestController } from './support/controller.js';
+
+describe('token expiry', () => {
+  let controller: TestController;
+  let api: Api;
+
+  beforeAll(async () => {
+    controller = await startTestController(await freshDatabase());
+    api = controller.api;
+  });
+
+  afterAll(() => controller?.close());
+
+  it('accepts a token until its expiresAt, then answers 401 "token expired" (even from the cache)', async () => {
+    const expiresAt = new Date(Date.now() + 2000).toISOString();
+    const created = await api('POST', '/api/v1/tokens', { body: { name: 'short-lived', role: 'viewer', expiresAt } });
+    expect(created.status).toBe(201);
+    expect(created.body.expiresAt).toBe(expiresAt);
+    const token = created.body.token;
+    // Used once: now in the authentication cache, which outlives the token.
+    expect((await api('GET', '/api/v1/whoami', { token })).status).toBe(200);
+    const refused = await waitFor(
+      async () => {
+        const res = await api('GET', '/api/v1/clusters', { token });
+        return res.status === 401 ? res : undefined;
+      },
+      10_000,
+      'the token to expire',
+    );
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(expiresAt));
+    expect(refused.body).toMatchObject({ error: 'unauthenticated', message: 'token expired' });
+    const listed = (await api('GET', '/api/v1/tokens')).body.items.find((t: { name: string }) => t.name === 'short-lived');
+    expect(listed.expiresAt).toBe(expiresAt);
+    const event = (await api('GET', '/api/v1/events?type=token.created')).body.items.find((e: any) => e.data.name === 'short-lived');
+    expect(event.data.expiresAt).toBe(expiresAt);
+  });
+
+  it('refuses an expiresAt in the past or not a date, naming the field', async () => {
+    for (const expiresAt of [new Date(Date.now() - 1000).toISOString(), 'tomorrow']) {
+      const res = await api('POST', '/api/v1/tokens', { body: { name: 'bad-expiry', role: 'viewer', expiresAt } });
+      expect(res.status).toBe(400);
+      expect(res.body.details[0].field).toBe('expiresAt');
+    }
+    expect((await api('GET', '/api/v1/tokens')).body.items.some((t: { name: string }) => t.name === 'bad-expiry')).toBe(false);
+  });
+});
