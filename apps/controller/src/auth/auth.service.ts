@@ -1,8 +1,9 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository } from 'typeorm';
 import type { TokenRole } from '../../../../libs/contracts/src/index.js';
 import { AuditService } from '../audit/audit.service.js';
+import { EventFeed } from '../audit/event-feed.service.js';
 import { ErrorCode, VigilError } from '../common/errors.js';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
 import { ApiTokenEntity } from './api-token.entity.js';
@@ -18,7 +19,7 @@ const CACHE_TTL_MS = 30_000;
 const CACHE_MAX = 10_000;
 
 @Injectable()
-export class AuthService {
+export class AuthService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(AuthService.name);
   /** `expiresAt`: of the cache entry; `tokenExpiresAt`: of the token itself (null: never). */
   private readonly cache = new Map<string, { principal: Principal; expiresAt: number; tokenExpiresAt: number | null }>();
@@ -27,7 +28,26 @@ export class AuthService {
     @InjectRepository(ApiTokenEntity) private readonly tokens: Repository<ApiTokenEntity>,
     private readonly audit: AuditService,
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
+    private readonly feed: EventFeed,
   ) {}
+
+  private unsubscribe: (() => void) | undefined;
+
+  /**
+   * A revocation made through any replica reaches this one's cache through the event log's live feed
+   * (NOTIFY, then the rows in order), instead of after the cache's 30 s.
+   */
+  onModuleInit(): void {
+    this.unsubscribe = this.feed.subscribe((event) => {
+      if (event.type !== 'token.revoked') return;
+      const tokenId = (event.data as { tokenId?: unknown }).tokenId;
+      for (const [key, entry] of this.cache) if (entry.principal.tokenId === tokenId) this.cache.delete(key);
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe?.();
+  }
 
   /** Resolves a bearer token to a principal, or throws 401. */
   async authenticate(presented: string | undefined): Promise<Principal> {

@@ -2,16 +2,38 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../libs/testing/src/index.js';
 import { type Api, freshDatabase, startTestController, type TestController } from './support/controller.js';
 
-describe('token expiry', () => {
+describe('token expiry and revocation', () => {
   let controller: TestController;
+  let other: TestController;
   let api: Api;
 
   beforeAll(async () => {
-    controller = await startTestController(await freshDatabase());
+    const db = await freshDatabase();
+    controller = await startTestController(db, { CONTROLLER_NAME: 'ctl-a' });
+    other = await startTestController(db, { CONTROLLER_NAME: 'ctl-b' });
     api = controller.api;
   });
 
-  afterAll(() => controller?.close());
+  afterAll(async () => {
+    await other?.close();
+    await controller?.close();
+  });
+
+  it('a token revoked through one replica stops working on another at once, not after its 30 s cache', async () => {
+    const created = (await api('POST', '/api/v1/tokens', { body: { name: 'revoke-me', role: 'operator' } })).body;
+    // Verified, hence cached, on the other replica.
+    expect((await other.api('GET', '/api/v1/whoami', { token: created.token })).status).toBe(200);
+    expect((await api('DELETE', `/api/v1/tokens/${created.id}`)).status).toBe(200);
+    const refused = await waitFor(
+      async () => {
+        const res = await other.api('GET', '/api/v1/whoami', { token: created.token });
+        return res.status === 401 ? res : undefined;
+      },
+      5_000,
+      'the revocation to reach the other replica',
+    );
+    expect(refused.body.message).toBe('invalid or revoked token');
+  });
 
   it('accepts a token until its expiresAt, then answers 401 "token expired" (even from the cache)', async () => {
     const expiresAt = new Date(Date.now() + 2000).toISOString();
