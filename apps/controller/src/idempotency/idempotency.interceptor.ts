@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor, UseInterceptors, applyDecorators } from '@nestjs/common';
+import { type CallHandler, type ExecutionContext, Injectable, Logger, type NestInterceptor, UseInterceptors, applyDecorators } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
-import { from, type Observable, of, switchMap, tap, catchError, throwError } from 'rxjs';
+import { catchError, concatMap, from, map, type Observable, of, switchMap, throwError } from 'rxjs';
 import { DataSource } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { VigilError } from '../common/errors.js';
@@ -21,6 +21,8 @@ const KEEP_HOURS = 24;
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
+  private readonly logger = new Logger(IdempotencyInterceptor.name);
+
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -46,7 +48,15 @@ export class IdempotencyInterceptor implements NestInterceptor {
           return of(existing.response);
         }
         return next.handle().pipe(
-          tap((body: unknown) => void repo.update({ tokenId, key }, { status: res.statusCode, response: (body ?? null) as never })),
+          // Stored before the answer leaves: a client retrying the moment it has the answer gets it
+          // replayed, not a 409 "still running". If storing fails the answer is sent all the same.
+          concatMap((body: unknown) =>
+            from(
+              repo.update({ tokenId, key }, { status: res.statusCode, response: (body ?? null) as never }).catch((err: unknown) => {
+                this.logger.warn({ err: (err as Error).message, key }, 'could not store the answer of an idempotent request');
+              }),
+            ).pipe(map(() => body)),
+          ),
           catchError((err: unknown) => from(repo.delete({ tokenId, key })).pipe(switchMap(() => throwError(() => err)))),
         );
       }),
