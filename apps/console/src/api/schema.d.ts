@@ -464,6 +464,7 @@ export interface paths {
          *     - `agent.stale`, `agent.recovered`: `agentId`, `name`, `zone`, `silentMs`, `decidedAt`
          *     - `detection.state`: `at`, `nodesNotUp` [{cluster, host, port, state, since}], `cannotDecide` [cluster names] (written by a new leader)
          *     - `controller.leader_elected`: `holder`, `term`
+         *     - `auth.rate_limited`: `address`, `failures`, `windowMs`, `retryAfterS` (an address blocked after too many failed authentications; once per block)
          *     - `token.created`: `tokenId`, `name`, `role`, `expiresAt` (null: never)
          *     - `token.revoked`: `tokenId`, `name`, `reason`?
          *     - `token.seeded`: `name`
@@ -529,6 +530,7 @@ export interface paths {
          *     - `agent.stale`, `agent.recovered`: `agentId`, `name`, `zone`, `silentMs`, `decidedAt`
          *     - `detection.state`: `at`, `nodesNotUp` [{cluster, host, port, state, since}], `cannotDecide` [cluster names] (written by a new leader)
          *     - `controller.leader_elected`: `holder`, `term`
+         *     - `auth.rate_limited`: `address`, `failures`, `windowMs`, `retryAfterS` (an address blocked after too many failed authentications; once per block)
          *     - `token.created`: `tokenId`, `name`, `role`, `expiresAt` (null: never)
          *     - `token.revoked`: `tokenId`, `name`, `reason`?
          *     - `token.seeded`: `name`
@@ -652,7 +654,7 @@ export interface components {
             next?: string | null;
         };
         /** @enum {string} */
-        ErrorCode: "validation_failed" | "unauthenticated" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "unavailable" | "internal";
+        ErrorCode: "validation_failed" | "unauthenticated" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "rate_limited" | "unavailable" | "internal";
         FieldIssueDto: {
             /**
              * @description Path of the offending field
@@ -1780,7 +1782,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1791,6 +1793,15 @@ export interface operations {
             };
             /** @description The token’s role is too weak for this action */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1826,7 +1837,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenListDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1837,6 +1848,15 @@ export interface operations {
             };
             /** @description The token’s role is too weak for this action */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1885,7 +1905,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1905,6 +1925,15 @@ export interface operations {
             };
             /** @description Conflicts with existing state (duplicate name, address in use, bound agent name) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1951,7 +1980,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1971,6 +2000,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2006,8 +2044,17 @@ export interface operations {
                     "application/json": components["schemas"]["WhoamiDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2046,8 +2093,17 @@ export interface operations {
                     "application/json": components["schemas"]["ClusterListDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2099,7 +2155,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2119,6 +2175,15 @@ export interface operations {
             };
             /** @description Conflicts with existing state (duplicate name, address in use, bound agent name) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2166,7 +2231,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2177,6 +2242,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2223,7 +2297,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2243,6 +2317,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2297,7 +2380,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2326,6 +2409,15 @@ export interface operations {
             };
             /** @description Conflicts with existing state (duplicate name, address in use, bound agent name) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2373,7 +2465,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2384,6 +2476,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2435,7 +2536,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2464,6 +2565,15 @@ export interface operations {
             };
             /** @description Conflicts with existing state (duplicate name, address in use, bound agent name) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2511,7 +2621,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2540,6 +2650,15 @@ export interface operations {
             };
             /** @description Conflicts with existing state (duplicate name, address in use, bound agent name) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2592,7 +2711,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2612,6 +2731,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2647,7 +2775,7 @@ export interface operations {
                     "application/json": components["schemas"]["LeadershipDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2658,6 +2786,15 @@ export interface operations {
             };
             /** @description The token’s role is too weak for this action */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2705,7 +2842,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2716,6 +2853,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2763,7 +2909,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2774,6 +2920,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2824,8 +2979,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2872,7 +3036,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2883,6 +3047,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2940,7 +3113,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2969,6 +3142,15 @@ export interface operations {
             };
             /** @description Conflicts with existing state (duplicate name, address in use, bound agent name) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3032,7 +3214,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3061,6 +3243,15 @@ export interface operations {
             };
             /** @description Conflicts with existing state (duplicate name, address in use, bound agent name) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3124,7 +3315,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3153,6 +3344,15 @@ export interface operations {
             };
             /** @description Conflicts with existing state (duplicate name, address in use, bound agent name) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3203,7 +3403,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3223,6 +3423,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3258,7 +3467,7 @@ export interface operations {
                     "application/json": components["schemas"]["AgentListDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3269,6 +3478,15 @@ export interface operations {
             };
             /** @description The token’s role is too weak for this action */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3317,7 +3535,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3337,6 +3555,15 @@ export interface operations {
             };
             /** @description Conflicts with existing state (duplicate name, address in use, bound agent name) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3388,7 +3615,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3408,6 +3635,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3465,7 +3701,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3485,6 +3721,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3536,7 +3781,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3565,6 +3810,15 @@ export interface operations {
             };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3611,7 +3865,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3631,6 +3885,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3697,7 +3960,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3708,6 +3971,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3779,7 +4051,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3790,6 +4062,15 @@ export interface operations {
             };
             /** @description The token’s role is too weak for this action */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3834,7 +4115,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookListDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3845,6 +4126,15 @@ export interface operations {
             };
             /** @description The token’s role is too weak for this action */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3893,7 +4183,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3913,6 +4203,15 @@ export interface operations {
             };
             /** @description Conflicts with existing state (duplicate name, address in use, bound agent name) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3959,7 +4258,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3979,6 +4278,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4024,7 +4332,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4044,6 +4352,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4094,7 +4411,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4114,6 +4431,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4149,8 +4475,17 @@ export interface operations {
                     "application/json": components["schemas"]["OverviewDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4198,7 +4533,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, malformed, unknown or revoked bearer token */
+            /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4209,6 +4544,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -25,7 +25,7 @@ export class AuthGuard implements CanActivate {
     const header = req.headers.authorization;
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (header && !match) throw new VigilError(ErrorCode.UNAUTHENTICATED, 'Authorization header must be "Bearer <token>"');
-    const principal = await this.auth.authenticate(match?.[1]);
+    const principal = await this.auth.authenticate(match?.[1], req.socket.remoteAddress);
     req.principal = principal;
     if (this.reflector.getAllAndOverride<boolean>(ANY_ROLE, targets)) return true;
     const required = this.reflector.getAllAndOverride<TokenRole>(REQUIRED_ROLE, targets) ?? 'admin';

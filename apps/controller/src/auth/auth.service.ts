@@ -7,6 +7,7 @@ import { EventFeed } from '../audit/event-feed.service.js';
 import { ErrorCode, VigilError } from '../common/errors.js';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
 import { ApiTokenEntity } from './api-token.entity.js';
+import { FailureLimiter } from './failure-limiter.js';
 import { actorOf, type Principal } from './principal.js';
 import { cacheKey, hashSecret, mintToken, parseToken, secretsEqual, verifySecret } from './token-secret.js';
 
@@ -32,6 +33,11 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   private unsubscribe: (() => void) | undefined;
+  private limiter: FailureLimiter | undefined;
+
+  private get failures(): FailureLimiter {
+    return (this.limiter ??= new FailureLimiter(this.config.authFailureLimit, this.config.authFailureWindowMs));
+  }
 
   /**
    * A revocation made through any replica reaches this one's cache through the event log's live feed
@@ -49,13 +55,45 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     this.unsubscribe?.();
   }
 
-  /** Resolves a bearer token to a principal, or throws 401. */
-  async authenticate(presented: string | undefined): Promise<Principal> {
+  /**
+   * Resolves a bearer token to a principal, or throws 401. With the client's `address`, failed
+   * attempts are counted: past `AUTH_FAILURE_LIMIT` in the window the address gets 429 instead of a
+   * verification (a token already verified here still passes: refusing it would stop no guessing).
+   */
+  async authenticate(presented: string | undefined, address?: string): Promise<Principal> {
+    try {
+      return await this.verify(presented, address);
+    } catch (err) {
+      if (address && presented && err instanceof VigilError && err.code === ErrorCode.UNAUTHENTICATED) this.failed(address);
+      throw err;
+    }
+  }
+
+  private failed(address: string): void {
+    const now = Date.now();
+    if (!this.failures.fail(address, now)) return;
+    const retryAfterS = Math.ceil(this.failures.blockedFor(address, now) / 1000);
+    this.logger.warn({ address, retryAfterS }, 'too many failed authentications: address blocked');
+    void this.audit
+      .record({
+        type: 'auth.rate_limited',
+        actor: `controller:${this.config.controllerName}`,
+        data: { address, failures: this.failures.limit + 1, windowMs: this.failures.windowMs, retryAfterS },
+      })
+      .catch(() => undefined);
+  }
+
+  private async verify(presented: string | undefined, address: string | undefined): Promise<Principal> {
     if (!presented) throw new VigilError(ErrorCode.UNAUTHENTICATED, 'missing bearer token');
     const key = cacheKey(presented);
     const cached = this.cache.get(key);
     if (cached && cached.tokenExpiresAt !== null && cached.tokenExpiresAt <= Date.now()) throw expired();
     if (cached && cached.expiresAt > Date.now()) return cached.principal;
+    const wait = address ? this.failures.blockedFor(address, Date.now()) : 0;
+    if (wait > 0) {
+      const retryAfterS = Math.ceil(wait / 1000);
+      throw new VigilError(ErrorCode.RATE_LIMITED, `too many failed authentications from ${address}: try again in ${retryAfterS} s`, undefined, retryAfterS);
+    }
 
     const parsed = parseToken(presented);
     // Anything not minted here can only be the bootstrap token: compare it in memory first, so

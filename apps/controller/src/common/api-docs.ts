@@ -30,17 +30,18 @@ export class ErrorResponseDto {
 
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input: `details` names each field and the reason',
-  401: 'Missing, malformed, unknown or revoked bearer token',
+  401: 'Missing, malformed, unknown, revoked or expired bearer token',
   403: 'The token’s role is too weak for this action',
   404: 'Not found',
   409: 'Conflicts with existing state (duplicate name, address in use, bound agent name)',
   413: 'Request body too large',
+  429: 'Too many failed authentications from this address: try again after `Retry-After` seconds',
   500: 'Unexpected server error; `errorId` is in the log',
 };
 
 /** Documents the error answers a route can give (the bearer requirement is document-wide). */
 export function ApiErrors(...statuses: number[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
-    ...[401, 500, ...statuses].map((status) => ApiResponse({ status, description: DESCRIPTIONS[status] ?? 'Error', type: ErrorResponseDto })),
+    ...[401, 429, 500, ...statuses].map((status) => ApiResponse({ status, description: DESCRIPTIONS[status] ?? 'Error', type: ErrorResponseDto })),
   );
 }

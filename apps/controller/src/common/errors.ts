@@ -6,6 +6,7 @@ export enum ErrorCode {
   NOT_FOUND = 'not_found',
   CONFLICT = 'conflict',
   PAYLOAD_TOO_LARGE = 'payload_too_large',
+  RATE_LIMITED = 'rate_limited',
   UNAVAILABLE = 'unavailable',
   INTERNAL = 'internal',
 }
@@ -22,6 +23,8 @@ export class VigilError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details?: FieldIssue[],
+    /** Seconds to wait before trying again (429, 503). */
+    readonly retryAfterS?: number,
   ) {
     super(message);
     this.name = 'VigilError';
@@ -48,6 +51,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.NOT_FOUND]: 404,
   [ErrorCode.CONFLICT]: 409,
   [ErrorCode.PAYLOAD_TOO_LARGE]: 413,
+  [ErrorCode.RATE_LIMITED]: 429,
   [ErrorCode.UNAVAILABLE]: 503,
   [ErrorCode.INTERNAL]: 500,
 };

@@ -20,6 +20,7 @@ const HTTP_CODES: Record<number, ErrorCode> = {
   404: ErrorCode.NOT_FOUND,
   409: ErrorCode.CONFLICT,
   413: ErrorCode.PAYLOAD_TOO_LARGE,
+  429: ErrorCode.RATE_LIMITED,
   503: ErrorCode.UNAVAILABLE,
 };
 
@@ -29,9 +30,9 @@ export function vigilErrorBody(e: VigilError): ErrorBody {
 }
 
 /** Headers that go with an error status. */
-export function errorHeaders(statusCode: number): Record<string, string> {
+export function errorHeaders(statusCode: number, retryAfterS?: number): Record<string, string> {
   if (statusCode === 401) return { 'WWW-Authenticate': 'Bearer realm="vigil"' };
-  if (statusCode === 503) return { 'Retry-After': '1' };
+  if (statusCode === 429 || statusCode === 503) return { 'Retry-After': String(retryAfterS ?? 1) };
   return {};
 }
 
@@ -61,7 +62,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const req = ctx.getRequest<Request>();
     const body = this.toBody(exception, req);
     if (res.headersSent) return;
-    for (const [name, value] of Object.entries(errorHeaders(body.statusCode))) res.setHeader(name, value);
+    const retryAfterS = exception instanceof VigilError ? exception.retryAfterS : undefined;
+    for (const [name, value] of Object.entries(errorHeaders(body.statusCode, retryAfterS))) res.setHeader(name, value);
     res.status(body.statusCode).json(body);
   }
 

@@ -33,6 +33,9 @@ export interface ControllerConfig {
   /** Timeout for the controller's own short conversations with Redis nodes. */
   readonly redisAdminTimeoutMs: number;
   readonly bodyLimitBytes: number;
+  /** Failed authentications allowed per client address within `authFailureWindowMs` before 429s. */
+  readonly authFailureLimit: number;
+  readonly authFailureWindowMs: number;
   /** JSON bodies nesting objects or arrays deeper than this are refused with 400. */
   readonly bodyMaxDepth: number;
   /** The built console's directory (`CONSOLE_DIR`); `off` serves no console. */
@@ -200,6 +203,8 @@ export function loadConfig(env: Env = process.env): ControllerConfig {
     agentStaleAfterMs: int(env, 'AGENT_STALE_AFTER_MS', heartbeat * 3, heartbeat, 3_600_000),
     redisAdminTimeoutMs: int(env, 'REDIS_ADMIN_TIMEOUT_MS', 1000, 50, 60_000),
     bodyLimitBytes: int(env, 'HTTP_BODY_LIMIT_BYTES', 1_048_576, 1024, 64 * 1_048_576),
+    authFailureLimit: int(env, 'AUTH_FAILURE_LIMIT', 20, 1, 1_000_000),
+    authFailureWindowMs: int(env, 'AUTH_FAILURE_WINDOW_MS', 60_000, 1000, 86_400_000),
     bodyMaxDepth: int(env, 'HTTP_BODY_MAX_DEPTH', 32, 4, 1000),
     consoleDir: str(env, 'CONSOLE_DIR'),
     agentReportLimitBytes: int(env, 'AGENT_REPORT_LIMIT_BYTES', 16 * 1_048_576, 1024, 256 * 1_048_576),

@@ -52,7 +52,7 @@ export function installFastMasterRoute(app: INestApplication): void {
     res.once('close', onClose);
     let status = 500;
     try {
-      await authorize(req.headers.authorization);
+      await authorize(req.headers.authorization, req.socket.remoteAddress);
       const name = clusterName(rawName);
       const query = search ? parseQuery(search) : {};
       const answer = await lookup.answer(name, query, header(req.headers['if-none-match']), closed.signal);
@@ -70,7 +70,7 @@ export function installFastMasterRoute(app: INestApplication): void {
       if (err instanceof VigilError) {
         const body = vigilErrorBody(err);
         status = body.statusCode;
-        send(res, status, body, errorHeaders(status));
+        send(res, status, body, errorHeaders(status, err.retryAfterS));
       } else {
         const errorId = randomUUID();
         logger.error({ err, errorId, url: req.url }, 'unhandled error');
@@ -84,10 +84,10 @@ export function installFastMasterRoute(app: INestApplication): void {
   }
 
   /** The same check as `AuthGuard` for a `viewer` route. */
-  async function authorize(authorization: string | undefined): Promise<void> {
+  async function authorize(authorization: string | undefined, address: string | undefined): Promise<void> {
     const match = authorization ? BEARER.exec(authorization) : null;
     if (authorization && !match) throw new VigilError(ErrorCode.UNAUTHENTICATED, 'Authorization header must be "Bearer <token>"');
-    const principal = await auth.authenticate(match?.[1]);
+    const principal = await auth.authenticate(match?.[1], address);
     if (!roleSatisfies(principal.role, 'viewer')) {
       throw new VigilError(ErrorCode.FORBIDDEN, `this action needs the viewer role; the token has ${principal.role}`);
     }
