@@ -26,6 +26,8 @@ export interface ControllerConfig {
   readonly adminToken: string | undefined;
   /** 32-byte key for AES-256-GCM encryption of Redis credentials at rest. */
   readonly secretKey: Buffer;
+  /** Earlier keys, for opening secrets sealed before a rotation (`VIGIL_SECRET_KEYS_OLD`). */
+  readonly secretKeysOld: readonly Buffer[];
   readonly migrationsRun: boolean;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly agentHeartbeatIntervalMs: number;
@@ -153,13 +155,25 @@ function url(env: Env, name: string, protocols: string[], isRequired: boolean): 
   return v;
 }
 
-function secretKey(env: Env): Buffer {
-  const v = required(env, 'VIGIL_SECRET_KEY');
+function parseKey(name: string, v: string): Buffer {
   const key = /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64');
-  if (key.length !== 32) {
-    throw new ConfigError('VIGIL_SECRET_KEY', 'must be 32 bytes, as 64 hex characters or base64');
-  }
+  if (key.length !== 32) throw new ConfigError(name, 'must be 32 bytes, as 64 hex characters or base64');
   return key;
+}
+
+function secretKey(env: Env): Buffer {
+  return parseKey('VIGIL_SECRET_KEY', required(env, 'VIGIL_SECRET_KEY'));
+}
+
+/** Keys rotated out: they still open what they sealed (comma-separated, each like VIGIL_SECRET_KEY). */
+function oldSecretKeys(env: Env): Buffer[] {
+  const v = str(env, 'VIGIL_SECRET_KEYS_OLD');
+  if (!v) return [];
+  return v
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '')
+    .map((k) => parseKey('VIGIL_SECRET_KEYS_OLD', k));
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -197,6 +211,7 @@ export function loadConfig(env: Env = process.env): ControllerConfig {
     controllerName: name,
     adminToken,
     secretKey: secretKey(env),
+    secretKeysOld: oldSecretKeys(env),
     migrationsRun: bool(env, 'MIGRATIONS_RUN', true),
     logLevel,
     agentHeartbeatIntervalMs: heartbeat,

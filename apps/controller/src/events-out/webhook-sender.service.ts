@@ -38,7 +38,7 @@ export class WebhookSender {
     metrics: MetricsService,
     @Inject(CONTROLLER_CONFIG) config: ControllerConfig,
   ) {
-    this.secrets = new SecretBox(config.secretKey);
+    this.secrets = new SecretBox(config.secretKey, config.secretKeysOld);
     this.allowPrivate = config.webhookAllowPrivate;
     this.attempts = new Counter({
       name: 'vigil_webhook_attempts_total',

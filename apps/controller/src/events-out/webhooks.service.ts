@@ -43,7 +43,7 @@ export class WebhooksService {
     private readonly audit: AuditService,
     @Inject(CONTROLLER_CONFIG) config: ControllerConfig,
   ) {
-    this.secrets = new SecretBox(config.secretKey);
+    this.secrets = new SecretBox(config.secretKey, config.secretKeysOld);
     this.allowPrivate = config.webhookAllowPrivate;
   }
 

@@ -22,7 +22,7 @@ export class RoleDiscoveryService {
     private readonly audit: AuditService,
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
   ) {
-    this.secrets = new SecretBox(config.secretKey);
+    this.secrets = new SecretBox(config.secretKey, config.secretKeysOld);
   }
 
   /** Returns true when every node answered (nothing left to retry), false otherwise. */

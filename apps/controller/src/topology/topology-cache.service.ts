@@ -188,7 +188,7 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
     @InjectDataSource() private readonly db: DataSource,
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
   ) {
-    this.secrets = new SecretBox(config.secretKey);
+    this.secrets = new SecretBox(config.secretKey, config.secretKeysOld);
   }
 
   async onApplicationBootstrap(): Promise<void> {

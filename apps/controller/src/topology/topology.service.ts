@@ -66,7 +66,7 @@ export class TopologyService {
     private readonly cache: TopologyCache,
     @Inject(CONTROLLER_CONFIG) config: ControllerConfig,
   ) {
-    this.secrets = new SecretBox(config.secretKey);
+    this.secrets = new SecretBox(config.secretKey, config.secretKeysOld);
   }
 
   /** A topology write: one transaction, then this replica's cache reloads before the caller hears back. */
