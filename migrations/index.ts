@@ -8,6 +8,7 @@ import { Webhooks1764288000000 } from './1764288000000-webhooks.js';
 import { AgentAssignment1764374400000 } from './1764374400000-agent-assignment.js';
 import { FailoverState1764460800000 } from './1764460800000-failover-state.js';
 import { TokenExpiry1764547200000 } from './1764547200000-token-expiry.js';
+import { DeliveryRetention1764633600000 } from './1764633600000-delivery-retention.js';
 
 /** Every migration, oldest first. A new migration file is added here too (no globs: works in tests and builds alike). */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   AgentAssignment1764374400000,
   FailoverState1764460800000,
   TokenExpiry1764547200000,
+  DeliveryRetention1764633600000,
 ];

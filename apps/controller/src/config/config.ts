@@ -51,6 +51,8 @@ export interface ControllerConfig {
   readonly webhookRetryBaseMs: number;
   /** Webhooks may target loopback, private and link-local addresses (`WEBHOOK_ALLOW_PRIVATE`). */
   readonly webhookAllowPrivate: boolean;
+  /** Webhook delivery attempts are kept this many days. */
+  readonly webhookDeliveryRetentionDays: number;
 }
 
 export interface DnsUpdateConfig {
@@ -227,6 +229,7 @@ export function loadConfig(env: Env = process.env): ControllerConfig {
     leaderRenewMs: int(env, 'LEADER_RENEW_MS', Math.min(1000, Math.floor(leaderLeaseMs / 3)), 50, Math.floor(leaderLeaseMs / 3)),
     webhookRetryBaseMs: int(env, 'WEBHOOK_RETRY_BASE_MS', 1000, 10, 3_600_000),
     webhookAllowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+    webhookDeliveryRetentionDays: int(env, 'WEBHOOK_DELIVERY_RETENTION_DAYS', 30, 1, 3650),
   };
 }
 

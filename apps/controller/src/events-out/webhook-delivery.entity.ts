@@ -7,6 +7,7 @@ export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 /** One attempt to deliver one event to one webhook. */
 @Entity({ name: 'webhook_deliveries' })
 @Index('ix_webhook_deliveries_webhook', ['webhookId', 'id'])
+@Index('ix_webhook_deliveries_at', ['at'])
 @Check('chk_webhook_deliveries_outcome', `"outcome" IN ('delivered', 'retrying', 'failed')`)
 @Check('chk_webhook_deliveries_attempt', `"attempt" >= 1`)
 export class WebhookDeliveryEntity {
