@@ -137,7 +137,7 @@ describe('REST API on a real controller, PostgreSQL and redis-server', () => {
         expect(res.text).not.toContain(REDIS_PASSWORD);
       }
       const row = await db.query(`SELECT redis_password_sealed FROM clusters WHERE name = 'orders'`);
-      expect(row.rows[0].redis_password_sealed).toMatch(/^v1\./);
+      expect(row.rows[0].redis_password_sealed).toMatch(/^v2\.[0-9a-f]{8}\./);
       expect(row.rows[0].redis_password_sealed).not.toContain(REDIS_PASSWORD);
       const everything = await db.query(`SELECT (SELECT json_agg(c) FROM clusters c)::text || (SELECT json_agg(e) FROM events e)::text AS t`);
       expect(everything.rows[0].t).not.toContain(REDIS_PASSWORD);
