@@ -1,6 +1,8 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SentinelService } from '../apps/controller/src/sentinel/sentinel.service.js';
 import { ADMIN_TOKEN, type Api, freshDatabase, startTestController, type TestController } from './support/controller.js';
+import { cmd, rawConnect } from './support/resp.js';
 
 /** A GET from a chosen loopback source address (127.0.0.2 is a client of its own). */
 function getFrom(localAddress: string, url: string, token: string): Promise<number> {
@@ -19,7 +21,7 @@ describe('failed authentication rate limit', () => {
   let api: Api;
 
   beforeAll(async () => {
-    controller = await startTestController(await freshDatabase(), { AUTH_FAILURE_LIMIT: '5', AUTH_FAILURE_WINDOW_MS: '60000' });
+    controller = await startTestController(await freshDatabase(), { AUTH_FAILURE_LIMIT: '5', AUTH_FAILURE_WINDOW_MS: '60000', SENTINEL_PORT: '0' });
     api = controller.api;
   });
 
@@ -47,5 +49,30 @@ describe('failed authentication rate limit', () => {
     const events = (await api('GET', '/api/v1/events?type=auth.rate_limited')).body.items;
     expect(events).toHaveLength(1);
     expect(events[0].data).toMatchObject({ address: expect.stringContaining('127.0.0.1'), failures: 6, windowMs: 60000 });
+  });
+
+  it('counts AUTH on the Sentinel endpoint the same way, answering an error instead of verifying once the address is blocked', async () => {
+    const port = controller.app.get(SentinelService).port;
+    const unverified = (await api('POST', '/api/v1/tokens', { body: { name: 'sentinel-op', role: 'operator' } })).body.token;
+    const c = await rawConnect(port, '127.0.0.1', '127.0.0.3');
+    try {
+      let seen = 0;
+      for (let i = 0; i < 6; i++) {
+        c.send(cmd('AUTH', `wrong-${i}`));
+        await c.until((t) => (t.match(/\r\n/g) ?? []).length > seen);
+        seen++;
+      }
+      // No SENTINEL_PASSWORD here: Redis's own words for a wrong password without one.
+      const refusals = c
+        .received()
+        .split('\r\n')
+        .filter((l) => l.startsWith('-ERR AUTH <password> called without any password'));
+      expect(refusals).toHaveLength(6);
+      c.send(cmd('AUTH', unverified));
+      const text = await c.until((t) => (t.match(/\r\n/g) ?? []).length > seen);
+      expect(text.split('\r\n')[seen]).toMatch(/^-ERR too many failed authentications from 127\.0\.0\.3/);
+    } finally {
+      c.close();
+    }
   });
 });

@@ -12,8 +12,8 @@ export interface RawConnection {
   close(): void;
 }
 
-export async function rawConnect(port: number, host = '127.0.0.1'): Promise<RawConnection> {
-  const socket = connect(port, host);
+export async function rawConnect(port: number, host = '127.0.0.1', localAddress?: string): Promise<RawConnection> {
+  const socket = connect({ port, host, ...(localAddress ? { localAddress } : {}) });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
     socket.once('error', reject);

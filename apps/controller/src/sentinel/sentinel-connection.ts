@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { roleSatisfies } from '../../../../libs/contracts/src/index.js';
 import { encodeReply, globMatch, R, type Reply, RespProtocolError, RespRequestParser } from '../../../../libs/resp/src/index.js';
 import type { Principal } from '../auth/principal.js';
+import { ErrorCode, VigilError } from '../common/errors.js';
 import {
   infoText,
   type InfoInput,
@@ -23,7 +24,8 @@ export interface SentinelBackend {
    * Who these credentials are: the endpoint password (user `default`) or a Vigil API token (any user
    * name); null when they are neither. Rejects only when they could not be checked (database down).
    */
-  authenticate(user: string | undefined, secret: string): Promise<Principal | null>;
+  /** Null for wrong credentials; throws a `rate_limited` VigilError when the client's address is blocked. */
+  authenticate(user: string | undefined, secret: string, address?: string): Promise<Principal | null>;
   /** `undefined` for an unknown master name, `null` when no master is recorded. */
   masterAddress(name: string): { host: string; port: number } | null | undefined;
   /** The encoded `get-master-addr-by-name` answer (the same in RESP2 and RESP3), or null when there is none: the hottest request. */
@@ -232,8 +234,9 @@ export class SentinelConnection {
   private async authenticate(user: string | undefined, secret: string): Promise<Reply | null> {
     let principal: Principal | null;
     try {
-      principal = await this.backend.authenticate(user, secret);
-    } catch {
+      principal = await this.backend.authenticate(user, secret, this.socket.remoteAddress);
+    } catch (err) {
+      if (err instanceof VigilError && err.code === ErrorCode.RATE_LIMITED) return R.error(`ERR ${err.message}`);
       return R.error('ERR could not verify the credentials now, try again');
     }
     if (!principal) {
@@ -255,7 +258,7 @@ export class SentinelConnection {
   private async principal(): Promise<Principal | null> {
     if (!this.credentials) return null;
     try {
-      return await this.backend.authenticate(this.credentials.user, this.credentials.secret);
+      return await this.backend.authenticate(this.credentials.user, this.credentials.secret, this.socket.remoteAddress);
     } catch {
       return null;
     }

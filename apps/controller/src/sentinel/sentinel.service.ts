@@ -188,12 +188,12 @@ export class SentinelService implements SentinelBackend, OnApplicationBootstrap,
     return { usable: d.usable, quorum: c.quorum, majority: d.usable * 2 > d.assigned };
   }
 
-  async authenticate(user: string | undefined, secret: string): Promise<Principal | null> {
+  async authenticate(user: string | undefined, secret: string, address?: string): Promise<Principal | null> {
     if (this.password !== undefined && (user === undefined || user === 'default') && secretsEqual(secret, this.password)) {
       return SENTINEL_PASSWORD_PRINCIPAL;
     }
     try {
-      const principal = await this.auth.authenticate(secret);
+      const principal = await this.auth.authenticate(secret, address);
       // Agent tokens are for reports; on this endpoint, as on REST, reading needs at least viewer.
       return principal.role === 'agent' ? null : principal;
     } catch (err) {
