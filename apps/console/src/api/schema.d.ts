@@ -2077,10 +2077,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /** @description Cluster name */
-                name: string;
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -2126,10 +2123,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /** @description Cluster name */
-                name: string;
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody: {

@@ -11,9 +11,11 @@ import { TopologyService } from './topology.service.js';
 
 const requestIdOf = (req: Request): string | undefined => (req as Request & { id?: string }).id;
 
+/** The `name` path parameter, on the routes that have one. */
+const CLUSTER_NAME = ApiParam({ name: 'name', description: 'Cluster name', example: 'orders', required: true, schema: { type: 'string' } });
+
 @ApiTags('clusters')
 @Controller('clusters')
-@ApiParam({ name: 'name', description: 'Cluster name', example: 'orders', required: true, schema: { type: 'string' } })
 export class ClustersController {
   constructor(private readonly topology: TopologyService) {}
 
@@ -37,6 +39,7 @@ export class ClustersController {
   }
 
   @Get(':name')
+  @CLUSTER_NAME
   @RequireRole('viewer')
   @ApiOperation({ summary: 'One cluster with its nodes' })
   @ApiOkResponse({ type: ClusterDto })
@@ -47,6 +50,7 @@ export class ClustersController {
   }
 
   @Patch(':name')
+  @CLUSTER_NAME
   @Idempotent()
   @RequireRole('operator')
   @ApiOperation({ summary: 'Change cluster settings (nodes have their own routes)' })
@@ -59,6 +63,7 @@ export class ClustersController {
   }
 
   @Delete(':name')
+  @CLUSTER_NAME
   @HttpCode(204)
   @RequireRole('admin')
   @ApiOperation({ summary: 'Stop managing a cluster (its failover history and events are kept)' })
@@ -69,6 +74,7 @@ export class ClustersController {
   }
 
   @Get(':name/nodes')
+  @CLUSTER_NAME
   @RequireRole('viewer')
   @ApiOperation({ summary: "A cluster's nodes" })
   @ApiOkResponse({ type: NodeListDto })
@@ -78,6 +84,7 @@ export class ClustersController {
   }
 
   @Post(':name/nodes')
+  @CLUSTER_NAME
   @RequireRole('operator')
   @ApiOperation({ summary: 'Add a node to a cluster' })
   @ApiCreatedResponse({ type: NodeDto })
@@ -92,6 +99,7 @@ export class ClustersController {
   }
 
   @Patch(':name/nodes/:nodeId')
+  @CLUSTER_NAME
   @RequireRole('operator')
   @ApiOperation({ summary: "Change a node's priority or zone" })
   @ApiParam({ name: 'nodeId', format: 'uuid' })
@@ -107,6 +115,7 @@ export class ClustersController {
   }
 
   @Delete(':name/nodes/:nodeId')
+  @CLUSTER_NAME
   @HttpCode(204)
   @RequireRole('operator')
   @ApiOperation({ summary: 'Remove a node from a cluster' })
