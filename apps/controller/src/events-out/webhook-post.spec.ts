@@ -37,6 +37,13 @@ describe('postWebhook', () => {
         '127.0.0.1 is a loopback address: private targets need WEBHOOK_ALLOW_PRIVATE=true',
       );
       expect(received).toBe('');
+      // A name is checked on what it resolves to when the connection is made.
+      const port = (server.address() as AddressInfo).port;
+      const toLoopback = async () => [{ address: '127.0.0.1', family: 4 }];
+      await expect(postWebhook(`http://hooks.example:${port}/hook`, {}, '{}', { timeoutMs: 2000, allowPrivate: false, resolve: toLoopback })).rejects.toThrow(
+        'hooks.example resolves to 127.0.0.1, a loopback address',
+      );
+      expect(received).toBe('');
       expect(await postWebhook(url, { 'content-type': 'application/json' }, '{"a":1}', { timeoutMs: 2000, allowPrivate: true })).toBe(204);
       expect(received).toBe('{"a":1}');
     } finally {

@@ -25,6 +25,16 @@ describe('addressKind', () => {
     ['::ffff:7f00:1', 'loopback'],
     ['::ffff:8.8.8.8', 'public'],
     ['2001:4860:4860::8888', 'public'],
+    ['64:ff9b::a00:1', 'private'],
+    ['64:ff9b::808:808', 'public'],
+    ['::7f00:1', 'loopback'],
+    ['::ffff:0:7f00:1', 'reserved'],
+    ['2002:7f00:1::', 'loopback'],
+    ['2002:808:808::1', 'public'],
+    ['fec0::1', 'private'],
+    ['64:ff9b:1::1', 'reserved'],
+    ['100::1', 'reserved'],
+    ['2001:0:4136:e378::1', 'reserved'],
   ])('%s is %s', (ip, kind) => {
     expect(addressKind(ip)).toBe(kind);
   });

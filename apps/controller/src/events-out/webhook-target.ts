@@ -46,18 +46,34 @@ function v6Groups(ip: string): number[] {
   return [...left, ...new Array(8 - left.length - right.length).fill(0), ...right];
 }
 
-/** Classifies an IPv4 or IPv6 address (IPv4-mapped IPv6 is classified as its IPv4 address). */
+const v4Of = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+const zeros = (g: number[], from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+
+/**
+ * Classifies an IPv4 or IPv6 address. IPv6 forms that carry an IPv4 address are classified as that
+ * address (IPv4-mapped, IPv4-compatible, NAT64 64:ff9b::/96, 6to4 2002::/16); other transition and
+ * special-purpose ranges are not public.
+ */
 export function addressKind(ip: string): AddressKind {
   const family = isIP(ip.split('%')[0]!);
   if (family === 4) return v4Kind(ip);
   if (family !== 6) throw new Error(`not an IP address: ${ip}`);
   const g = v6Groups(ip);
-  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return v4Kind(`${g[6]! >> 8}.${g[6]! & 255}.${g[7]! >> 8}.${g[7]! & 255}`);
+  if (zeros(g, 0, 5) && g[5] === 0xffff) return v4Kind(v4Of(g[6]!, g[7]!)); // ::ffff:a.b.c.d
   if (g.every((x) => x === 0)) return 'unspecified';
-  if (g.slice(0, 7).every((x) => x === 0) && g[7] === 1) return 'loopback';
+  if (zeros(g, 0, 7) && g[7] === 1) return 'loopback';
+  if (zeros(g, 0, 6)) return v4Kind(v4Of(g[6]!, g[7]!)); // ::a.b.c.d (IPv4-compatible, deprecated)
+  if (g[0] === 0x64 && g[1] === 0xff9b && zeros(g, 2, 6)) return v4Kind(v4Of(g[6]!, g[7]!)); // NAT64
+  if (g[0] === 0x2002) return v4Kind(v4Of(g[1]!, g[2]!)); // 6to4
   if ((g[0]! & 0xffc0) === 0xfe80) return 'link-local';
+  if ((g[0]! & 0xffc0) === 0xfec0) return 'private'; // site-local (deprecated)
   if ((g[0]! & 0xfe00) === 0xfc00) return 'unique-local';
   if ((g[0]! & 0xff00) === 0xff00) return 'multicast';
+  if (zeros(g, 0, 4) && g[4] === 0xffff && g[5] === 0) return 'reserved'; // ::ffff:0:a.b.c.d (IPv4-translated)
+  if (g[0] === 0x64 && g[1] === 0xff9b && g[2] === 1) return 'reserved'; // local-use NAT64
+  if (g[0] === 0x100 && zeros(g, 1, 4)) return 'reserved'; // discard-only
+  if (g[0] === 0x2001 && g[1] === 0) return 'reserved'; // Teredo
+  if (g[0] === 0x2001 && g[1] === 0xdb8) return 'reserved'; // documentation
   return 'public';
 }
 
