@@ -21,7 +21,7 @@ describe('failed authentication rate limit', () => {
   let api: Api;
 
   beforeAll(async () => {
-    controller = await startTestController(await freshDatabase(), { AUTH_FAILURE_LIMIT: '5', AUTH_FAILURE_WINDOW_MS: '60000', SENTINEL_PORT: '0' });
+    controller = await startTestController(await freshDatabase(), { AUTH_FAILURE_LIMIT: '5', AUTH_FAILURE_WINDOW_MS: '60000', SENTINEL_PORT: '0', SENTINEL_PASSWORD: 'sentinel-pass-0123' });
     api = controller.api;
   });
 
@@ -62,15 +62,18 @@ describe('failed authentication rate limit', () => {
         await c.until((t) => (t.match(/\r\n/g) ?? []).length > seen);
         seen++;
       }
-      // No SENTINEL_PASSWORD here: Redis's own words for a wrong password without one.
       const refusals = c
         .received()
         .split('\r\n')
-        .filter((l) => l.startsWith('-ERR AUTH <password> called without any password'));
+        .filter((l) => l.startsWith('-WRONGPASS'));
       expect(refusals).toHaveLength(6);
-      c.send(cmd('AUTH', unverified));
-      const text = await c.until((t) => (t.match(/\r\n/g) ?? []).length > seen);
-      expect(text.split('\r\n')[seen]).toMatch(/^-ERR too many failed authentications from 127\.0\.0\.3/);
+      // Blocked: neither an unverified token nor even the right Sentinel password is checked.
+      for (const secret of [unverified, 'sentinel-pass-0123']) {
+        c.send(cmd('AUTH', secret));
+        const text = await c.until((t) => (t.match(/\r\n/g) ?? []).length > seen);
+        expect(text.split('\r\n')[seen]).toMatch(/^-ERR too many failed authentications from 127\.0\.0\.3/);
+        seen++;
+      }
     } finally {
       c.close();
     }

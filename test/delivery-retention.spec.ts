@@ -29,7 +29,8 @@ describe('webhook delivery log retention', () => {
         );
       for (let i = 0; i < 3; i++) await insert('2 days');
       await insert('1 hour');
-      expect(await controller.app.get(DeliveryRetention).prune()).toBe(3);
+      // (The service's own prune, 5 s after start, may have run first: the rows left are what counts.)
+      await controller.app.get(DeliveryRetention).prune();
       const left = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM webhook_deliveries`);
       expect(left.rows[0]!.n).toBe('1');
       expect((await controller.api('GET', `/api/v1/webhooks/${hook.id}/deliveries`)).body.items).toHaveLength(1);

@@ -68,7 +68,15 @@ function Tokens({ me }: { me: Me }) {
         </label>
         <label>
           Role{' '}
-          <select value={role} onChange={(e) => setRole(e.target.value as typeof role)}>
+          <select
+            value={role}
+            onChange={(e) => {
+              const next = e.target.value as typeof role;
+              setRole(next);
+              // An agent that loses its token stops voting: agent tokens do not expire unless asked.
+              if (next === 'agent') setLifetimeDays('');
+            }}
+          >
             <option value="viewer">viewer</option>
             <option value="operator">operator</option>
             <option value="admin">admin</option>

@@ -7,7 +7,7 @@ import { EventFeed } from '../audit/event-feed.service.js';
 import { ErrorCode, VigilError } from '../common/errors.js';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
 import { ApiTokenEntity } from './api-token.entity.js';
-import { FailureLimiter } from './failure-limiter.js';
+import { clientKey, FailureLimiter } from './failure-limiter.js';
 import { actorOf, type Principal } from './principal.js';
 import { cacheKey, hashSecret, mintToken, parseToken, secretsEqual, verifySecret } from './token-secret.js';
 
@@ -33,6 +33,8 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   private unsubscribe: (() => void) | undefined;
+  /** Revocations seen: a verification that overlapped one is not cached (it may have read the row before it). */
+  private revocations = 0;
   private limiter: FailureLimiter | undefined;
 
   private get failures(): FailureLimiter {
@@ -46,6 +48,7 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     this.unsubscribe = this.feed.subscribe((event) => {
       if (event.type !== 'token.revoked') return;
+      this.revocations++;
       const tokenId = (event.data as { tokenId?: unknown }).tokenId;
       for (const [key, entry] of this.cache) if (entry.principal.tokenId === tokenId) this.cache.delete(key);
     });
@@ -61,12 +64,21 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
    * verification (a token already verified here still passes: refusing it would stop no guessing).
    */
   async authenticate(presented: string | undefined, address?: string): Promise<Principal> {
+    const key = address === undefined ? undefined : clientKey(address);
     try {
-      return await this.verify(presented, address);
+      return await this.verify(presented, key);
     } catch (err) {
-      if (address && presented && err instanceof VigilError && err.code === ErrorCode.UNAUTHENTICATED) this.failed(address);
+      // An expired token is a real one, not a guess: it does not count.
+      if (key && presented && err instanceof VigilError && err.code === ErrorCode.UNAUTHENTICATED && err.message !== EXPIRED) this.failed(key);
       throw err;
     }
+  }
+
+  /** Throws 429 while the client's address is blocked (for checks made outside `authenticate`, such as the Sentinel password). */
+  checkNotBlocked(address: string): void {
+    const key = clientKey(address);
+    const wait = this.failures.blockedFor(key, Date.now());
+    if (wait > 0) throw rateLimited(key, wait);
   }
 
   private failed(address: string): void {
@@ -90,11 +102,9 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     if (cached && cached.tokenExpiresAt !== null && cached.tokenExpiresAt <= Date.now()) throw expired();
     if (cached && cached.expiresAt > Date.now()) return cached.principal;
     const wait = address ? this.failures.blockedFor(address, Date.now()) : 0;
-    if (wait > 0) {
-      const retryAfterS = Math.ceil(wait / 1000);
-      throw new VigilError(ErrorCode.RATE_LIMITED, `too many failed authentications from ${address}: try again in ${retryAfterS} s`, undefined, retryAfterS);
-    }
+    if (wait > 0) throw rateLimited(address!, wait);
 
+    const revocationsBefore = this.revocations;
     const parsed = parseToken(presented);
     // Anything not minted here can only be the bootstrap token: compare it in memory first, so
     // garbage tokens cost neither a query nor a scrypt.
@@ -119,7 +129,8 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     if (tokenExpiresAt !== null && tokenExpiresAt <= Date.now()) throw expired();
     const principal: Principal = { tokenId: row.id, tokenName: row.name, role: row.role };
     if (this.cache.size >= CACHE_MAX) this.cache.clear();
-    this.cache.set(key, { principal, expiresAt: Date.now() + CACHE_TTL_MS, tokenExpiresAt });
+    // A revocation that arrived while this ran may be of this token, read before it: answer, but do not remember.
+    if (this.revocations === revocationsBefore) this.cache.set(key, { principal, expiresAt: Date.now() + CACHE_TTL_MS, tokenExpiresAt });
     // Best effort and cheap: at most once per cache window per token.
     void this.tokens.update({ id: row.id }, { lastUsedAt: new Date() }).catch(() => undefined);
     return principal;
@@ -206,6 +217,13 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
   }
 }
 
+const EXPIRED = 'token expired';
+
 function expired(): VigilError {
-  return new VigilError(ErrorCode.UNAUTHENTICATED, 'token expired');
+  return new VigilError(ErrorCode.UNAUTHENTICATED, EXPIRED);
+}
+
+function rateLimited(address: string, waitMs: number): VigilError {
+  const retryAfterS = Math.ceil(waitMs / 1000);
+  return new VigilError(ErrorCode.RATE_LIMITED, `too many failed authentications from ${address}: try again in ${retryAfterS} s`, undefined, retryAfterS);
 }

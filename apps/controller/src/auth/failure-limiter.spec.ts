@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { FailureLimiter } from './failure-limiter.js';
+import { clientKey, FailureLimiter } from './failure-limiter.js';
+
+describe('clientKey', () => {
+  it('counts an IPv4-mapped address as its IPv4 address and an IPv6 address by its /64', () => {
+    expect(clientKey('10.1.2.3')).toBe('10.1.2.3');
+    expect(clientKey('::ffff:10.1.2.3')).toBe('10.1.2.3');
+    expect(clientKey('2001:db8:aa:bb:1:2:3:4')).toBe('2001:db8:aa:bb::/64');
+    expect(clientKey('2001:db8:aa:bb::9')).toBe(clientKey('2001:0db8:00aa:00bb:ffff::1'));
+    expect(clientKey('::1')).toBe('0:0:0:0::/64');
+    expect(clientKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+  });
+});
 
 describe('FailureLimiter', () => {
   it('blocks an address past the limit within the window, until enough failures age out', () => {

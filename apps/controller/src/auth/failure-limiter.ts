@@ -1,3 +1,24 @@
+import { isIP } from 'node:net';
+
+/**
+ * The limiter's key for a client address: an IPv4-mapped IPv6 address as its IPv4 address, and an IPv6
+ * address by its /64 (one host owns a whole /64, and could otherwise rotate through it).
+ */
+export function clientKey(address: string): string {
+  const bare = address.split('%')[0]!;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
+  if (mapped) return mapped[1]!;
+  if (isIP(bare) !== 6) return bare;
+  const [head, tail] = bare.toLowerCase().split('::') as [string, string | undefined];
+  const left = head ? head.split(':') : [];
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = [...left, ...new Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
+}
+
 /**
  * Failed authentications per client address in a sliding window. Past `limit` failures within
  * `windowMs`, the address is blocked until its oldest counted failure leaves the window. Memory is

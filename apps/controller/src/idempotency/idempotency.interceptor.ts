@@ -52,8 +52,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
           // replayed, not a 409 "still running". If storing fails the answer is sent all the same.
           concatMap((body: unknown) =>
             from(
-              repo.update({ tokenId, key }, { status: res.statusCode, response: (body ?? null) as never }).catch((err: unknown) => {
+              repo.update({ tokenId, key }, { status: res.statusCode, response: (body ?? null) as never }).catch(async (err: unknown) => {
                 this.logger.warn({ err: (err as Error).message, key }, 'could not store the answer of an idempotent request');
+                // Not left "still running" for a day: a retry will act again, as without a key.
+                await repo.delete({ tokenId, key }).catch(() => undefined);
               }),
             ).pipe(map(() => body)),
           ),

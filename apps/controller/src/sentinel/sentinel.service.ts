@@ -189,6 +189,8 @@ export class SentinelService implements SentinelBackend, OnApplicationBootstrap,
   }
 
   async authenticate(user: string | undefined, secret: string, address?: string): Promise<Principal | null> {
+    // The password is checked under the same limit as tokens: a blocked address may not keep guessing it.
+    if (address) this.auth.checkNotBlocked(address);
     if (this.password !== undefined && (user === undefined || user === 'default') && secretsEqual(secret, this.password)) {
       return SENTINEL_PASSWORD_PRINCIPAL;
     }

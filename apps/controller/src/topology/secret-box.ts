@@ -21,7 +21,13 @@ export class SecretBox {
   ) {
     for (const k of [key, ...oldKeys]) if (k.length !== 32) throw new Error('SecretBox needs 32-byte keys');
     this.currentKeyId = keyId(key);
-    this.keys = new Map([key, ...oldKeys].map((k) => [keyId(k), k]));
+    this.keys = new Map();
+    for (const k of [key, ...oldKeys]) {
+      const id = keyId(k);
+      const known = this.keys.get(id);
+      if (known && !known.equals(k)) throw new Error(`two secret keys share the key id ${id}: replace one of them`);
+      if (!known) this.keys.set(id, k);
+    }
   }
 
   seal(plaintext: string): string {
