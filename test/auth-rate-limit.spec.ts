@@ -21,7 +21,12 @@ describe('failed authentication rate limit', () => {
   let api: Api;
 
   beforeAll(async () => {
-    controller = await startTestController(await freshDatabase(), { AUTH_FAILURE_LIMIT: '5', AUTH_FAILURE_WINDOW_MS: '60000', SENTINEL_PORT: '0', SENTINEL_PASSWORD: 'sentinel-pass-0123' });
+    controller = await startTestController(await freshDatabase(), {
+      AUTH_FAILURE_LIMIT: '5',
+      AUTH_FAILURE_WINDOW_MS: '60000',
+      SENTINEL_PORT: '0',
+      SENTINEL_PASSWORD: 'sentinel-pass-0123',
+    });
     api = controller.api;
   });
 
