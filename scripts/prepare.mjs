@@ -47,6 +47,12 @@ if (mode === 'chaos' || mode === 'test') {
   if (!has('faketime')) missing.push('faketime');
   if (!has('setpriv')) missing.push('util-linux');
 }
+// Sentinel client matrix: Debian's redis-py for the system python3 (tests and bench:clients).
+if ((mode === 'test' || mode === 'clients') && spawnSync('/usr/bin/python3', ['-c', 'import redis.sentinel'], { stdio: 'ignore' }).status !== 0) {
+  missing.push('python3-redis');
+}
+// docker-compose.yml is checked with Debian's docker-compose (`config -q`; no engine is needed).
+if (mode === 'test' && !has('docker-compose')) missing.push('docker-compose');
 if (!hasPostgresServer() && !(mode === 'test' && process.env.DATABASE_URL)) missing.push('postgresql');
 if (missing.length > 0) {
   const isRoot = process.getuid?.() === 0;
