@@ -88,4 +88,21 @@ describe('secret key rotation', () => {
     // The old key can go.
     expect(await passwordGivenToAgents({ VIGIL_SECRET_KEY: NEW_KEY })).toBe('redis-pass-1');
   });
+
+  it('a replica that cannot open one sealed value still loads the topology, counts it, and hands agents no password for it', async () => {
+    // Everything is sealed under NEW_KEY now; a replica still configured with only the old key opens nothing.
+    const ctl = await startTestController(db, { MIGRATIONS_RUN: 'false', VIGIL_SECRET_KEY: SECRET_KEY });
+    try {
+      const listed = await ctl.api('GET', '/api/v1/clusters/vault');
+      expect(listed.status, listed.text).toBe(200);
+      const master = await ctl.api('GET', '/api/v1/clusters/vault/master');
+      expect(master.status, master.text).toBe(200);
+      expect(master.body.port).toBe(redis.port);
+      const metrics = await fetch(`${ctl.url}/metrics`).then((r) => r.text());
+      expect(metrics).toMatch(/^vigil_secrets_unreadable\{[^}]*\} 1$/m);
+    } finally {
+      await ctl.close();
+    }
+    expect(await passwordGivenToAgents({ VIGIL_SECRET_KEY: SECRET_KEY })).toBeUndefined();
+  });
 });

@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import pg from 'pg';
+import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import type { AgentAssignment } from '../../../../libs/contracts/src/index.js';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
+import { MetricsService } from '../observability/metrics.service.js';
 import type { NodeEntity } from './node.entity.js';
 import { SecretBox } from './secret-box.js';
 
@@ -181,14 +183,57 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
   private listeningSince: number | undefined;
   /** When the query of the current snapshot started (changes committed before it are in it). */
   private loadedFrom = 0;
+  /** Clusters whose sealed Redis password no configured key opens, as of the last load. */
+  private unreadable: string[] = [];
+  /** Sealed values already logged as unreadable (one error line per value, not one per reload). */
+  private readonly reportedUnreadable = new Set<string>();
   /** When a reload first failed while LISTEN was down (cleared by a successful load): PostgreSQL is unreachable. */
   private reloadFailingSince: number | undefined;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
+    metrics: MetricsService,
   ) {
     this.secrets = new SecretBox(config.secretKey, config.secretKeysOld);
+    const unreadable = () => this.unreadable.length;
+    new Gauge({
+      name: 'vigil_secrets_unreadable',
+      help: 'Clusters whose sealed Redis password none of VIGIL_SECRET_KEY / VIGIL_SECRET_KEYS_OLD opens',
+      registers: [metrics.registry],
+      collect() {
+        this.set(unreadable());
+      },
+    });
+  }
+
+  /** Names of the clusters whose sealed Redis password no configured key opens (last load). */
+  unreadableSecrets(): readonly string[] {
+    return this.unreadable;
+  }
+
+  /**
+   * Opens a cluster's Redis password. A value no configured key opens (sealed by a replica holding a key
+   * this one lacks) must not stop the whole topology from loading: the cluster keeps the password this
+   * replica opened before, if any, else none — its agents then get authentication errors, which are
+   * faults and never down votes, so no failover follows — and the error is logged once per value.
+   */
+  private openPassword(clusterId: string, clusterName: string, sealed: string, unreadable: string[]): { password?: string } {
+    try {
+      return { password: this.secrets.open(sealed) };
+    } catch (err) {
+      unreadable.push(clusterName);
+      if (!this.reportedUnreadable.has(sealed)) {
+        if (this.reportedUnreadable.size > 10_000) this.reportedUnreadable.clear();
+        this.reportedUnreadable.add(sealed);
+        this.logger.error(
+          { cluster: clusterName, err: (err as Error).message },
+          "cannot open the cluster's sealed Redis password with any configured key (VIGIL_SECRET_KEY, VIGIL_SECRET_KEYS_OLD); keeping the previous one",
+        );
+      }
+      const previous = this.current.clustersById.get(clusterId)?.redis.password;
+      return previous !== undefined ? { password: previous } : {};
+    }
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -304,6 +349,7 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
       });
       byCluster.set(n.cluster_id, list);
     }
+    const unreadable: string[] = [];
     const cached = clusters.map((c) => ({
       id: c.id,
       name: c.name,
@@ -323,7 +369,7 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
       dnsTtl: c.dns_ttl,
       redis: {
         ...(c.redis_username ? { username: c.redis_username } : {}),
-        ...(c.redis_password_sealed ? { password: this.secrets.open(c.redis_password_sealed) } : {}),
+        ...(c.redis_password_sealed ? this.openPassword(c.id, c.name, c.redis_password_sealed, unreadable) : {}),
         tls: c.redis_tls,
       },
       nodes: byCluster.get(c.id) ?? [],
@@ -333,6 +379,7 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
       Date.now(),
       agents.map((a) => ({ id: a.id, name: a.name, zone: a.zone, watchClusters: a.watch_clusters })),
     );
+    this.unreadable = unreadable;
     this.loadedFrom = startedAt;
     this.reloadFailingSince = undefined;
     for (const fn of this.listeners) {
