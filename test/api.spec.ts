@@ -229,6 +229,15 @@ describe('REST API on a real controller, PostgreSQL and redis-server', () => {
       expect(patched.body).toMatchObject({ quorum: 3, autoFailover: false, redis: { passwordSet: true } });
       expect(patched.text).not.toContain('rotated-password');
       expect((await ctl.api('PATCH', '/api/v1/clusters/orders', { token: operator, body: { quorum: 0 } })).status).toBe(400);
+      // null is not "absent": a setting that cannot be null is refused by validation, naming the field.
+      for (const field of ['dnsNames', 'quorum', 'autoFailover', 'redis', 'cooldownMs']) {
+        const nulled = await ctl.api('PATCH', '/api/v1/clusters/orders', { token: operator, body: { [field]: null } });
+        expect(nulled.status, nulled.text).toBe(400);
+        expect(nulled.body.details.map((d: { field: string }) => d.field)).toContain(field);
+      }
+      const password = await ctl.api('PATCH', '/api/v1/clusters/orders', { token: operator, body: { redis: { password: null } } });
+      expect(password.status, password.text).toBe(400);
+      expect((await ctl.api('PATCH', '/api/v1/clusters/orders', { token: operator, body: { dnsTtl: null } })).status).toBe(200);
 
       const node = patched.body.nodes[2];
       const nodePatched = await ctl.api('PATCH', `/api/v1/clusters/orders/nodes/${node.id}`, { token: operator, body: { priority: 0 } });

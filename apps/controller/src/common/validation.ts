@@ -1,4 +1,5 @@
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ValidateIf } from 'class-validator';
 import { type FieldIssue, VigilError } from './errors.js';
 
 /** Flattens class-validator's nested errors into `field: reason` pairs with dotted/indexed paths. */
@@ -25,3 +26,10 @@ export function createValidationPipe(): ValidationPipe {
     exceptionFactory: (errors) => VigilError.validation(flattenValidationErrors(errors)),
   });
 }
+
+/**
+ * Optional but not nullable (class-validator's `IsOptional` lets `null` through too): an absent field is
+ * skipped, `null` is validated like any other value, so it is refused with the field's own reason
+ * instead of reaching a NOT NULL column.
+ */
+export const IsOmittable = (): PropertyDecorator => ValidateIf((_object, value) => value !== undefined);

@@ -20,6 +20,7 @@ import {
   registerDecorator,
   type ValidationOptions,
 } from 'class-validator';
+import { IsOmittable } from '../../common/validation.js';
 import { AGENT_NAME_PATTERN as ZONE_PATTERN, CLUSTER_NAME_PATTERN } from '../../../../../libs/contracts/src/index.js';
 
 const CLUSTER_NAME_MESSAGE = 'must be a DNS label: 1-63 lower-case letters, digits and dashes, not starting or ending with a dash';
@@ -53,33 +54,33 @@ export class NodeInputDto {
   port: number;
 
   @ApiPropertyOptional({ default: 100, minimum: 0, maximum: 1000000, description: '0 = never promote; lower is preferred' })
-  @IsOptional()
+  @IsOmittable()
   @IsInt({ message: 'must be an integer' })
   @Min(0)
   @Max(1_000_000)
   priority?: number;
 
   @ApiPropertyOptional({ example: 'eu-west-1a', description: 'Failure-domain label' })
-  @IsOptional()
+  @IsOmittable()
   @Matches(ZONE_PATTERN, { message: 'must be 1-64 letters, digits, dots, dashes or underscores' })
   zone?: string;
 }
 
 export class RedisAuthInputDto {
   @ApiPropertyOptional({ example: 'vigil', description: 'ACL user name (omit for the default user)' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(128)
   username?: string;
 
   @ApiPropertyOptional({ description: 'Write-only: stored encrypted, never returned', writeOnly: true })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(512)
   password?: string;
 
   @ApiPropertyOptional({ default: false })
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   tls?: boolean;
 }
@@ -87,35 +88,35 @@ export class RedisAuthInputDto {
 /** Settings that can be given at creation and changed later. */
 export class ClusterSettingsDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 100, description: 'Agents that must agree a node is down' })
-  @IsOptional()
+  @IsOmittable()
   @IsInt({ message: 'must be an integer' })
   @Min(1, { message: 'must be at least 1' })
   @Max(100)
   quorum?: number;
 
   @ApiPropertyOptional({ minimum: 100, maximum: 3600000, description: 'No valid reply for this long = subjectively down' })
-  @IsOptional()
+  @IsOmittable()
   @IsInt({ message: 'must be an integer' })
   @Min(100)
   @Max(3_600_000)
   downAfterMs?: number;
 
   @ApiPropertyOptional({ minimum: 1000, maximum: 3600000, default: 60000 })
-  @IsOptional()
+  @IsOmittable()
   @IsInt({ message: 'must be an integer' })
   @Min(1000)
   @Max(3_600_000)
   failoverTimeoutMs?: number;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 86400000, default: 300000, description: 'No second automatic failover inside this window' })
-  @IsOptional()
+  @IsOmittable()
   @IsInt({ message: 'must be an integer' })
   @Min(0)
   @Max(86_400_000)
   cooldownMs?: number;
 
   @ApiPropertyOptional({ default: true })
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   autoFailover?: boolean;
 
@@ -124,7 +125,7 @@ export class ClusterSettingsDto {
     description:
       "An automatic failover also needs the master's own evidence that it is dead: it does not answer the leader's PING and no replica still receives its stream. Off gives Sentinel's semantics (the agents' quorum alone).",
   })
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   requireMasterDeadEvidence?: boolean;
 
@@ -135,34 +136,34 @@ export class ClusterSettingsDto {
   maintenanceUntil?: Date | null;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 100, default: 0, description: 'min-replicas-to-write applied to the master' })
-  @IsOptional()
+  @IsOmittable()
   @IsInt({ message: 'must be an integer' })
   @Min(0)
   @Max(100)
   minReplicasToWrite?: number;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 3600, default: 10, description: 'min-replicas-max-lag applied to the master' })
-  @IsOptional()
+  @IsOmittable()
   @IsInt({ message: 'must be an integer' })
   @Min(0)
   @Max(3600)
   minReplicasMaxLagS?: number;
 
   @ApiPropertyOptional({ minimum: 0, default: 0, description: 'Replicas further behind than this are not promoted (0 = no limit)' })
-  @IsOptional()
+  @IsOmittable()
   @IsInt({ message: 'must be an integer' })
   @Min(0)
   @Max(Number.MAX_SAFE_INTEGER)
   maxReplicaLagBytes?: number;
 
   @ApiPropertyOptional({ type: RedisAuthInputDto })
-  @IsOptional()
+  @IsOmittable()
   @ValidateNested()
   @Type(() => RedisAuthInputDto)
   redis?: RedisAuthInputDto;
 
   @ApiPropertyOptional({ type: [String], example: ['orders.redis.example.'], description: 'Extra DNS names published for the master' })
-  @IsOptional()
+  @IsOmittable()
   @IsArray()
   @ArrayMaxSize(16)
   @IsFQDN({ require_tld: false, allow_trailing_dot: true }, { each: true, message: 'each must be a DNS name' })
@@ -210,7 +211,7 @@ export class CreateClusterDto extends OmitType(ClusterSettingsDto, ['quorum', 'd
 
 export class UpdateClusterDto extends ClusterSettingsDto {
   @ApiPropertyOptional({ description: 'Refuse (409) unless the cluster is still at this epoch' })
-  @IsOptional()
+  @IsOmittable()
   @IsInt({ message: 'must be an integer' })
   @Min(0)
   expectedEpoch?: number;
@@ -218,7 +219,7 @@ export class UpdateClusterDto extends ClusterSettingsDto {
 
 export class NodeUpdateDto {
   @ApiPropertyOptional({ minimum: 0, maximum: 1000000 })
-  @IsOptional()
+  @IsOmittable()
   @IsInt({ message: 'must be an integer' })
   @Min(0)
   @Max(1_000_000)
