@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { VIGIL_VERSION, type AgentAssignment, type AgentReport, type NodeObservation } from '../../../libs/contracts/src/index.js';
+import { VIGIL_VERSION, type AgentAssignment, type AgentReport, type NodeObservation, type OptionalReportField } from '../../../libs/contracts/src/index.js';
+import { fieldsAfter, reportBodies } from './report-negotiation.js';
 import { AGENT_CONFIG, type AgentConfig } from './config.js';
 import { ControllerCallError, ControllerClient } from './controller-client.js';
 import { backoffMs } from './heartbeat.service.js';
@@ -37,6 +38,11 @@ interface ControllerLink {
   failures: number;
   retryAt: number;
   lastAcceptedAt: number;
+  /**
+   * The optional report fields this controller listed in its last answer. Empty until it answers, and again
+   * after a 400 (it may have been replaced by an older release): such a controller gets the baseline report.
+   */
+  fields: ReadonlySet<OptionalReportField>;
 }
 
 function targetKey(t: ProbeTarget): string {
@@ -86,6 +92,7 @@ export class ProbeService implements OnApplicationBootstrap, OnApplicationShutdo
       failures: 0,
       retryAt: 0,
       lastAcceptedAt: 0,
+      fields: new Set(),
     }));
   }
 
@@ -151,11 +158,9 @@ export class ProbeService implements OnApplicationBootstrap, OnApplicationShutdo
       lagMs: Math.max(0, ...this.recentLag),
       nodes,
     };
-    const json = JSON.stringify(report);
-    for (const link of this.links) {
-      if (link.inFlight || now < link.retryAt) continue;
-      void this.send(link, json);
-    }
+    const ready = this.links.filter((link) => !link.inFlight && now >= link.retryAt);
+    const bodies = reportBodies(report, ready);
+    ready.forEach((link, i) => void this.send(link, bodies[i]!));
   }
 
   private async send(link: ControllerLink, json: string): Promise<void> {
@@ -166,6 +171,7 @@ export class ProbeService implements OnApplicationBootstrap, OnApplicationShutdo
       stop();
       this.metrics.reportBytes.observe(json.length);
       link.lastAcceptedAt = Date.now();
+      this.setFields(link, fieldsAfter(link.fields, { accepted }));
       if (link.failures > 0) this.logger.log({ controller: link.client.baseUrl, failures: link.failures }, 'reports accepted again');
       link.failures = 0;
       if (accepted.assignment !== this.assignment?.version) void this.refreshAssignment(link);
@@ -173,6 +179,7 @@ export class ProbeService implements OnApplicationBootstrap, OnApplicationShutdo
       link.failures++;
       const status = err instanceof ControllerCallError ? err.status : 0;
       this.metrics.reportFailures.inc({ controller: link.client.baseUrl, status: String(status) });
+      this.setFields(link, fieldsAfter(link.fields, { refusedStatus: status }));
       // Unreachable or overloaded: back off. A refusal of the content: refetch what to watch, retry next tick.
       if (status === 0 || status >= 500 || status === 429) link.retryAt = Date.now() + reportRetryMs(link.failures, this.config.probeIntervalMs);
       if (status === 404) await this.register(link);
@@ -182,6 +189,12 @@ export class ProbeService implements OnApplicationBootstrap, OnApplicationShutdo
     } finally {
       link.inFlight = false;
     }
+  }
+
+  private setFields(link: ControllerLink, fields: ReadonlySet<OptionalReportField>): void {
+    if (fields === link.fields) return;
+    link.fields = fields;
+    this.logger.log({ controller: link.client.baseUrl, reportFields: [...fields] }, 'optional report fields this controller accepts');
   }
 
   private async register(link: ControllerLink): Promise<void> {

@@ -88,7 +88,8 @@ export interface ReplicationObservation {
   linkDownSinceS?: number;
   /**
    * Replicas: seconds since the replica last received anything from its master
-   * (`master_last_io_seconds_ago`, whole seconds); -1 or absent when unknown. Older agents do not send it.
+   * (`master_last_io_seconds_ago`, whole seconds); -1 or absent when unknown. Optional report field
+   * `repl.lastIoS`: sent only to a controller that lists it; older agents do not send it.
    */
   lastIoS?: number;
   /** connected_slaves on a master. */
@@ -134,4 +135,9 @@ export interface AgentReport {
 export interface AgentReportAccepted {
   /** The current assignment version: when it differs from the report's, fetch the assignment again. */
   assignment: string;
+  /**
+   * The optional report fields (`OPTIONAL_REPORT_FIELDS`) this controller accepts beyond the baseline. Absent
+   * from controllers older than the negotiation: send them the baseline only.
+   */
+  reportFields?: string[];
 }

@@ -19,16 +19,23 @@ import {
   RegistrationAcceptedDto,
   ReportAcceptedDto,
 } from './dto/agent.dto.js';
-import { validateReport } from './report-validation.js';
+import { type ReportCheck, reportValidator } from './report-validation.js';
 
 @ApiTags('agents')
 @Controller('agents')
 export class AgentsController {
+  /** Baseline plus the optional fields this controller advertises: strict for everything else. */
+  private readonly validateReport: (body: unknown) => ReportCheck;
+  private readonly reportFields: string[];
+
   constructor(
     private readonly agents: AgentsService,
     private readonly detection: DetectionService,
     private readonly topology: TopologyCache,
-  ) {}
+  ) {
+    this.validateReport = reportValidator(agents.config.agentReportFields);
+    this.reportFields = [...agents.config.agentReportFields];
+  }
 
   @Get()
   @RequireRole('viewer')
@@ -103,7 +110,9 @@ export class AgentsController {
   @RequireRole('agent')
   @ApiOperation({
     summary: 'Agent: one report per probe interval with the latest state of every assigned node',
-    description: 'Refused whole (400, nothing applied) when any field is invalid or a node id is unknown.',
+    description:
+      'Refused whole (400, nothing applied) when any field is invalid or unknown, or a node id is unknown. The answer lists the optional ' +
+      'report fields this controller accepts beyond the baseline (`reportFields`); an agent sends only those.',
   })
   @ApiParam({ name: 'name', description: 'Agent name' })
   @ApiBody({ type: AgentReportDto })
@@ -111,10 +120,10 @@ export class AgentsController {
   @ApiErrors(400, 403, 404, 413)
   async report(@Param('name', agentNameParam()) name: string, @Body() body: unknown, @CurrentPrincipal() principal: Principal): Promise<ReportAcceptedDto> {
     const reporter = await this.agents.reporter(name, principal);
-    const checked = validateReport(body);
+    const checked = this.validateReport(body);
     if (checked.issues) throw VigilError.validation(checked.issues);
     this.detection.ingest(reporter, checked.report);
-    return { assignment: this.topology.snapshot.assignment.version };
+    return { assignment: this.topology.snapshot.assignment.version, reportFields: this.reportFields };
   }
 
   @Delete(':name')

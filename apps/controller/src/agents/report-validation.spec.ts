@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateReport } from './report-validation.js';
+import { reportValidator, validateReport } from './report-validation.js';
 
 const ID = '0f8fad5b-d9cb-469f-a165-70867728950e';
 const good = () => ({
@@ -69,6 +69,22 @@ describe('validateReport', () => {
       body.nodes[1].repl.lastIoS = bad;
       expect(validateReport(body).issues).toEqual([{ field: 'nodes[1].repl.lastIoS', reason: 'must be a number of seconds >= -1' }]);
     }
+  });
+
+  it('accepts only the optional fields it advertises: with none, lastIoS is refused as the baseline controller refuses it', () => {
+    const baseline = reportValidator([]);
+    const body: any = good();
+    expect(baseline(body)).toEqual({ report: body });
+    body.nodes[1].repl.lastIoS = 2;
+    expect(baseline(body).issues).toEqual([{ field: 'nodes[1].repl.lastIoS', reason: 'is not a known field' }]);
+    expect(reportValidator(['repl.lastIoS'])(body)).toEqual({ report: body });
+    // Still strict for anything else, with every optional field accepted.
+    body.future = 1;
+    body.nodes[1].repl.future = 1;
+    expect(validateReport(body).issues).toEqual([
+      { field: 'future', reason: 'is not a known field' },
+      { field: 'nodes[1].repl.future', reason: 'is not a known field' },
+    ]);
   });
 
   it('stops listing after twenty issues', () => {

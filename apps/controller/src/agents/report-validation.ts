@@ -1,4 +1,4 @@
-import { type AgentReport, PROBE_STATUSES } from '../../../../libs/contracts/src/index.js';
+import { type AgentReport, OPTIONAL_REPORT_FIELDS, type OptionalReportField, optionalKeysAt, PROBE_STATUSES } from '../../../../libs/contracts/src/index.js';
 import type { FieldIssue } from '../common/errors.js';
 
 /**
@@ -11,9 +11,25 @@ import type { FieldIssue } from '../common/errors.js';
 const MAX_ISSUES = 20;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TEN_YEARS_MS = 315_360_000_000;
-const REPORT_KEYS = new Set(['seq', 'assignment', 'intervalMs', 'lagMs', 'nodes']);
-const NODE_KEYS = new Set(['id', 'st', 'ago', 'lat', 'err', 'repl']);
-const REPL_KEYS = new Set(['role', 'runId', 'offset', 'masterHost', 'masterPort', 'linkUp', 'linkDownSinceS', 'lastIoS', 'replicas', 'ageMs']);
+/** The baseline report (release 0.1.0): every controller accepts these keys. */
+const REPORT_KEYS = ['seq', 'assignment', 'intervalMs', 'lagMs', 'nodes'];
+const NODE_KEYS = ['id', 'st', 'ago', 'lat', 'err', 'repl'];
+const REPL_KEYS = ['role', 'runId', 'offset', 'masterHost', 'masterPort', 'linkUp', 'linkDownSinceS', 'replicas', 'ageMs'];
+
+/** The keys allowed at each level: the baseline plus the optional fields this controller accepts (and advertises). */
+interface KeySets {
+  report: Set<string>;
+  node: Set<string>;
+  repl: Set<string>;
+}
+
+function keySets(accepted: readonly OptionalReportField[]): KeySets {
+  return {
+    report: new Set([...REPORT_KEYS, ...optionalKeysAt('report', accepted)]),
+    node: new Set([...NODE_KEYS, ...optionalKeysAt('node', accepted)]),
+    repl: new Set([...REPL_KEYS, ...optionalKeysAt('repl', accepted)]),
+  };
+}
 const STATUSES = new Set<string>(PROBE_STATUSES);
 
 export const MAX_REPORT_NODES = 100_000;
@@ -50,9 +66,9 @@ function unknownKeys(o: Obj, allowed: Set<string>, path: string, issues: Issues)
   for (const k of Object.keys(o)) if (!allowed.has(k)) issues.add(path ? `${path}.${k}` : k, 'is not a known field');
 }
 
-function checkRepl(r: unknown, path: string, issues: Issues): void {
+function checkRepl(r: unknown, path: string, issues: Issues, keys: KeySets): void {
   if (!isObject(r)) return issues.add(path, 'must be an object');
-  unknownKeys(r, REPL_KEYS, path, issues);
+  unknownKeys(r, keys.repl, path, issues);
   if (r['role'] !== 'master' && r['role'] !== 'replica') issues.add(`${path}.role`, 'must be master or replica');
   if (!isNum(r['offset'], 0, Number.MAX_SAFE_INTEGER)) issues.add(`${path}.offset`, 'must be a number >= 0');
   if (!isNum(r['ageMs'], 0, TEN_YEARS_MS)) issues.add(`${path}.ageMs`, 'must be a number >= 0');
@@ -65,22 +81,39 @@ function checkRepl(r: unknown, path: string, issues: Issues): void {
   if (r['replicas'] !== undefined && !isInt(r['replicas'], 0, 1_000_000)) issues.add(`${path}.replicas`, 'must be an integer >= 0');
 }
 
-function checkNode(n: unknown, path: string, issues: Issues): void {
+function checkNode(n: unknown, path: string, issues: Issues, keys: KeySets): void {
   if (!isObject(n)) return issues.add(path, 'must be an object');
-  unknownKeys(n, NODE_KEYS, path, issues);
+  unknownKeys(n, keys.node, path, issues);
   if (typeof n['id'] !== 'string' || !UUID.test(n['id'])) issues.add(`${path}.id`, 'must be a node id (UUID)');
   if (typeof n['st'] !== 'string' || !STATUSES.has(n['st'])) issues.add(`${path}.st`, `must be one of ${PROBE_STATUSES.join(', ')}`);
   if (!isNum(n['ago'], 0, TEN_YEARS_MS)) issues.add(`${path}.ago`, 'must be a number of milliseconds >= 0');
   if (n['lat'] !== undefined && !isNum(n['lat'], 0, 3_600_000)) issues.add(`${path}.lat`, 'must be a number of milliseconds >= 0');
   if (n['err'] !== undefined && !isStr(n['err'], 500)) issues.add(`${path}.err`, 'must be a string of at most 500 characters');
-  if (n['repl'] !== undefined) checkRepl(n['repl'], `${path}.repl`, issues);
+  if (n['repl'] !== undefined) checkRepl(n['repl'], `${path}.repl`, issues, keys);
 }
 
-/** Returns the report typed, or the issues that make it unacceptable. */
-export function validateReport(body: unknown): { report: AgentReport; issues?: undefined } | { report?: undefined; issues: FieldIssue[] } {
+export type ReportCheck = { report: AgentReport; issues?: undefined } | { report?: undefined; issues: FieldIssue[] };
+
+/**
+ * A validator accepting the baseline report plus the optional fields `accepted` (the ones the controller
+ * advertises in its answers); any other key is still refused as unknown.
+ */
+export function reportValidator(accepted: readonly OptionalReportField[]): (body: unknown) => ReportCheck {
+  const keys = keySets(accepted);
+  return (body) => check(body, keys);
+}
+
+const everyField = reportValidator(OPTIONAL_REPORT_FIELDS);
+
+/** Returns the report typed, or the issues that make it unacceptable (every optional field accepted). */
+export function validateReport(body: unknown): ReportCheck {
+  return everyField(body);
+}
+
+function check(body: unknown, keys: KeySets): ReportCheck {
   const issues = new Issues();
   if (!isObject(body)) return { issues: [{ field: 'body', reason: 'must be a JSON object' }] };
-  unknownKeys(body, REPORT_KEYS, '', issues);
+  unknownKeys(body, keys.report, '', issues);
   if (!isInt(body['seq'], 0, Number.MAX_SAFE_INTEGER)) issues.add('seq', 'must be an integer >= 0');
   if (typeof body['assignment'] !== 'string' || body['assignment'].length > 64) issues.add('assignment', 'must be a string of at most 64 characters');
   if (!isInt(body['intervalMs'], 10, 60_000)) issues.add('intervalMs', 'must be an integer between 10 and 60000');
@@ -93,7 +126,7 @@ export function validateReport(body: unknown): { report: AgentReport; issues?: u
   } else {
     const seen = new Set<string>();
     for (let i = 0; i < nodes.length && !issues.full; i++) {
-      checkNode(nodes[i], `nodes[${i}]`, issues);
+      checkNode(nodes[i], `nodes[${i}]`, issues, keys);
       const id = (nodes[i] as { id?: unknown } | null)?.id;
       if (typeof id === 'string') {
         if (seen.has(id)) issues.add(`nodes[${i}].id`, 'appears twice in the report');

@@ -11,6 +11,12 @@ describe('loadConfig', () => {
     expect(c.redisUrl).toBeUndefined();
     expect(c.secretKey.length).toBe(32);
     expect(c.webhookRetryBaseMs).toBe(1000);
+    expect(c.agentReportFields).toEqual(['repl.lastIoS']);
+  });
+
+  it('reads the optional agent report fields to accept: a list, or none for the baseline', () => {
+    expect(loadConfig({ ...base, AGENT_REPORT_FIELDS: 'none' }).agentReportFields).toEqual([]);
+    expect(loadConfig({ ...base, AGENT_REPORT_FIELDS: ' repl.lastIoS , repl.lastIoS' }).agentReportFields).toEqual(['repl.lastIoS']);
   });
 
   it.each([
@@ -30,6 +36,7 @@ describe('loadConfig', () => {
     [{ DNS_UPDATE_SERVER: 'ns1', DNS_UPDATE_ZONE: 'example.', DNS_UPDATE_KEY: 'md5:k:abc=' }, 'DNS_UPDATE_KEY must be hmac-sha256:<key name>:<base64 secret>'],
     [{ DNS_UPDATE_SERVER: 'ns1', DNS_UPDATE_ZONE: 'example.', DNS_UPDATE_KEY: 'hmac-sha256:k:YWJj' }, 'DNS_UPDATE_KEY secret must be at least 16 bytes'],
     [{ WEBHOOK_RETRY_BASE_MS: '5' }, 'WEBHOOK_RETRY_BASE_MS must be between 10 and 3600000'],
+    [{ AGENT_REPORT_FIELDS: 'repl.lastIoS,repl.future' }, 'AGENT_REPORT_FIELDS must be none or a comma-separated list of repl.lastIoS, got "repl.future"'],
   ])('names the bad variable: %j', (override, message) => {
     expect(() => loadConfig({ ...base, ...override })).toThrow(message);
   });

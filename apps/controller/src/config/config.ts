@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isOptionalReportField, OPTIONAL_REPORT_FIELDS, type OptionalReportField } from '../../../../libs/contracts/src/index.js';
 
 /**
  * The controller's configuration, read once from the environment at boot. Every variable is checked
@@ -44,6 +45,8 @@ export interface ControllerConfig {
   readonly consoleDir: string | undefined;
   /** Body limit of agent reports (they list every watched node). */
   readonly agentReportLimitBytes: number;
+  /** Optional report fields accepted and advertised to agents (`AGENT_REPORT_FIELDS`; default all, `none` = the baseline). */
+  readonly agentReportFields: readonly OptionalReportField[];
   /** Leadership lease length and renewal period. */
   readonly leaderLeaseMs: number;
   readonly leaderRenewMs: number;
@@ -178,6 +181,17 @@ function oldSecretKeys(env: Env): Buffer[] {
     .map((k) => parseKey('VIGIL_SECRET_KEYS_OLD', k));
 }
 
+function reportFields(env: Env): readonly OptionalReportField[] {
+  const v = str(env, 'AGENT_REPORT_FIELDS');
+  if (v === undefined) return OPTIONAL_REPORT_FIELDS;
+  if (v === 'none') return [];
+  const names = v.split(',').map((f) => f.trim());
+  const bad = names.find((f) => !isOptionalReportField(f));
+  if (bad !== undefined)
+    throw new ConfigError('AGENT_REPORT_FIELDS', `must be none or a comma-separated list of ${OPTIONAL_REPORT_FIELDS.join(', ')}, got ${JSON.stringify(bad)}`);
+  return Object.freeze([...new Set(names as OptionalReportField[])].sort());
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Reads and validates the controller's environment. Throws `ConfigError` on the first bad variable. */
@@ -225,6 +239,7 @@ export function loadConfig(env: Env = process.env): ControllerConfig {
     bodyMaxDepth: int(env, 'HTTP_BODY_MAX_DEPTH', 32, 4, 1000),
     consoleDir: str(env, 'CONSOLE_DIR'),
     agentReportLimitBytes: int(env, 'AGENT_REPORT_LIMIT_BYTES', 16 * 1_048_576, 1024, 256 * 1_048_576),
+    agentReportFields: reportFields(env),
     leaderLeaseMs,
     leaderRenewMs: int(env, 'LEADER_RENEW_MS', Math.min(1000, Math.floor(leaderLeaseMs / 3)), 50, Math.floor(leaderLeaseMs / 3)),
     webhookRetryBaseMs: int(env, 'WEBHOOK_RETRY_BASE_MS', 1000, 10, 3_600_000),

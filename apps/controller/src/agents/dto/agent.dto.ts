@@ -12,6 +12,7 @@ import {
   type AssignedCluster,
   type AssignedNode,
   type NodeObservation,
+  OPTIONAL_REPORT_FIELDS,
   PROBE_STATUSES,
   type ProbeStatus,
   type ReplicationObservation,
@@ -128,6 +129,8 @@ export class ReplicationObservationDto implements ReplicationObservation {
   @ApiPropertyOptional() masterPort?: number;
   @ApiPropertyOptional() linkUp?: boolean;
   @ApiPropertyOptional({ minimum: -1 }) linkDownSinceS?: number;
+  @ApiPropertyOptional({ minimum: -1, description: 'master_last_io_seconds_ago; optional field repl.lastIoS (only to a controller that lists it)' })
+  lastIoS?: number;
   @ApiPropertyOptional({ minimum: 0 }) replicas?: number;
   @ApiProperty({ minimum: 0, description: 'Milliseconds since the agent read this INFO' }) ageMs: number;
 }
@@ -152,4 +155,10 @@ export class AgentReportDto implements AgentReport {
 
 export class ReportAcceptedDto implements AgentReportAccepted {
   @ApiProperty({ description: 'Current assignment version; fetch the assignment again when it differs from the one reported' }) assignment: string;
+  @ApiProperty({
+    type: [String],
+    enum: OPTIONAL_REPORT_FIELDS,
+    description: 'Optional report fields this controller accepts beyond the baseline; send no other (absent from older controllers: send the baseline)',
+  })
+  reportFields: string[];
 }
