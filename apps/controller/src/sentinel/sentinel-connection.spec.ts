@@ -10,6 +10,7 @@ const master: MasterFacts = {
   port: 6379,
   runId: 'a'.repeat(40),
   state: 'up',
+  disconnected: false,
   stateSince: 0,
   lastOkAt: Date.now(),
   infoReadAt: Date.now(),

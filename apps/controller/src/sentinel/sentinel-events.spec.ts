@@ -54,12 +54,17 @@ describe('SentinelEvents', () => {
   it('maps the failover events of the log, and tracks failover_in_progress', () => {
     const { events, sent } = setup('r1');
     const ev = (type: string, data: Record<string, unknown>) => ({ id: '1', at: '', type, cluster: 'orders', actor: 'controller:x', data });
+    const old = { host: '10.0.0.1', port: 6379 };
+    const promoted = { host: '10.0.0.2', port: 6379 };
     events.onEvent(ev('failover.started', { epoch: 2, from: '10.0.0.1:6379' }));
-    expect(events.inFailover('orders')).toBe(true);
+    expect(events.inFailover('orders', old)).toBe(true);
+    // As Sentinel, only the master the failover started from is flagged: once the master moved, the
+    // new one is not (node-redis refuses a master flagged failover_in_progress).
+    expect(events.inFailover('orders', promoted)).toBe(false);
     events.onEvent(ev('master.changed', { from: '10.0.0.1:6379', to: '10.0.0.2:6379' }));
     events.onEvent(ev('failover.succeeded', { from: '10.0.0.1:6379', to: '10.0.0.2:6379' }));
     events.onEvent(ev('node.demoted', { node: '10.0.0.1:6379', master: '10.0.0.2:6379' }));
-    expect(events.inFailover('orders')).toBe(false);
+    expect(events.inFailover('orders', old)).toBe(false);
     expect(sent).toEqual([
       ['+new-epoch', '2'],
       ['+try-failover', 'master orders 10.0.0.1 6379'],

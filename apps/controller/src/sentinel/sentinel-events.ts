@@ -13,19 +13,28 @@ type Publish = (channel: string, payload: string) => void;
  * followed by `+slave` for each replica of the new master, as Sentinel announces them.
  */
 export class SentinelEvents {
-  private readonly failing = new Set<string>();
+  /** Clusters with a failover running → the master it started from. */
+  private readonly failing = new Map<string, { host: string; port: number } | undefined>();
 
   constructor(
     private readonly directory: MasterDirectory,
     private readonly publish: Publish,
   ) {}
 
-  inFailover(cluster: string): boolean {
-    return this.failing.has(cluster);
+  /**
+   * Sentinel's \`failover_in_progress\` flag for the master now recorded at \`current\`: set only while the
+   * failover has not moved the master yet. Sentinel flags the old master's record and clears it when it
+   * switches to the promoted replica; flagging the new master until the replicas are re-pointed kept
+   * node-redis (which refuses a flagged master) away from a master that already takes writes.
+   */
+  inFailover(cluster: string, current: { host: string; port: number }): boolean {
+    if (!this.failing.has(cluster)) return false;
+    const from = this.failing.get(cluster);
+    return from === undefined || (from.host === current.host && from.port === current.port);
   }
 
   failoverStarted(cluster: string): void {
-    this.failing.add(cluster);
+    this.failing.set(cluster, this.directory.get(cluster) ?? undefined);
   }
 
   /** Instance details of a node: `master …` when it is the cluster's master, else `slave … @ master`. */
@@ -54,9 +63,9 @@ export class SentinelEvents {
     const to = typeof data['to'] === 'string' ? splitAddress(data['to']) : null;
     switch (e.type) {
       case 'failover.started': {
-        this.failing.add(name);
-        if (typeof data['epoch'] === 'number') this.publish('+new-epoch', String(data['epoch']));
         const old = from ?? this.directory.get(name);
+        this.failing.set(name, old ? { host: old.host, port: old.port } : undefined);
+        if (typeof data['epoch'] === 'number') this.publish('+new-epoch', String(data['epoch']));
         if (old) this.publish('+try-failover', masterDetails(name, old));
         break;
       }

@@ -13,6 +13,13 @@ export interface InstanceFacts {
   port: number;
   runId: string | null;
   state: InstanceState;
+  /**
+   * Most voting agents' latest probe failed (refused, reset, timed out): Sentinel's \`disconnected\` flag,
+   * shown while its own link to the instance is down, which a crash causes at once, long before \`s_down\`.
+   * Clients skip such an instance (node-redis 5 would otherwise open a connection to a dead master and
+   * wait on it).
+   */
+  disconnected: boolean;
   /** When the current state began (ms, controller clock). */
   stateSince: number | null;
   /** The most recent valid reply any agent had (ms). */
@@ -58,6 +65,7 @@ function flags(base: 'master' | 'slave', f: InstanceFacts, failoverInProgress = 
   const out: string[] = [base];
   if (f.state === 'sdown' || f.state === 'odown') out.push('s_down');
   if (f.state === 'odown') out.push('o_down');
+  if (f.disconnected) out.push('disconnected');
   if (failoverInProgress) out.push('failover_in_progress');
   return out.join(',');
 }

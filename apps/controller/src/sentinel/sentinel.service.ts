@@ -262,7 +262,7 @@ export class SentinelService implements SentinelBackend, OnApplicationBootstrap,
       failoverTimeoutMs: c.failoverTimeoutMs,
       numSlaves: c.nodes.length - 1,
       numOtherSentinels: this.peers.list().length,
-      failoverInProgress: this.events.inFailover(c.name),
+      failoverInProgress: this.events.inFailover(c.name, m),
     };
   }
 
@@ -275,11 +275,14 @@ export class SentinelService implements SentinelBackend, OnApplicationBootstrap,
     // cut-off agent must not flag a healthy master (node-redis, for one, refuses a master flagged s_down).
     let state = view.state;
     if (state === 'sdown' && view.sdownVotes * 2 <= view.voters) state = 'up';
+    let failing = 0;
+    for (const v of view.votes) if (v.st === 'down') failing++;
     return {
       host: node.host,
       port: node.port,
       runId: repl?.runId ?? null,
       state,
+      disconnected: failing * 2 > view.voters,
       stateSince: view.since,
       lastOkAt,
       infoReadAt: repl?.readAt ?? null,
