@@ -271,7 +271,7 @@ export class FailoverRunner {
     this.mark('published', at);
     // This replica's publishers (REST, Sentinel endpoint, DNS) answer the new master before anything else
     // happens; the other replicas follow on the NOTIFY the commit sent.
-    await this.d.topology.reload();
+    await this.d.topology.reloadClusters([this.cluster.id]);
     this.d.masterChanges.emit({
       cluster: this.cluster.name,
       clusterId: this.cluster.id,

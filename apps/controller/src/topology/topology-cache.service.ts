@@ -1,134 +1,26 @@
-import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import pg from 'pg';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
-import type { AgentAssignment } from '../../../../libs/contracts/src/index.js';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
 import { MetricsService } from '../observability/metrics.service.js';
-import type { NodeEntity } from './node.entity.js';
 import { SecretBox } from './secret-box.js';
 
-/** A node as the in-memory topology holds it. */
-export interface CachedNode {
-  id: string;
-  clusterId: string;
-  host: string;
-  port: number;
-  role: NodeEntity['role'];
-  priority: number;
-  zone: string | null;
-  /** The cluster epoch the role was recorded under. */
-  roleEpoch: number;
-}
+import {
+  type AgentRow,
+  cachedAgent,
+  cachedCluster,
+  type ClusterRow,
+  nodesByCluster,
+  type NodeRow,
+  replaceClusters,
+  TOPOLOGY_SQL,
+  TopologySnapshot,
+} from './topology-snapshot.js';
 
-/** A cluster as the in-memory topology holds it (with the Redis password opened, never sent to users). */
-export interface CachedCluster {
-  id: string;
-  name: string;
-  quorum: number;
-  downAfterMs: number;
-  epoch: number;
-  autoFailover: boolean;
-  requireMasterDeadEvidence: boolean;
-  maintenanceUntil: Date | null;
-  cooldownMs: number;
-  failoverTimeoutMs: number;
-  minReplicasToWrite: number;
-  minReplicasMaxLagS: number;
-  maxReplicaLagBytes: number;
-  /** When the recorded master became master. */
-  masterSince: Date | null;
-  /** Names written to an external DNS server for the master, and their TTL (null: DNS_TTL). */
-  dnsNames: string[];
-  dnsTtl: number | null;
-  redis: { username?: string; password?: string; tls: boolean };
-  nodes: CachedNode[];
-}
-
-/** A registered agent as the in-memory topology holds it (what detection needs for its denominators). */
-export interface CachedAgent {
-  id: string;
-  name: string;
-  zone: string;
-  /** Cluster names this agent watches; null = every cluster. */
-  watchClusters: string[] | null;
-}
-
-/** One consistent picture of all clusters, nodes and registered agents, replaced as a whole on every reload. */
-export class TopologySnapshot {
-  readonly clustersById = new Map<string, CachedCluster>();
-  readonly clustersByName = new Map<string, CachedCluster>();
-  readonly nodesById = new Map<string, CachedNode>();
-  /** Cluster id → ids of the registered agents that watch it, reporting or not (detection's ODOWN denominator). */
-  readonly assignedAgents = new Map<string, ReadonlySet<string>>();
-  readonly assignment: AgentAssignment;
-
-  constructor(
-    readonly clusters: CachedCluster[],
-    readonly loadedAt: number,
-    readonly agents: readonly CachedAgent[] = [],
-  ) {
-    for (const c of clusters) {
-      this.clustersById.set(c.id, c);
-      this.clustersByName.set(c.name, c);
-      for (const n of c.nodes) this.nodesById.set(n.id, n);
-      this.assignedAgents.set(c.id, new Set(agents.filter((a) => a.watchClusters === null || a.watchClusters.includes(c.name)).map((a) => a.id)));
-    }
-    const body = clusters.map((c) => ({
-      id: c.id,
-      name: c.name,
-      downAfterMs: c.downAfterMs,
-      redis: c.redis,
-      nodes: c.nodes.map((n) => ({ id: n.id, host: n.host, port: n.port })),
-    }));
-    // The version is a digest of the content, so every controller replica derives the same one. Agents
-    // are not part of it: registering one must not make every agent fetch its assignment again.
-    const version = createHash('sha256').update(JSON.stringify(body)).digest('base64url').slice(0, 22);
-    this.assignment = { version, clusters: body };
-  }
-}
-
-interface ClusterRow {
-  id: string;
-  name: string;
-  quorum: number;
-  down_after_ms: number;
-  epoch: string;
-  auto_failover: boolean;
-  require_master_dead_evidence: boolean;
-  maintenance_until: Date | null;
-  cooldown_ms: number;
-  failover_timeout_ms: number;
-  min_replicas_to_write: number;
-  min_replicas_max_lag_s: number;
-  max_replica_lag_bytes: string;
-  redis_username: string | null;
-  redis_password_sealed: string | null;
-  redis_tls: boolean;
-  master_since: Date | null;
-  dns_names: string[];
-  dns_ttl: number | null;
-}
-
-interface AgentRow {
-  id: string;
-  name: string;
-  zone: string;
-  watch_clusters: string[] | null;
-}
-
-interface NodeRow {
-  id: string;
-  cluster_id: string;
-  host: string;
-  port: number;
-  role: NodeEntity['role'];
-  priority: number;
-  zone: string | null;
-  role_epoch: string;
-}
+export { TopologySnapshot } from './topology-snapshot.js';
+export type { CachedAgent, CachedCluster, CachedNode } from './topology-snapshot.js';
 
 /**
  * Whether a snapshot whose load started at `loadedFrom` holds every committed change: yes when LISTEN
@@ -146,6 +38,11 @@ const CHANNEL = 'vigil_topology';
 const SAFETY_RELOAD_MS = 10_000;
 const RELISTEN_MS = 250;
 const NOTIFY_DEBOUNCE_MS = 20;
+/** Past this many clusters changed at once, one full load is cheaper than a partial one. */
+const PARTIAL_RELOAD_MAX = 200;
+/** `NOTIFY vigil_topology` payloads: `cluster:<id>` (that cluster's rows changed), `agents`, or a table name (reload all). */
+const CLUSTER_PREFIX = 'cluster:';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Without a working LISTEN, a snapshot younger than this is still vouched for. */
 const FRESH_WITHOUT_LISTEN_MS = 2000;
 /**
@@ -161,6 +58,8 @@ const LISTENER_PING_TIMEOUT_MS = 1000;
  * The topology every controller replica keeps in memory: read by agent assignments and detection on
  * their hot paths. It reloads when Postgres announces a change (`NOTIFY vigil_topology`, sent by
  * triggers on clusters, nodes and agents' registrations), after this replica's own writes, and every 10 s regardless.
+ * A change that names its cluster reloads that cluster alone (a partial load, `loadSome`); anything
+ * else, many clusters at once, a new LISTEN connection and the 10 s timer load everything.
  */
 @Injectable()
 export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -169,7 +68,9 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
   private readonly listeners: ((snapshot: TopologySnapshot) => void)[] = [];
   private current = new TopologySnapshot([], 0);
   private reloading: Promise<void> | undefined;
-  private reloadAgain = false;
+  private readonly reloads: Counter<'kind'>;
+  /** Work asked for and not yet started (see `drain`). */
+  private pending: { full: boolean; agents: boolean; clusters: Set<string> } = { full: false, agents: false, clusters: new Set() };
   private listener: pg.Client | undefined;
   private safetyTimer: NodeJS.Timeout | undefined;
   private relistenTimer: NodeJS.Timeout | undefined;
@@ -183,8 +84,8 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
   private listeningSince: number | undefined;
   /** When the query of the current snapshot started (changes committed before it are in it). */
   private loadedFrom = 0;
-  /** Clusters whose sealed Redis password no configured key opens, as of the last load. */
-  private unreadable: string[] = [];
+  /** Clusters (id → name) whose sealed Redis password no configured key opens. */
+  private unreadable = new Map<string, string>();
   /** Sealed values already logged as unreadable (one error line per value, not one per reload). */
   private readonly reportedUnreadable = new Set<string>();
   /** When a reload first failed while LISTEN was down (cleared by a successful load): PostgreSQL is unreachable. */
@@ -196,7 +97,13 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
     metrics: MetricsService,
   ) {
     this.secrets = new SecretBox(config.secretKey, config.secretKeysOld);
-    const unreadable = () => this.unreadable.length;
+    this.reloads = new Counter({
+      name: 'vigil_topology_reloads_total',
+      help: 'In-memory topology loads: full (every cluster) or partial (the clusters a change named)',
+      labelNames: ['kind'] as const,
+      registers: [metrics.registry],
+    });
+    const unreadable = () => this.unreadable.size;
     new Gauge({
       name: 'vigil_secrets_unreadable',
       help: 'Clusters whose sealed Redis password none of VIGIL_SECRET_KEY / VIGIL_SECRET_KEYS_OLD opens',
@@ -208,8 +115,8 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /** Names of the clusters whose sealed Redis password no configured key opens (last load). */
-  unreadableSecrets(): readonly string[] {
-    return this.unreadable;
+  unreadableSecrets(): string[] {
+    return [...this.unreadable.values()];
   }
 
   /**
@@ -218,20 +125,20 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
    * replica opened before, if any, else none — its agents then get authentication errors, which are
    * faults and never down votes, so no failover follows — and the error is logged once per value.
    */
-  private openPassword(clusterId: string, clusterName: string, sealed: string, unreadable: string[]): { password?: string } {
+  private openPassword(cluster: ClusterRow, sealed: string, unreadable: Map<string, string>): { password?: string } {
     try {
       return { password: this.secrets.open(sealed) };
     } catch (err) {
-      unreadable.push(clusterName);
+      unreadable.set(cluster.id, cluster.name);
       if (!this.reportedUnreadable.has(sealed)) {
         if (this.reportedUnreadable.size > 10_000) this.reportedUnreadable.clear();
         this.reportedUnreadable.add(sealed);
         this.logger.error(
-          { cluster: clusterName, err: (err as Error).message },
+          { cluster: cluster.name, err: (err as Error).message },
           "cannot open the cluster's sealed Redis password with any configured key (VIGIL_SECRET_KEY, VIGIL_SECRET_KEYS_OLD); keeping the previous one",
         );
       }
-      const previous = this.current.clustersById.get(clusterId)?.redis.password;
+      const previous = this.current.clustersById.get(cluster.id)?.redis.password;
       return previous !== undefined ? { password: previous } : {};
     }
   }
@@ -299,92 +206,87 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
     this.listeners.push(fn);
   }
 
-  /** Reloads now; concurrent calls share one load, and a call during a load causes one more after it. */
+  /** Reloads everything now; concurrent calls share one pass, and a call during a load causes one more after it. */
   reload(): Promise<void> {
-    if (this.reloading) {
-      this.reloadAgain = true;
-      return this.reloading;
-    }
-    this.reloading = (async () => {
-      do {
-        this.reloadAgain = false;
+    this.pending.full = true;
+    return this.drain();
+  }
+
+  /** Reloads these clusters (and their nodes) only: a write to them has committed, or a NOTIFY named them. */
+  reloadClusters(ids: Iterable<string>): Promise<void> {
+    for (const id of ids) this.pending.clusters.add(id);
+    return this.drain();
+  }
+
+  /** Reloads the registered agents only. */
+  reloadAgents(): Promise<void> {
+    this.pending.agents = true;
+    return this.drain();
+  }
+
+  /**
+   * Runs the pending work until none is left; every caller waits for the pass that includes its
+   * request. Many clusters at once, or a full reload asked, become one full load.
+   */
+  private drain(): Promise<void> {
+    this.reloading ??= (async () => {
+      while (!this.stopped && (this.pending.full || this.pending.agents || this.pending.clusters.size > 0)) {
+        const work = this.pending;
+        this.pending = { full: false, agents: false, clusters: new Set() };
         try {
-          await this.load();
+          if (work.full || work.clusters.size > PARTIAL_RELOAD_MAX) await this.load();
+          else await this.loadSome(work.clusters, work.agents);
         } catch (err) {
           if (this.listeningSince === undefined) this.reloadFailingSince ??= Date.now();
           this.logger.error({ err: (err as Error).message }, 'topology reload failed; keeping the previous snapshot');
         }
-      } while (this.reloadAgain && !this.stopped);
+      }
     })().finally(() => {
       this.reloading = undefined;
     });
     return this.reloading;
   }
 
+  /** Everything, from scratch. Only a full load can vouch for the whole snapshot (`loadedFrom`). */
   private async load(): Promise<void> {
     const startedAt = Date.now();
-    // Plain rows, not entities: this runs on every topology change, for every cluster.
     const [clusters, nodes, agents] = await Promise.all([
-      this.db.query<ClusterRow[]>(
-        `SELECT id, name, quorum, down_after_ms, epoch::text AS epoch, auto_failover, require_master_dead_evidence, maintenance_until, cooldown_ms, failover_timeout_ms,
-                min_replicas_to_write, min_replicas_max_lag_s, max_replica_lag_bytes::text AS max_replica_lag_bytes,
-                redis_username, redis_password_sealed, redis_tls, master_since, dns_names, dns_ttl
-           FROM clusters ORDER BY name`,
-      ),
-      this.db.query<NodeRow[]>(`SELECT id, cluster_id, host, port, role, priority, zone, role_epoch::text AS role_epoch FROM nodes ORDER BY host, port`),
-      this.db.query<AgentRow[]>(`SELECT id, name, zone, watch_clusters FROM agents ORDER BY name`),
+      this.db.query<ClusterRow[]>(TOPOLOGY_SQL.clusters()),
+      this.db.query<NodeRow[]>(TOPOLOGY_SQL.nodes()),
+      this.db.query<AgentRow[]>(TOPOLOGY_SQL.agents),
     ]);
-    const byCluster = new Map<string, CachedNode[]>();
-    for (const n of nodes) {
-      const list = byCluster.get(n.cluster_id) ?? [];
-      list.push({
-        id: n.id,
-        clusterId: n.cluster_id,
-        host: n.host,
-        port: n.port,
-        role: n.role,
-        priority: n.priority,
-        zone: n.zone,
-        roleEpoch: Number(n.role_epoch),
-      });
-      byCluster.set(n.cluster_id, list);
-    }
-    const unreadable: string[] = [];
-    const cached = clusters.map((c) => ({
-      id: c.id,
-      name: c.name,
-      quorum: c.quorum,
-      downAfterMs: c.down_after_ms,
-      epoch: Number(c.epoch),
-      autoFailover: c.auto_failover,
-      requireMasterDeadEvidence: c.require_master_dead_evidence,
-      maintenanceUntil: c.maintenance_until,
-      cooldownMs: c.cooldown_ms,
-      failoverTimeoutMs: c.failover_timeout_ms,
-      minReplicasToWrite: c.min_replicas_to_write,
-      minReplicasMaxLagS: c.min_replicas_max_lag_s,
-      maxReplicaLagBytes: Number(c.max_replica_lag_bytes),
-      masterSince: c.master_since,
-      dnsNames: c.dns_names,
-      dnsTtl: c.dns_ttl,
-      redis: {
-        ...(c.redis_username ? { username: c.redis_username } : {}),
-        ...(c.redis_password_sealed ? this.openPassword(c.id, c.name, c.redis_password_sealed, unreadable) : {}),
-        tls: c.redis_tls,
-      },
-      nodes: byCluster.get(c.id) ?? [],
-    }));
-    this.current = new TopologySnapshot(
-      cached,
-      Date.now(),
-      agents.map((a) => ({ id: a.id, name: a.name, zone: a.zone, watchClusters: a.watch_clusters })),
-    );
+    const byCluster = nodesByCluster(nodes);
+    const unreadable = new Map<string, string>();
+    const cached = clusters.map((c) => cachedCluster(c, byCluster.get(c.id) ?? [], (sealed) => this.openPassword(c, sealed, unreadable)));
     this.unreadable = unreadable;
+    this.install(new TopologySnapshot(cached, Date.now(), agents.map(cachedAgent)));
     this.loadedFrom = startedAt;
     this.reloadFailingSince = undefined;
+    this.reloads.inc({ kind: 'full' });
+  }
+
+  /** Some clusters (a deleted one drops out) and, if asked, the agents; every other cluster is kept as it is. */
+  private async loadSome(ids: ReadonlySet<string>, agents: boolean): Promise<void> {
+    const list = [...ids];
+    const [clusters, nodes, agentRows] = await Promise.all([
+      list.length > 0 ? this.db.query<ClusterRow[]>(TOPOLOGY_SQL.clusters(true), [list]) : [],
+      list.length > 0 ? this.db.query<NodeRow[]>(TOPOLOGY_SQL.nodes(true), [list]) : [],
+      agents ? this.db.query<AgentRow[]>(TOPOLOGY_SQL.agents) : undefined,
+    ]);
+    const previous = this.current;
+    const byCluster = nodesByCluster(nodes);
+    const unreadable = new Map([...this.unreadable].filter(([id]) => !ids.has(id)));
+    const fresh = clusters.map((c) => cachedCluster(c, byCluster.get(c.id) ?? [], (sealed) => this.openPassword(c, sealed, unreadable)));
+    this.unreadable = unreadable;
+    this.install(new TopologySnapshot(replaceClusters(previous.clusters, ids, fresh), Date.now(), agentRows ? agentRows.map(cachedAgent) : previous.agents));
+    this.reloads.inc({ kind: 'partial' });
+  }
+
+  private install(snapshot: TopologySnapshot): void {
+    this.current = snapshot;
     for (const fn of this.listeners) {
       try {
-        fn(this.current);
+        fn(snapshot);
       } catch (err) {
         this.logger.error({ err: (err as Error).message }, 'topology listener failed');
       }
@@ -415,10 +317,15 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
     client.on('end', () => retry());
     this.dropListener = retry;
     // Bursts of changes (bulk creation, discovery writes) coalesce into one reload.
-    client.on('notification', () => {
+    client.on('notification', (message) => {
+      const payload = message.payload ?? '';
+      const id = payload.startsWith(CLUSTER_PREFIX) ? payload.slice(CLUSTER_PREFIX.length) : undefined;
+      if (id !== undefined && UUID.test(id)) this.pending.clusters.add(id);
+      else if (payload === 'agents') this.pending.agents = true;
+      else this.pending.full = true;
       this.notifyTimer ??= setTimeout(() => {
         this.notifyTimer = undefined;
-        void this.reload();
+        void this.drain();
       }, NOTIFY_DEBOUNCE_MS);
     });
     this.listener = client;

@@ -69,16 +69,20 @@ export class TopologyService {
     this.secrets = new SecretBox(config.secretKey, config.secretKeysOld);
   }
 
-  /** A topology write: one transaction, then this replica's cache reloads before the caller hears back. */
-  private async write<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
-    const result = await this.db.transaction(work);
-    await this.cache.reload();
+  /**
+   * A topology write: one transaction, then this replica's cache reloads the clusters it touched (named
+   * with `touch`) before the caller hears back. The other replicas follow on the NOTIFY the commit sends.
+   */
+  private async write<T>(work: (em: EntityManager, touch: (clusterId: string) => void) => Promise<T>): Promise<T> {
+    const touched = new Set<string>();
+    const result = await this.db.transaction((em) => work(em, (id) => touched.add(id)));
+    await this.cache.reloadClusters(touched);
     return result;
   }
 
   async create(input: CreateClusterDto, by: Principal, requestId?: string): Promise<ClusterView> {
     assertDistinctAddresses(input.nodes, 'nodes');
-    const created = await this.write(async (em) => {
+    const created = await this.write(async (em, touch) => {
       if (await em.existsBy(ClusterEntity, { name: input.name })) {
         throw VigilError.conflict(`a cluster named ${input.name} already exists`, 'name');
       }
@@ -93,6 +97,7 @@ export class TopologyService {
         epoch: 0,
       });
       await em.save(cluster);
+      touch(cluster.id);
       const nodes = input.nodes.map((n) => this.newNode(em, cluster.id, n));
       await em.save(nodes);
       await this.audit.record(
@@ -117,8 +122,9 @@ export class TopologyService {
   }
 
   async update(name: string, input: ClusterSettingsDto, by: Principal, expectedEpoch?: number): Promise<ClusterView> {
-    await this.write(async (em) => {
+    await this.write(async (em, touch) => {
       const { cluster } = await this.load(em, name, true);
+      touch(cluster.id);
       assertEpoch(cluster, expectedEpoch);
       const changes = describeSettings(input);
       Object.assign(cluster, definedSettings(input));
@@ -138,8 +144,9 @@ export class TopologyService {
    * With `expectedEpoch`, refuses (409) when the cluster has moved on.
    */
   async setMaintenance(name: string, until: Date | null, reason: string | undefined, by: Principal, expectedEpoch?: number): Promise<ClusterView> {
-    await this.write(async (em) => {
+    await this.write(async (em, touch) => {
       const { cluster } = await this.load(em, name, true);
+      touch(cluster.id);
       assertEpoch(cluster, expectedEpoch);
       cluster.maintenanceUntil = until;
       await em.save(cluster);
@@ -157,16 +164,18 @@ export class TopologyService {
   }
 
   async remove(name: string, by: Principal): Promise<void> {
-    await this.write(async (em) => {
+    await this.write(async (em, touch) => {
       const { cluster, nodes } = await this.load(em, name, true);
+      touch(cluster.id);
       await em.delete(ClusterEntity, { id: cluster.id });
       await this.audit.record({ type: 'cluster.deleted', actor: actorOf(by), cluster, data: { nodes: nodes.map(addressOf), epoch: cluster.epoch } }, em);
     });
   }
 
   async addNode(name: string, input: NodeInputDto, by: Principal, requestId?: string): Promise<NodeEntity> {
-    const node = await this.write(async (em) => {
+    const node = await this.write(async (em, touch) => {
       const { cluster } = await this.load(em, name, true);
+      touch(cluster.id);
       await assertAddressesFree(em, [input], 'body');
       const saved = await em.save(this.newNode(em, cluster.id, input));
       await this.audit.record(
@@ -180,8 +189,9 @@ export class TopologyService {
   }
 
   async updateNode(name: string, nodeId: string, input: NodeUpdateDto, by: Principal): Promise<NodeEntity> {
-    return this.write(async (em) => {
+    return this.write(async (em, touch) => {
       const { cluster, nodes } = await this.load(em, name, true);
+      touch(cluster.id);
       const node = nodes.find((n) => n.id === nodeId);
       if (!node) throw VigilError.notFound(`node ${nodeId} in cluster ${name}`);
       if (input.priority !== undefined) node.priority = input.priority;
@@ -193,8 +203,9 @@ export class TopologyService {
   }
 
   async removeNode(name: string, nodeId: string, by: Principal): Promise<void> {
-    await this.write(async (em) => {
+    await this.write(async (em, touch) => {
       const { cluster, nodes } = await this.load(em, name, true);
+      touch(cluster.id);
       const node = nodes.find((n) => n.id === nodeId);
       if (!node) throw VigilError.notFound(`node ${nodeId} in cluster ${name}`);
       if (nodes.length === 1) throw VigilError.conflict('a cluster keeps at least one node; delete the cluster instead', 'nodeId');
