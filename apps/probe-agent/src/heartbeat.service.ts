@@ -63,17 +63,17 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
     }
   }
 
+  /** Waits `ms`, or less if the agent shuts down; the listener is taken off the long-lived signal either way. */
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.abort.signal.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        { once: true },
-      );
+      const signal = this.abort.signal;
+      const wake = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      signal.addEventListener('abort', wake, { once: true });
     });
   }
 }
