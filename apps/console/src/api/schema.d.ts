@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Query the event log by cluster, type and time; paginated oldest first */
+        /**
+         * Query the event log by cluster, type and time; paginated oldest first
+         * @description **Access:** a token with role `viewer`, `operator` or `admin`; any other role gets 403.
+         */
         get: operations["Events_list"];
         put?: never;
         post?: never;
@@ -28,10 +31,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List API tokens (never their secrets) */
+        /**
+         * List API tokens (never their secrets)
+         * @description **Access:** a token with role `admin`; any other role gets 403.
+         */
         get: operations["Tokens_list"];
         put?: never;
-        /** Create an API token (shown once) */
+        /**
+         * Create an API token (shown once)
+         * @description **Access:** a token with role `admin`; any other role gets 403.
+         */
         post: operations["Tokens_create"];
         delete?: never;
         options?: never;
@@ -49,7 +58,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke an API token */
+        /**
+         * Revoke an API token
+         * @description **Access:** a token with role `admin`; any other role gets 403.
+         */
         delete: operations["Tokens_revoke"];
         options?: never;
         head?: never;
@@ -63,7 +75,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The token behind this request: its id, name and role (any valid token, agent tokens included) */
+        /**
+         * The token behind this request: its id, name and role (any valid token, agent tokens included)
+         * @description **Access:** any valid token, whatever its role.
+         */
         get: operations["Whoami_whoami"];
         put?: never;
         post?: never;
@@ -80,10 +95,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List clusters with their nodes */
+        /**
+         * List clusters with their nodes
+         * @description **Access:** a token with role `viewer`, `operator` or `admin`; any other role gets 403.
+         */
         get: operations["Clusters_list"];
         put?: never;
-        /** Create a cluster with its nodes; the master is found by asking the nodes */
+        /**
+         * Create a cluster with its nodes; the master is found by asking the nodes
+         * @description **Access:** a token with role `operator` or `admin`; any other role gets 403.
+         */
         post: operations["Clusters_create"];
         delete?: never;
         options?: never;
@@ -98,15 +119,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One cluster with its nodes */
+        /**
+         * One cluster with its nodes
+         * @description **Access:** a token with role `viewer`, `operator` or `admin`; any other role gets 403.
+         */
         get: operations["Clusters_get"];
         put?: never;
         post?: never;
-        /** Stop managing a cluster (its failover history and events are kept) */
+        /**
+         * Stop managing a cluster (its failover history and events are kept)
+         * @description **Access:** a token with role `admin`; any other role gets 403.
+         */
         delete: operations["Clusters_remove"];
         options?: never;
         head?: never;
-        /** Change cluster settings (nodes have their own routes) */
+        /**
+         * Change cluster settings (nodes have their own routes)
+         * @description **Access:** a token with role `operator` or `admin`; any other role gets 403.
+         */
         patch: operations["Clusters_update"];
         trace?: never;
     };
@@ -117,10 +147,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A cluster's nodes */
+        /**
+         * A cluster's nodes
+         * @description **Access:** a token with role `viewer`, `operator` or `admin`; any other role gets 403.
+         */
         get: operations["Clusters_nodes"];
         put?: never;
-        /** Add a node to a cluster */
+        /**
+         * Add a node to a cluster
+         * @description **Access:** a token with role `operator` or `admin`; any other role gets 403.
+         */
         post: operations["Clusters_addNode"];
         delete?: never;
         options?: never;
@@ -138,11 +174,17 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Remove a node from a cluster */
+        /**
+         * Remove a node from a cluster
+         * @description **Access:** a token with role `operator` or `admin`; any other role gets 403.
+         */
         delete: operations["Clusters_removeNode"];
         options?: never;
         head?: never;
-        /** Change a node's priority or zone */
+        /**
+         * Change a node's priority or zone
+         * @description **Access:** a token with role `operator` or `admin`; any other role gets 403.
+         */
         patch: operations["Clusters_updateNode"];
         trace?: never;
     };
@@ -153,7 +195,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Which controller replica leads, as this replica sees it */
+        /**
+         * Which controller replica leads, as this replica sees it
+         * @description **Access:** a token with role `viewer`, `operator` or `admin`; any other role gets 403.
+         */
         get: operations["Leadership_get"];
         put?: never;
         post?: never;
@@ -170,7 +215,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Each node's detection state and every agent's view of it (this controller's memory, no database read) */
+        /**
+         * Each node's detection state and every agent's view of it (this controller's memory, no database read)
+         * @description **Access:** a token with role `viewer`, `operator` or `admin`; any other role gets 403.
+         */
         get: operations["ClusterHealth_health"];
         put?: never;
         post?: never;
@@ -190,6 +238,8 @@ export interface paths {
         /**
          * Why Vigil acts or does not, now: the latest automatic decision about a down master and the faults seen
          * @description A refusal carries its code and evidence (e.g. `master-alive`: the master is unreachable from the agents but answers the leader or still streams to its replicas). Ask the leader (GET /leadership). `now` answers, live and without probing anything, whether an automatic failover would start now, with every guard checked.
+         *
+         *     **Access:** a token with role `viewer`, `operator` or `admin`; any other role gets 403.
          */
         get: operations["Failovers_decision"];
         put?: never;
@@ -207,7 +257,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A cluster's failovers and switchovers, newest first */
+        /**
+         * A cluster's failovers and switchovers, newest first
+         * @description **Access:** a token with role `viewer`, `operator` or `admin`; any other role gets 403.
+         */
         get: operations["Failovers_list"];
         put?: never;
         post?: never;
@@ -224,7 +277,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One failover with every step, its time and the time since the previous step */
+        /**
+         * One failover with every step, its time and the time since the previous step
+         * @description **Access:** a token with role `viewer`, `operator` or `admin`; any other role gets 403.
+         */
         get: operations["Failovers_get"];
         put?: never;
         post?: never;
@@ -246,6 +302,8 @@ export interface paths {
         /**
          * Forced failover now (no ODOWN needed; cooldown and auto-failover do not apply)
          * @description Answers when it is done, with the record and its steps. Refused with 409 while the cluster is in maintenance unless `ignoreMaintenance: true`, and while another failover runs. `?dryRun=true` changes nothing and answers the ranked candidates with the reason for each exclusion and the master's own evidence. Replicas holding none of the master's data (first sync running, never synced), stale or lagging ones are never promoted unless `target` names one and `acceptDataLoss` is true.
+         *
+         *     **Access:** a token with role `operator` or `admin`; any other role gets 403.
          */
         post: operations["Operator_failover"];
         delete?: never;
@@ -266,6 +324,8 @@ export interface paths {
         /**
          * Planned, lossless switchover to `target` (or the best candidate) with Redis FAILOVER TO … TIMEOUT
          * @description Answers when it is done. If the target cannot catch up in time, Redis aborts and the record says `aborted`; the master stays. Refused with 409 while the cluster is in maintenance unless `ignoreMaintenance: true`, and while another failover runs.
+         *
+         *     **Access:** a token with role `operator` or `admin`; any other role gets 403.
          */
         post: operations["Operator_switchover"];
         delete?: never;
@@ -282,10 +342,16 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Maintenance until a time: no automatic failover meanwhile */
+        /**
+         * Maintenance until a time: no automatic failover meanwhile
+         * @description **Access:** a token with role `operator` or `admin`; any other role gets 403.
+         */
         put: operations["Operator_startMaintenance"];
         post?: never;
-        /** End maintenance now */
+        /**
+         * End maintenance now
+         * @description **Access:** a token with role `operator` or `admin`; any other role gets 403.
+         */
         delete: operations["Operator_endMaintenance"];
         options?: never;
         head?: never;
@@ -299,7 +365,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Registered probe agents with their last heartbeat */
+        /**
+         * Registered probe agents with their last heartbeat
+         * @description **Access:** a token with role `viewer`, `operator` or `admin`; any other role gets 403.
+         */
         get: operations["Agents_list"];
         put?: never;
         post?: never;
@@ -318,7 +387,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Agent: register (or re-register) under this token */
+        /**
+         * Agent: register (or re-register) under this token
+         * @description **Access:** a token with role `agent`; any other role gets 403.
+         */
         post: operations["Agents_register"];
         delete?: never;
         options?: never;
@@ -335,7 +407,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Agent: heartbeat */
+        /**
+         * Agent: heartbeat
+         * @description **Access:** a token with role `agent`; any other role gets 403.
+         */
         post: operations["Agents_heartbeat"];
         delete?: never;
         options?: never;
@@ -350,7 +425,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Agent: the nodes to watch, with the credentials to reach them (ETag / If-None-Match) */
+        /**
+         * Agent: the nodes to watch, with the credentials to reach them (ETag / If-None-Match)
+         * @description **Access:** a token with role `agent`; any other role gets 403.
+         */
         get: operations["Agents_assignment"];
         put?: never;
         post?: never;
@@ -371,7 +449,9 @@ export interface paths {
         put?: never;
         /**
          * Agent: one report per probe interval with the latest state of every assigned node
-         * @description Refused whole (400, nothing applied) when any field is invalid or a node id is unknown.
+         * @description Refused whole (400, nothing applied) when any field is invalid or unknown, or a node id is unknown. The answer lists the optional report fields this controller accepts beyond the baseline (`reportFields`); an agent sends only those.
+         *
+         *     **Access:** a token with role `agent`; any other role gets 403.
          */
         post: operations["Agents_report"];
         delete?: never;
@@ -390,7 +470,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Forget an agent (it may register again with its token) */
+        /**
+         * Forget an agent (it may register again with its token)
+         * @description **Access:** a token with role `admin`; any other role gets 403.
+         */
         delete: operations["Agents_remove"];
         options?: never;
         head?: never;
@@ -407,6 +490,8 @@ export interface paths {
         /**
          * The current master (from memory, on any controller replica); `waitEpochAfter` turns it into a blocking watch
          * @description Answered from the in-memory topology, which follows every committed change through PostgreSQL notifications. A replica that cannot vouch for its copy (its notification connection is down and its last reload is older than 2 s) answers 503 rather than a possibly stale master, except in failsafe: when PostgreSQL itself is unreachable (no failover can start then), the last committed master is still given, with `stale: true` and a `Warning: 110` header, as long as the agents see it up, answering ROLE master, and no other node claiming master. The ETag changes exactly when the master or its epoch does; `If-None-Match` gives 304. With `waitEpochAfter=N` the request blocks until the master is recorded under an epoch above N, or `timeoutMs` passes (then it answers the current master, or 304 when `If-None-Match` still matches).
+         *
+         *     **Access:** a token with role `viewer`, `operator` or `admin`; any other role gets 403.
          */
         get: operations["Discovery_master"];
         put?: never;
@@ -470,6 +555,8 @@ export interface paths {
          *     - `token.seeded`: `name`
          *     - `webhook.created`: `webhookId`, `target` (scheme, host and port of the URL), `types`
          *     - `webhook.deleted`: `webhookId`, `target`
+         *
+         *     **Access:** a token with role `viewer`, `operator` or `admin`; any other role gets 403.
          */
         get: operations["EventStream_stream"];
         put?: never;
@@ -487,7 +574,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List webhooks (secrets are never returned) */
+        /**
+         * List webhooks (secrets are never returned)
+         * @description **Access:** a token with role `admin`; any other role gets 403.
+         */
         get: operations["Webhooks_list"];
         put?: never;
         /**
@@ -536,6 +626,8 @@ export interface paths {
          *     - `token.seeded`: `name`
          *     - `webhook.created`: `webhookId`, `target` (scheme, host and port of the URL), `types`
          *     - `webhook.deleted`: `webhookId`, `target`
+         *
+         *     **Access:** a token with role `admin`; any other role gets 403.
          */
         post: operations["Webhooks_create"];
         delete?: never;
@@ -551,11 +643,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One webhook */
+        /**
+         * One webhook
+         * @description **Access:** a token with role `admin`; any other role gets 403.
+         */
         get: operations["Webhooks_get"];
         put?: never;
         post?: never;
-        /** Delete a webhook and its delivery log; attempts not yet made are dropped */
+        /**
+         * Delete a webhook and its delivery log; attempts not yet made are dropped
+         * @description **Access:** a token with role `admin`; any other role gets 403.
+         */
         delete: operations["Webhooks_remove"];
         options?: never;
         head?: never;
@@ -569,7 +667,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A webhook’s delivery log: one entry per attempt, newest first */
+        /**
+         * A webhook’s delivery log: one entry per attempt, newest first
+         * @description **Access:** a token with role `admin`; any other role gets 403.
+         */
         get: operations["Webhooks_deliveries"];
         put?: never;
         post?: never;
@@ -589,6 +690,8 @@ export interface paths {
         /**
          * Every cluster at a glance: a health label with its reasons, replicas, lag, failovers and refusals
          * @description From this controller's memory (topology, detection's views, the leader's decisions) and a failover history re-read only when it changes; any replica answers (`leader` says whether this one decides).
+         *
+         *     **Access:** a token with role `viewer`, `operator` or `admin`; any other role gets 403.
          */
         get: operations["Overview_overview"];
         put?: never;
@@ -609,6 +712,8 @@ export interface paths {
         /**
          * What each publishing channel of this controller tells clients about the cluster's master now, and whether they agree with the record
          * @description REST, the Sentinel endpoint and the DNS responder are asked through the code that answers their clients (no socket); RFC 2136 updates show the last record written (the external server is not asked). Channels turned off in the configuration are left out. Also the event log position and the webhooks that carry the cluster’s events.
+         *
+         *     **Access:** a token with role `viewer`, `operator` or `admin`; any other role gets 403.
          */
         get: operations["Publication_publication"];
         put?: never;
@@ -1393,6 +1498,8 @@ export interface components {
             masterPort?: number;
             linkUp?: boolean;
             linkDownSinceS?: number;
+            /** @description master_last_io_seconds_ago; optional field repl.lastIoS (only to a controller that lists it) */
+            lastIoS?: number;
             replicas?: number;
             /** @description Milliseconds since the agent read this INFO */
             ageMs: number;
@@ -1428,6 +1535,8 @@ export interface components {
         ReportAcceptedDto: {
             /** @description Current assignment version; fetch the assignment again when it differs from the one reported */
             assignment: string;
+            /** @description Optional report fields this controller accepts beyond the baseline; send no other (absent from older controllers: send the baseline) */
+            reportFields: "repl.lastIoS"[];
         };
         MasterDto: {
             /** @example 10.0.1.12 */
@@ -2099,6 +2208,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description The token’s role is too weak for this action */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
             429: {
                 headers: {
@@ -2227,6 +2345,15 @@ export interface operations {
             };
             /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The token’s role is too weak for this action */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2461,6 +2588,15 @@ export interface operations {
             };
             /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The token’s role is too weak for this action */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2845,6 +2981,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description The token’s role is too weak for this action */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -2905,6 +3050,15 @@ export interface operations {
             };
             /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The token’s role is too weak for this action */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2982,6 +3136,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description The token’s role is too weak for this action */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
             429: {
                 headers: {
@@ -3032,6 +3195,15 @@ export interface operations {
             };
             /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The token’s role is too weak for this action */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3963,6 +4135,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description The token’s role is too weak for this action */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -4478,6 +4659,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description The token’s role is too weak for this action */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description Too many failed authentications from this address: try again after `Retry-After` seconds */
             429: {
                 headers: {
@@ -4529,6 +4719,15 @@ export interface operations {
             };
             /** @description Missing, malformed, unknown, revoked or expired bearer token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The token’s role is too weak for this action */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -28,7 +28,7 @@ export class ErrorResponseDto {
   errorId?: string;
 }
 
-const DESCRIPTIONS: Record<number, string> = {
+export const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input: `details` names each field and the reason',
   401: 'Missing, malformed, unknown, revoked or expired bearer token',
   403: 'The token’s role is too weak for this action',
@@ -42,6 +42,6 @@ const DESCRIPTIONS: Record<number, string> = {
 /** Documents the error answers a route can give (the bearer requirement is document-wide). */
 export function ApiErrors(...statuses: number[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
-    ...[401, 429, 500, ...statuses].map((status) => ApiResponse({ status, description: DESCRIPTIONS[status] ?? 'Error', type: ErrorResponseDto })),
+    ...[401, 429, 500, ...statuses].map((status) => ApiResponse({ status, description: ERROR_DESCRIPTIONS[status] ?? 'Error', type: ErrorResponseDto })),
   );
 }

@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { type INestApplication, Logger } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { CLUSTER_NAME_PATTERN, roleSatisfies } from '../../../../libs/contracts/src/index.js';
 import { AuthService } from '../auth/auth.service.js';
+import { routeAccess } from '../auth/route-access.js';
 import { ErrorCode, VigilError } from '../common/errors.js';
 import { errorHeaders, vigilErrorBody } from '../common/http-exception.filter.js';
 import { flattenValidationErrors } from '../common/validation.js';
 import { MetricsService } from '../observability/metrics.service.js';
+import { DiscoveryController } from './discovery.controller.js';
 import { MasterQueryDto } from './dto/master.dto.js';
 import { MasterLookup } from './master-lookup.service.js';
 
@@ -32,6 +35,8 @@ export function installFastMasterRoute(app: INestApplication): void {
   const auth = app.get(AuthService);
   const metrics = app.get(MetricsService);
   const logger = new Logger('MasterRoute');
+  // The documented route's own decorators, read as AuthGuard reads them: the two routes cannot disagree.
+  const access = routeAccess(new Reflector(), DiscoveryController.prototype.master, DiscoveryController);
   const next = server.listeners('request') as Listener[];
   server.removeAllListeners('request');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -83,13 +88,14 @@ export function installFastMasterRoute(app: INestApplication): void {
     }
   }
 
-  /** The same check as `AuthGuard` for a `viewer` route. */
+  /** The same check as `AuthGuard` for the documented route. */
   async function authorize(authorization: string | undefined, address: string | undefined): Promise<void> {
+    if (access.kind === 'public') return;
     const match = authorization ? BEARER.exec(authorization) : null;
     if (authorization && !match) throw new VigilError(ErrorCode.UNAUTHENTICATED, 'Authorization header must be "Bearer <token>"');
     const principal = await auth.authenticate(match?.[1], address);
-    if (!roleSatisfies(principal.role, 'viewer')) {
-      throw new VigilError(ErrorCode.FORBIDDEN, `this action needs the viewer role; the token has ${principal.role}`);
+    if (access.kind === 'role' && !roleSatisfies(principal.role, access.role)) {
+      throw new VigilError(ErrorCode.FORBIDDEN, `this action needs the ${access.role} role; the token has ${principal.role}`);
     }
   }
 }
