@@ -126,11 +126,13 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
       throw new VigilError(ErrorCode.UNAUTHENTICATED, 'invalid or revoked token');
     }
     const tokenExpiresAt = row.expiresAt?.getTime() ?? null;
-    if (tokenExpiresAt !== null && tokenExpiresAt <= Date.now()) throw expired();
     const principal: Principal = { tokenId: row.id, tokenName: row.name, role: row.role };
     if (this.cache.size >= CACHE_MAX) this.cache.clear();
     // A revocation that arrived while this ran may be of this token, read before it: answer, but do not remember.
+    // An expired token is remembered too: it is then refused from memory, with no query and no scrypt (it
+    // does not count as a failure, so each refusal would otherwise cost a hash without limit).
     if (this.revocations === revocationsBefore) this.cache.set(key, { principal, expiresAt: Date.now() + CACHE_TTL_MS, tokenExpiresAt });
+    if (tokenExpiresAt !== null && tokenExpiresAt <= Date.now()) throw expired();
     // Best effort and cheap: at most once per cache window per token.
     void this.tokens.update({ id: row.id }, { lastUsedAt: new Date() }).catch(() => undefined);
     return principal;
