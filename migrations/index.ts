@@ -9,6 +9,7 @@ import { AgentAssignment1764374400000 } from './1764374400000-agent-assignment.j
 import { FailoverState1764460800000 } from './1764460800000-failover-state.js';
 import { TokenExpiry1764547200000 } from './1764547200000-token-expiry.js';
 import { DeliveryRetention1764633600000 } from './1764633600000-delivery-retention.js';
+import { JobOutbox1764806400000 } from './1764806400000-job-outbox.js';
 import { TopologyNotifyRows1764892800000 } from './1764892800000-topology-notify-rows.js';
 
 /** Every migration, oldest first. A new migration file is added here too (no globs: works in tests and builds alike). */
@@ -24,5 +25,6 @@ export const MIGRATIONS = [
   FailoverState1764460800000,
   TokenExpiry1764547200000,
   DeliveryRetention1764633600000,
+  JobOutbox1764806400000,
   TopologyNotifyRows1764892800000,
 ];

@@ -40,12 +40,12 @@ describe('BullMQ on its Redis backend (REDIS_URL set)', () => {
     }
   });
 
-  it('reports Redis in readiness, and goes unready when it is gone', async () => {
+  it('reports Redis in readiness, and stays ready when it is gone (it carries only deferrable side effects)', async () => {
     expect((await ctl.api('GET', '/health/ready', { token: null })).body.checks).toEqual({ postgres: { status: 'up' }, redis: { status: 'up' } });
     queueRedis.signal('SIGSTOP');
     try {
       const res = await ctl.api('GET', '/health/ready', { token: null });
-      expect(res.status).toBe(503);
+      expect(res.status).toBe(200);
       expect(res.body.checks.redis.status).toBe('down');
     } finally {
       queueRedis.signal('SIGCONT');

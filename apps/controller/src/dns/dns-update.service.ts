@@ -1,8 +1,7 @@
 import { isIP } from 'node:net';
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type JobsOptions, Queue, UnrecoverableError } from 'bullmq';
+import { type JobsOptions, UnrecoverableError } from 'bullmq';
 import { DataSource } from 'typeorm';
 import {
   compareAndSwap,
@@ -17,6 +16,7 @@ import { CONTROLLER_CONFIG, type ControllerConfig, type DnsUpdateConfig } from '
 import { FailoverStore } from '../failover/failover-store.js';
 import { type MasterChanged, MasterChanges } from '../failover/master-changes.js';
 import { LeadershipService } from '../leadership/leadership.service.js';
+import { JobsService } from '../jobs/jobs.service.js';
 import { QUEUES } from '../jobs/queues.js';
 import { TopologyCache } from '../topology/topology-cache.service.js';
 
@@ -97,7 +97,7 @@ export class DnsUpdateService implements OnApplicationBootstrap {
   private readonly settings: DnsUpdateConfig | undefined;
 
   constructor(
-    @InjectQueue(QUEUES.dns) private readonly queue: Queue,
+    private readonly jobs: JobsService,
     @InjectDataSource() private readonly db: DataSource,
     private readonly masterChanges: MasterChanges,
     private readonly store: FailoverStore,
@@ -178,7 +178,7 @@ export class DnsUpdateService implements OnApplicationBootstrap {
         ttl,
       )) {
         const job: PublishRecordJob = { ...r, failoverId: change.failoverId, clusterId: change.clusterId, cluster: change.cluster, epoch: change.epoch };
-        await this.queue.add(DNS_JOBS.publishRecord, job, publishRecordJobOptions(job));
+        await this.jobs.add(QUEUES.dns, DNS_JOBS.publishRecord, job, publishRecordJobOptions(job));
       }
     } catch (err) {
       this.logger.error({ cluster: change.cluster, err: (err as Error).message }, 'could not enqueue the DNS updates');

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { InjectQueue } from '@nestjs/bullmq';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { EventFeed } from '../audit/event-feed.service.js';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
-import { type DeliverWebhookJob, deliverWebhookJobOptions, QUEUES, WEBHOOK_JOBS } from '../jobs/queues.js';
+import { JobsService } from '../jobs/jobs.service.js';
+import { deliverWebhookJobOptions, QUEUES, WEBHOOK_JOBS } from '../jobs/queues.js';
 import { LeadershipService } from '../leadership/leadership.service.js';
 import { advanceCursor, type DispatchHook, hookWants } from './webhook-dispatch.js';
 
@@ -60,7 +59,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     @InjectDataSource() private readonly db: DataSource,
     private readonly feed: EventFeed,
     private readonly leadership: LeadershipService,
-    @InjectQueue(QUEUES.webhooks) private readonly queue: Queue<DeliverWebhookJob>,
+    private readonly jobs: JobsService,
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
   ) {}
 
@@ -145,7 +144,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
               };
             }),
         );
-        for (let i = 0; i < jobs.length; i += ADD_CHUNK) await this.queue.addBulk(jobs.slice(i, i + ADD_CHUNK));
+        for (let i = 0; i < jobs.length; i += ADD_CHUNK) await this.jobs.addBulk(QUEUES.webhooks, jobs.slice(i, i + ADD_CHUNK));
         await em.query(`UPDATE webhook_cursor SET last_event_id = $1, updated_at = now()`, [moved.cursor.toString()]);
       }
       return { more: moved.blockedAt === undefined && events.length === BATCH, blockedAt: moved.blockedAt, newest: events[events.length - 1]!.id };

@@ -1,9 +1,8 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Queue } from 'bullmq';
 import { followMaster, probeReplication, promoteToMaster } from '../../../../libs/redis-admin/src/index.js';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
 import { DetectionService } from '../detection/detection.service.js';
+import { JobsService } from '../jobs/jobs.service.js';
 import { FAILOVER_JOBS, QUEUES, type ReconcileReplicaJob, reconcileReplicaJobOptions } from '../jobs/queues.js';
 import { type CachedCluster, TopologyCache } from '../topology/topology-cache.service.js';
 import { ClusterDecisions } from './cluster-decisions.js';
@@ -38,7 +37,7 @@ export class NodeReconciler implements OnApplicationBootstrap {
     private readonly topology: TopologyCache,
     private readonly runs: FailoverRuns,
     private readonly decisions: ClusterDecisions,
-    @InjectQueue(QUEUES.failover) private readonly failoverQueue: Queue<ReconcileReplicaJob>,
+    private readonly jobs: JobsService,
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
   ) {}
 
@@ -66,8 +65,9 @@ export class NodeReconciler implements OnApplicationBootstrap {
   private async queueReconciliation(nodeId: string, follows: string): Promise<void> {
     const node = this.topology.snapshot.nodesById.get(nodeId);
     if (!node || !this.runs.leadership.isLeader() || this.runs.isActive(node.clusterId) || !this.due(nodeId)) return;
-    await this.failoverQueue
-      .add(FAILOVER_JOBS.reconcileReplica, { clusterId: node.clusterId, nodeId, follows }, reconcileReplicaJobOptions(nodeId))
+    const job: ReconcileReplicaJob = { clusterId: node.clusterId, nodeId, follows };
+    await this.jobs
+      .add(QUEUES.failover, FAILOVER_JOBS.reconcileReplica, job, reconcileReplicaJobOptions(nodeId))
       .catch((err: Error) => this.logger.warn({ nodeId, err: err.message }, 'could not queue a replica reconciliation'));
   }
 

@@ -1,19 +1,23 @@
 import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { createPostgresBackend, setDefaultBackendFactory, type ConnectionOptions, type PostgresConnectionOptions } from 'bullmq';
+import { AuditModule } from '../audit/audit.module.js';
 import type { ControllerConfig } from '../config/config.js';
-import { DEFAULT_JOB_OPTIONS, QUEUES } from './queues.js';
+import { ObservabilityModule } from '../observability/observability.module.js';
+import { JobsBackendState } from './jobs-backend.js';
+import { JOBS_CLOSING, JobsService } from './jobs.service.js';
+import { DEFAULT_JOB_OPTIONS, jobBackendOf, QUEUES } from './queues.js';
+
+export { jobBackendOf, type JobBackend } from './queues.js';
 
 /** Schema BullMQ creates and migrates for itself on its PostgreSQL backend. */
 export const BULLMQ_PG_SCHEMA = 'bullmq';
 
-export type JobBackend = 'postgres' | 'redis';
+/** Reconnect attempts to the Redis backend at most this far apart (BullMQ's default grows to 20 s, delaying the catch-up). */
+const RECONNECT_MAX_MS = 1000;
 
-export function jobBackendOf(config: ControllerConfig): JobBackend {
-  return config.redisUrl ? 'redis' : 'postgres';
-}
-
-function redisConnection(redisUrl: string): ConnectionOptions {
+function redisConnection(redisUrl: string, closing: { now: boolean }): ConnectionOptions {
   const u = new URL(redisUrl);
   return {
     host: u.hostname,
@@ -23,6 +27,9 @@ function redisConnection(redisUrl: string): ConnectionOptions {
     db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
     tls: u.protocol === 'rediss:' ? {} : undefined,
     maxRetriesPerRequest: null,
+    // Once the controller shuts down, stop reconnecting: ioredis then fails the commands it holds, so
+    // closing the queues and workers does not wait for a Redis that is away.
+    retryStrategy: (times: number) => (closing.now ? null : Math.min(100 * times, RECONNECT_MAX_MS)),
   };
 }
 
@@ -35,6 +42,7 @@ function redisConnection(redisUrl: string): ConnectionOptions {
 export class JobsModule {
   static forRoot(config: ControllerConfig): DynamicModule {
     const backend = jobBackendOf(config);
+    const closing = { now: false };
     let connection: ConnectionOptions;
     if (backend === 'postgres') {
       setDefaultBackendFactory(createPostgresBackend);
@@ -48,14 +56,15 @@ export class JobsModule {
       connection = pg as unknown as ConnectionOptions;
     } else {
       setDefaultBackendFactory();
-      connection = redisConnection(config.redisUrl!);
+      connection = redisConnection(config.redisUrl!, closing);
     }
     const queues = Object.values(QUEUES).map((name) => BullModule.registerQueue({ name }));
     return {
       module: JobsModule,
       global: true,
-      imports: [BullModule.forRoot({ connection, defaultJobOptions: DEFAULT_JOB_OPTIONS }), ...queues],
-      exports: queues,
+      imports: [BullModule.forRoot({ connection, defaultJobOptions: DEFAULT_JOB_OPTIONS }), ...queues, AuditModule, ObservabilityModule, DiscoveryModule],
+      providers: [JobsBackendState, JobsService, { provide: JOBS_CLOSING, useValue: closing }],
+      exports: [...queues, JobsBackendState, JobsService],
     };
   }
 }

@@ -1,5 +1,12 @@
 import type { JobsOptions } from 'bullmq';
 
+export type JobBackend = 'postgres' | 'redis';
+
+/** BullMQ's backend: Redis when `REDIS_URL` is set, PostgreSQL otherwise. */
+export function jobBackendOf(config: { redisUrl?: string | undefined }): JobBackend {
+  return config.redisUrl ? 'redis' : 'postgres';
+}
+
 /**
  * Every queue, job name, payload and default option in one place. Jobs carry retryable side effects
  * only; the failover critical path never waits on a queue.

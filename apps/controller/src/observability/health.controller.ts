@@ -63,7 +63,11 @@ export class HealthController {
         redis.disconnect();
       }
     }
-    const up = Object.values(checks).every((c) => c.status === 'up');
+    // Ready on PostgreSQL alone: the Redis of REDIS_URL carries only retryable side effects (kept in
+    // PostgreSQL while it is away), so without it this replica still detects, fails over and publishes —
+    // taking it out of rotation would hide the master from clients exactly when it moves. Its state is
+    // shown here and in `vigil_jobs_backend_up`.
+    const up = checks['postgres']?.status === 'up';
     res.status(up ? 200 : 503).json({ status: up ? 'ok' : 'unavailable', controller: this.config.controllerName, checks });
   }
 
