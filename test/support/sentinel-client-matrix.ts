@@ -2,10 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SentinelClientName, SentinelWriter } from '../../libs/testing/src/sentinel-writers.js';
 import { SentinelClientRig, storedSeqs, waitWriting } from './sentinel-client-rig.js';
 
-/** Longest write outage accepted after a master crash with down-after 1 s (Redis Sentinel takes about 3 s on the same group; see BENCHMARKS.md). */
-const CRASH_OUTAGE_MS = 6000;
-/** … and after a switchover. */
-const SWITCHOVER_OUTAGE_MS = 3000;
+/**
+ * Longest write outage accepted after a master crash with down-after 1 s: about 3 s on an idle machine
+ * (Redis Sentinel: 2.5 to 4.5 s on the same group, BENCHMARKS.md); the margin is for a loaded CI machine.
+ * What fails without the endpoint's fixes is a client that never writes again.
+ */
+const CRASH_OUTAGE_MS = 10_000;
+/** … and after a switchover (about 1 s idle). */
+const SWITCHOVER_OUTAGE_MS = 5000;
 
 /**
  * The client matrix: `clients` write concurrently through Vigil's two Sentinel endpoints (and nothing
@@ -28,7 +32,7 @@ export function describeSentinelClients(title: string, clients: readonly Sentine
       await rig.stop();
     });
 
-    it('a switchover: every client writes to the new master within 3 s, and no acknowledged write is lost', async () => {
+    it('a switchover: every client writes to the new master within 5 s, and no acknowledged write is lost', async () => {
       const { at, to } = await rig.switchover();
       const outage = await waitWriting(writers, at, 15_000);
       for (const w of writers) {
@@ -57,9 +61,9 @@ export function describeSentinelClients(title: string, clients: readonly Sentine
       }
     }, 40_000);
 
-    it('a master crash (SIGKILL): every client writes to the promoted replica within 6 s', async () => {
+    it('a master crash (SIGKILL): every client writes to the promoted replica within 10 s', async () => {
       const { at, to } = await rig.crashMaster();
-      const outage = await waitWriting(writers, at, 15_000);
+      const outage = await waitWriting(writers, at, 20_000);
       const settled = Date.now();
       await waitWriting(writers, settled, 5000);
       for (const w of writers) {

@@ -110,6 +110,7 @@ export class SentinelClientRig {
     const from = this.server(before.port);
     const known = (await this.failovers()).length;
     from.signal('SIGKILL');
+    await from.process.exited; // writes sent from now on cannot reach it
     const at = Date.now();
     await waitFor(async () => (await this.failovers()).length > known, 20_000, 'a failover.succeeded after the crash', 50);
     const after = await this.master();
@@ -161,9 +162,9 @@ export class SentinelClientRig {
  * error), and answers each client's outage: from `t` to its first acknowledgement after it.
  */
 export async function waitWriting(writers: SentinelWriter[], t: number, timeoutMs: number, count = 5): Promise<Map<string, number>> {
-  await waitFor(async () => writers.every((w) => w.acks.filter((a) => a.at > t).length >= count), timeoutMs, 'every client writing again', 50).catch(
+  await waitFor(async () => writers.every((w) => w.acks.filter((a) => a.sent > t).length >= count), timeoutMs, 'every client writing again', 50).catch(
     (err: Error) => {
-      const stuck = writers.filter((w) => w.acks.filter((a) => a.at > t).length < count);
+      const stuck = writers.filter((w) => w.acks.filter((a) => a.sent > t).length < count);
       throw new Error(`${err.message}: ${stuck.map((w) => `${w.client} (${w.errors} errors, last: ${w.lastError ?? 'none'})`).join('; ')}`);
     },
   );

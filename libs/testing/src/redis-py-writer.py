@@ -1,7 +1,7 @@
 """redis-py through Sentinel endpoints with its default options: RPUSH <key> <seq> one at a time.
 
 Argument: JSON {"sentinels": [{"host", "port"}], "name", "key"}. Prints "ack <seq> <ms>" per acknowledged
-write and "err <message>" per failed one (then waits 20 ms and writes the next number), until SIGTERM.
+write (with the times it was sent and acknowledged, ms) and "err <message>" per failed one (then waits 20 ms and writes the next number), until SIGTERM.
 """
 import json
 import signal
@@ -17,9 +17,10 @@ master = sentinel.master_for(config["name"])
 seq = 0
 while True:
     seq += 1
+    sent = int(time.time() * 1000)
     try:
         master.rpush(config["key"], seq)
-        print(f"ack {seq} {int(time.time() * 1000)}", flush=True)
+        print(f"ack {seq} {sent} {int(time.time() * 1000)}", flush=True)
     except Exception as err:  # every failure is reported; the writer goes on, as an application would
         print(f"err {type(err).__name__}: {err}".replace("\n", " "), flush=True)
         time.sleep(0.02)

@@ -21,9 +21,10 @@ export interface Endpoint {
   port: number;
 }
 
-/** One acknowledged write: its sequence number and when the acknowledgement arrived (ms). */
+/** One acknowledged write: its sequence number, when it was sent and when the acknowledgement arrived (ms). */
 export interface Ack {
   seq: number;
+  sent: number;
   at: number;
 }
 
@@ -37,7 +38,7 @@ export interface SentinelWriter {
   readonly acks: Ack[];
   errors: number;
   lastError: string | undefined;
-  /** The first acknowledgement after `t`, if any. */
+  /** The first acknowledgement of a write sent after `t` (a reply already on its way at `t` does not count), if any. */
   firstAckAfter(t: number): Ack | undefined;
   /** Stops writing and closes the client. */
   stop(): Promise<void>;
@@ -53,18 +54,20 @@ function writer(client: SentinelClientName, key: string, push: (seq: number) => 
     acks: [],
     errors: 0,
     lastError: undefined,
-    firstAckAfter: (t) => w.acks.find((a) => a.at > t),
+    firstAckAfter: (t) => w.acks.find((a) => a.sent > t),
     async stop() {
       stopped = true;
-      await close().catch(() => undefined);
+      // A client stuck on a dead address may never finish closing (node-redis 5 waits on its connect).
+      await Promise.race([close().catch(() => undefined), sleep(2000)]);
       await Promise.race([loop, sleep(2000)]);
     },
   };
   const loop = (async () => {
     for (let seq = 1; !stopped; seq++) {
+      const sent = Date.now();
       try {
         await push(seq);
-        w.acks.push({ seq, at: Date.now() });
+        w.acks.push({ seq, sent, at: Date.now() });
       } catch (err) {
         w.errors++;
         w.lastError = (err as Error).message;
@@ -149,15 +152,15 @@ async function redisPy(endpoints: Endpoint[], name: string, key: string): Promis
     acks,
     errors: 0,
     lastError: undefined,
-    firstAckAfter: (t) => acks.find((a) => a.at > t),
+    firstAckAfter: (t) => acks.find((a) => a.sent > t),
     stop: () => proc.stop('SIGTERM', 2000),
   };
   let ready: () => void;
   const started = new Promise<void>((resolve) => (ready = resolve));
   createInterface({ input: proc.child.stdout! }).on('line', (line) => {
-    const [kind, a, b] = line.split(' ');
+    const [kind, a, b, c] = line.split(' ');
     if (kind === 'ack') {
-      acks.push({ seq: Number(a), at: Number(b) });
+      acks.push({ seq: Number(a), sent: Number(b), at: Number(c) });
       ready();
     } else if (kind === 'err') {
       w.errors++;

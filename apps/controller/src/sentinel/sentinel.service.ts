@@ -17,6 +17,7 @@ import { LeadershipService } from '../leadership/leadership.service.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import type { CachedCluster, CachedNode } from '../topology/topology-cache.service.js';
 import { NOPERM_OPERATOR, SentinelConnection, type SentinelBackend, type SentinelStats } from './sentinel-connection.js';
+import { MasterLinks } from './master-links.js';
 import { SentinelEvents } from './sentinel-events.js';
 import type { InfoInput, InstanceFacts, MasterFacts, PeerFacts } from './sentinel-format.js';
 import { runIdOf, SentinelPeers } from './sentinel-peers.service.js';
@@ -46,6 +47,8 @@ export class SentinelService implements SentinelBackend, OnApplicationBootstrap,
   /** Encoded lookup answers, dropped on every topology snapshot. */
   private readonly addressReplies = new Map<string, string | null>();
   private readonly published: Counter<'channel'>;
+  /** This replica's own connection to each recorded master: Sentinel's link, for the `disconnected` flag. */
+  private readonly links = new MasterLinks();
 
   constructor(
     private readonly directory: MasterDirectory,
@@ -86,7 +89,12 @@ export class SentinelService implements SentinelBackend, OnApplicationBootstrap,
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.sentinelPort === undefined) return;
-    this.directory.onSnapshot(() => this.addressReplies.clear());
+    const follow = () => this.links.follow(new Map(this.directory.snapshot.clusters.map((c) => [c.name, this.directory.get(c.name) ?? null])));
+    this.directory.onSnapshot(() => {
+      this.addressReplies.clear();
+      follow();
+    });
+    follow();
     this.directory.moves.on('move', (m) => this.events.onMove(m));
     this.detection.transitions.on('transition', (t) => this.events.onTransition(t));
     this.feed.subscribe((e) => this.events.onEvent(e));
@@ -105,6 +113,7 @@ export class SentinelService implements SentinelBackend, OnApplicationBootstrap,
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.links.close();
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
@@ -253,8 +262,12 @@ export class SentinelService implements SentinelBackend, OnApplicationBootstrap,
     if (!m) return undefined;
     const node = c.nodes.find((n) => n.id === m.nodeId);
     if (!node) return undefined;
+    const facts = this.facts(node, now);
+    // The link to the master closed and no agent has had a reply from it since: Sentinel's broken link.
+    const closedAt = this.links.closedSince(c.name, node);
+    if (closedAt !== undefined && (facts.lastOkAt ?? 0) <= closedAt) facts.disconnected = true;
     return {
-      ...this.facts(node, now),
+      ...facts,
       name: c.name,
       epoch: m.epoch,
       quorum: c.quorum,

@@ -1,0 +1,85 @@
+import { connect, type Socket } from 'node:net';
+
+const RECONNECT_MS = 1000;
+
+interface Link {
+  host: string;
+  port: number;
+  socket: Socket | undefined;
+  up: boolean;
+  /** When an established connection last closed (ms), if it has not come back since. */
+  closedAt: number | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * One idle TCP connection from this replica to each cluster's recorded master, as Sentinel keeps a link
+ * to every instance: when a master crashes the connection closes at that instant, long before an agent's
+ * next report. Sentinel shows that as the `disconnected` flag, and clients act on it at once (node-redis 5
+ * and 6 refuse such a master; node-redis 5, given a dead master, would wait on it forever).
+ *
+ * Only a connection that was established and then closed counts: a replica that cannot reach the node at
+ * all learns nothing from its link (the agents' view decides then), and any agent's valid reply after the
+ * close clears it (see `closedSince`). Nothing is sent on the connection.
+ */
+export class MasterLinks {
+  private readonly links = new Map<string, Link>();
+  private closed = false;
+
+  /** Keeps exactly one link per cluster, to its master now (`null` for a cluster without one). */
+  follow(masters: Map<string, { host: string; port: number } | null>): void {
+    if (this.closed) return;
+    for (const [cluster, link] of this.links) {
+      const m = masters.get(cluster);
+      if (!m || m.host !== link.host || m.port !== link.port) this.drop(cluster);
+    }
+    for (const [cluster, m] of masters) {
+      if (m && !this.links.has(cluster)) {
+        const link: Link = { host: m.host, port: m.port, socket: undefined, up: false, closedAt: undefined, timer: undefined };
+        this.links.set(cluster, link);
+        this.open(link);
+      }
+    }
+  }
+
+  /** When the link to this cluster's master closed, if it was established and is down now. */
+  closedSince(cluster: string, master: { host: string; port: number }): number | undefined {
+    const link = this.links.get(cluster);
+    if (!link || link.host !== master.host || link.port !== master.port || link.up) return undefined;
+    return link.closedAt;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const cluster of [...this.links.keys()]) this.drop(cluster);
+  }
+
+  private open(link: Link): void {
+    const socket = connect({ host: link.host, port: link.port });
+    link.socket = socket;
+    socket.setKeepAlive(true, 10_000);
+    socket.on('connect', () => {
+      link.up = true;
+      link.closedAt = undefined;
+    });
+    socket.on('data', () => undefined);
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      if (link.socket !== socket) return;
+      if (link.up) link.closedAt = Date.now();
+      link.up = false;
+      link.socket = undefined;
+      if (!this.closed) link.timer = setTimeout(() => this.open(link), RECONNECT_MS).unref();
+    });
+  }
+
+  private drop(cluster: string): void {
+    const link = this.links.get(cluster);
+    if (!link) return;
+    this.links.delete(cluster);
+    clearTimeout(link.timer);
+    const s = link.socket;
+    link.socket = undefined;
+    s?.destroy();
+  }
+}
