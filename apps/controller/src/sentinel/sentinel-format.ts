@@ -61,10 +61,12 @@ function since(now: number, at: number | null): string {
   return at === null ? '0' : String(Math.max(0, now - at));
 }
 
+/** Sentinel's flag words in its order (`s_down,o_down,master,disconnected,…`, as Redis 7.0 answers them). */
 function flags(base: 'master' | 'slave', f: InstanceFacts, failoverInProgress = false): string {
-  const out: string[] = [base];
+  const out: string[] = [];
   if (f.state === 'sdown' || f.state === 'odown') out.push('s_down');
   if (f.state === 'odown') out.push('o_down');
+  out.push(base);
   if (f.disconnected) out.push('disconnected');
   if (failoverInProgress) out.push('failover_in_progress');
   return out.join(',');
