@@ -6,6 +6,9 @@
  */
 
 export class RespProtocolError extends Error {
+  /** The commands completed before the error in the same `push`: to be answered before the error, in order (as Redis does). */
+  before: string[][] = [];
+
   constructor(message: string) {
     super(`Protocol error: ${message}`);
     this.name = 'RespProtocolError';
@@ -31,19 +34,27 @@ export class RespRequestParser {
 
   constructor(private readonly limits: RespParserLimits = DEFAULT_RESP_LIMITS) {}
 
-  /** Appends `chunk` and returns the commands completed by it (each an array of arguments). */
+  /**
+   * Appends `chunk` and returns the commands completed by it (each an array of arguments). Throws
+   * `RespProtocolError` at the first thing that is not RESP, carrying the commands completed before it.
+   */
   push(chunk: Buffer): string[][] {
     this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
     const commands: string[][] = [];
     let offset = 0;
-    for (;;) {
-      const parsed = this.parseOne(offset);
-      if (!parsed) break;
-      offset = parsed.next;
-      if (parsed.args.length > 0) commands.push(parsed.args);
+    try {
+      for (;;) {
+        const parsed = this.parseOne(offset);
+        if (!parsed) break;
+        offset = parsed.next;
+        if (parsed.args.length > 0) commands.push(parsed.args);
+      }
+      this.buffer = offset >= this.buffer.length ? Buffer.alloc(0) : this.buffer.subarray(offset);
+      if (this.buffer.length > this.limits.maxBulkBytes + this.limits.maxInlineBytes) throw new RespProtocolError('request too large');
+    } catch (err) {
+      if (err instanceof RespProtocolError) err.before = commands;
+      throw err;
     }
-    this.buffer = offset >= this.buffer.length ? Buffer.alloc(0) : this.buffer.subarray(offset);
-    if (this.buffer.length > this.limits.maxBulkBytes + this.limits.maxInlineBytes) throw new RespProtocolError('request too large');
     return commands;
   }
 

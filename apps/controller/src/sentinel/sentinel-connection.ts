@@ -85,6 +85,8 @@ export class SentinelConnection {
   private queue: string[][] = [];
   private busy = false;
   private closing = false;
+  /** A protocol error met after the queued commands: answered once they are, then the connection closes. */
+  private refusal: string | null = null;
 
   constructor(
     private readonly socket: Socket,
@@ -124,21 +126,30 @@ export class SentinelConnection {
     }
   }
 
-  private onData(chunk: Buffer): void {
+  /** Reads requests unless a command is in flight (so the queue cannot grow without bound). */
+  private reading(): void {
     if (this.closing) return;
+    if (this.busy) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closing || this.refusal !== null) return;
     try {
       for (const cmd of this.parser.push(chunk)) this.queue.push(cmd);
     } catch (err) {
-      const message = err instanceof RespProtocolError ? err.message : 'Protocol error';
-      this.write(encodeReply(R.error(`ERR ${message}`), this.resp3));
-      this.closing = true;
-      this.socket.end();
-      return;
+      // The commands before the bad bytes are answered first, in order, as Redis does.
+      if (err instanceof RespProtocolError) for (const cmd of err.before) this.queue.push(cmd);
+      this.refusal = err instanceof RespProtocolError ? err.message : 'Protocol error';
     }
     this.drain();
   }
 
-  /** Runs queued commands in order; an asynchronous one (AUTH with a token, an operator command) holds the ones behind it. */
+  /**
+   * Runs queued commands in order; an asynchronous one (AUTH with a token, an operator command) holds the
+   * ones behind it, and the socket is not read meanwhile, so a client pipelining behind a slow command
+   * cannot make the queue grow without bound.
+   */
   private drain(): void {
     if (this.busy) return;
     let out = '';
@@ -149,6 +160,7 @@ export class SentinelConnection {
       if (reply instanceof Promise) {
         if (out !== '') this.write(out);
         this.busy = true;
+        this.reading();
         void reply
           .then(
             (r) => this.write(encodeReply(r, this.resp3)),
@@ -156,11 +168,16 @@ export class SentinelConnection {
           )
           .finally(() => {
             this.busy = false;
+            this.reading();
             this.drain();
           });
         return;
       }
       if (reply !== null) out += typeof reply === 'string' ? reply : encodeReply(reply, this.resp3);
+    }
+    if (this.refusal !== null && !this.closing) {
+      out += encodeReply(R.error(`ERR ${this.refusal}`), this.resp3);
+      this.closing = true;
     }
     if (out !== '') this.write(out);
     if (this.closing) this.socket.end();
