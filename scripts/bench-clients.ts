@@ -59,7 +59,7 @@ async function main(): Promise<void> {
       'clients',
       renderClientTable(trials, SENTINEL_CLIENTS, {
         when: new Date().toISOString(),
-        machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`,
+        machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'} (1-minute load average ${os.loadavg()[0]!.toFixed(1)} at the end)`,
         node: process.version,
         trials: TRIALS,
         downAfterMs: DOWN_AFTER_MS,
