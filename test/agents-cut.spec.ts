@@ -104,7 +104,7 @@ describe('agents cut from the controller', () => {
     const since = await newest();
     const [master, replica] = groups['during']!;
     for (const p of proxies) p.cut('blackhole');
-    let healedAt = 0;
+    let healedAt: number;
     try {
       // Every cluster says it cannot decide, and why.
       const cannot = await waitFor(
