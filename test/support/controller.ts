@@ -81,11 +81,11 @@ export interface ControllerProcess {
   process: ManagedProcess;
 }
 
-/** The built controller as a real process (so a test can SIGKILL it), ready to serve. */
+/** The built controller as a real process (so a test can SIGKILL it), ready to serve; on `env.HTTP_PORT` when given (a restart). */
 export async function startControllerProcess(databaseUrl: string, env: Record<string, string>): Promise<ControllerProcess> {
   const entry = 'dist/apps/controller/src/main.js';
   if (!existsSync(entry)) throw new Error('build output missing: run `npm run build` (npm test does it for you)');
-  const port = await freePort();
+  const port = env['HTTP_PORT'] ? Number(env['HTTP_PORT']) : await freePort();
   const url = `http://127.0.0.1:${port}`;
   const proc = startProcess('node', [entry], {
     env: {
@@ -105,6 +105,9 @@ export async function startControllerProcess(databaseUrl: string, env: Record<st
     },
     30_000,
     'the controller process to be ready',
-  );
+  ).catch(async (err: Error) => {
+    await proc.stop('SIGKILL');
+    throw new Error(`${err.message}\n${proc.output().slice(-4000)}`);
+  });
   return { url, api: apiClient(url), process: proc };
 }
