@@ -127,6 +127,7 @@ async function main(): Promise<void> {
       x.unexpectedExits.map((e) => `${x.name} at ${((e.at - t0) / 60_000).toFixed(1)} min (${e.signal ?? `code ${e.code}`})`),
     ),
     webhooksReceived: s.webhookDeliveries(),
+    load: { busyCores: mean(sampler.samples, 'machine.busy_cores'), load1: mean(sampler.samples, 'machine.load1'), cores: os.cpus().length },
   };
   const section = renderSection(result);
   writeFileSync(join(o.resultsDir, 'section.md'), section);
@@ -144,6 +145,11 @@ async function main(): Promise<void> {
     writeBenchmarkSection('soak', section);
     log('BENCHMARKS.md (section soak) and docs/soak.svg written');
   } else log(`short run: BENCHMARKS.md left alone (section and plot in ${o.resultsDir}; --report writes them)`);
+}
+
+function mean(samples: { values: Record<string, number> }[], key: string): number {
+  const v = samples.map((x) => x.values[key] ?? NaN).filter(Number.isFinite);
+  return v.reduce((a, b) => a + b, 0) / v.length;
 }
 
 function gitCommit(): string {
@@ -173,6 +179,13 @@ function plotPanels(s: SoakStack): Panel[] {
       series: [
         { key: 'events.rows', label: 'events' },
         { key: 'webhook_deliveries.rows', label: 'webhook deliveries' },
+      ],
+    },
+    {
+      title: 'The shared machine',
+      series: [
+        { key: 'machine.busy_cores', label: 'busy cores' },
+        { key: 'machine.load1', label: 'load average' },
       ],
     },
   ];

@@ -111,7 +111,9 @@ export async function injectFault(ctx: FaultContext, n: number, kind: FaultKind)
         fault.target = fault.expectFailover = realNames[(turn + 1) % realNames.length]!;
         const before = await currentMaster(stack, fault.target);
         const t = Date.now();
-        const record = await api<{ outcome: string; to?: string }>(stack.bases[0]!, 'POST', `/api/v1/clusters/${fault.target}/switchover`, {});
+        // Operator actions are answered by the leader only (others answer 503 naming it).
+        const leader = stack.bases[Math.max(0, await leaderIndex(stack.bases))]!;
+        const record = await api<{ outcome: string; to?: string }>(leader, 'POST', `/api/v1/clusters/${fault.target}/switchover`, {});
         const after = await currentMaster(stack, fault.target);
         fault.detail = `${fault.target}: switchover ${record.outcome} in ${Date.now() - t} ms, master ${before.port} → ${after.port}`;
         if (record.outcome !== 'succeeded') fault.error = `switchover ${record.outcome}`;

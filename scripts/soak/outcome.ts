@@ -1,6 +1,6 @@
 import { api } from '../bench/admin-api.js';
 import { metric } from '../bench/metrics.js';
-import { eventCounts } from './events.js';
+import { eventCounts, eventTypeCounts } from './events.js';
 import type { Fault } from './faults.js';
 import { controllerReady, type SoakStack } from './stack.js';
 
@@ -11,6 +11,8 @@ export interface Outcome {
   failovers: Record<string, number>;
   /** `node.odown` events on farm clusters in the window (none is killed: each one is false). */
   farmOdowns: number;
+  /** Events written in the window, by type. */
+  events: Record<string, number>;
   /** Problems found: unexpected or missing failovers, a process down, a cluster not converged. */
   problems: string[];
 }
@@ -34,7 +36,8 @@ export async function judgeFault(stack: SoakStack, fault: Fault, untilId: number
   if (fault.expectFailover && !failovers[fault.expectFailover]) problems.push(`no failover of ${fault.expectFailover}`);
   if (farmOdowns > 0) problems.push(`${farmOdowns} false ODOWN(s) on farm clusters`);
   problems.push(...(await convergenceProblems(stack)));
-  return { ok: problems.length === 0, failovers, farmOdowns, problems };
+  const events = await eventTypeCounts(stack.db, fault.cursor, untilId);
+  return { ok: problems.length === 0, failovers, farmOdowns, events, problems };
 }
 
 /** Every process running, both controllers ready with every node up, each real cluster's master agreed and really master. */

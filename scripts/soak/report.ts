@@ -20,6 +20,8 @@ export interface SoakResult {
   eventsByType: Record<string, number>;
   unexpectedExits: string[];
   webhooksReceived: number;
+  /** Means over the soak of the shared machine's busy cores and 1-minute load average. */
+  load: { busyCores: number; load1: number; cores: number };
 }
 
 const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
@@ -79,11 +81,17 @@ export function renderSection(r: SoakResult): string {
     const fo = Object.entries(outcome.failovers)
       .map(([c, n]) => `${c} ×${n}`)
       .join(', ');
-    return `| ${fault.n} | ${f(fault.at / 60, 1)} | ${fault.kind} | ${fault.detail.replace(/\|/g, '/') || fault.target} | ${fo || 'none'} | ${outcome.ok ? 'as expected' : `**${outcome.problems.join('; ').replace(/\|/g, '/')}**`} |`;
+    const written = Object.values(outcome.events).reduce((a, b) => a + b, 0);
+    const top = Object.entries(outcome.events)
+      .slice(0, 3)
+      .map(([t, n]) => `${t} ${n}`)
+      .join(', ');
+    return `| ${fault.n} | ${f(fault.at / 60, 1)} | ${fault.kind} | ${fault.detail.replace(/\|/g, '/') || fault.target} | ${fo || 'none'} | ${written} (${top}) | ${outcome.ok ? 'as expected' : `**${outcome.problems.join('; ').replace(/\|/g, '/')}**`} |`;
   });
   return `## Soak: ${f(minutes, 0)} minutes with faults (\`npm run soak\`)
 
-Run ${r.at} (commit ${r.commit}) on ${r.machine}.
+Run ${r.at} (commit ${r.commit}) on ${r.machine}, shared with other work: on average ${f(r.load.busyCores, 2)} of
+${r.load.cores} cores busy and a load average of ${f(r.load.load1, 1)} during the soak.
 
 **Method.** \`npm run soak -- --minutes ${o.minutes} --fault-every ${o.faultEverySeconds}\`: a fresh PostgreSQL, two controllers
 and three probe agents (zones a/b/c, each reporting to both controllers) as real processes, ${o.clusters} clusters of 3 nodes on
@@ -106,8 +114,8 @@ peak) for RSS, 5/h for descriptors, 1/h for connections. Plot: [docs/soak.svg](d
 |---|---|---|---|---|---|
 ${rows.join('\n')}
 
-| # | Minute | Fault | What happened | \`failover.started\` | Outcome |
-|---|---|---|---|---|---|
+| # | Minute | Fault | What happened | \`failover.started\` | Events written (most frequent) | Outcome |
+|---|---|---|---|---|---|---|
 ${faultRows.join('\n')}
 
 **Faults:** ${okFaults} of ${r.faults.length} as expected. Over the whole soak the ${o.clusters} farm clusters saw **${r.farmFailovers}**

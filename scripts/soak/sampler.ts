@@ -1,5 +1,6 @@
 import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type pg from 'pg';
+import { machineBusySeconds } from '../bench/processes.js';
 import type { Slot } from './slots.js';
 
 /** One sample: seconds since the soak began, then named values (NaN when not readable). */
@@ -44,6 +45,7 @@ export class Sampler {
   private columns: string[] | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
+  private busy = { at: Date.now(), seconds: machineBusySeconds() };
 
   constructor(
     private readonly db: pg.Client,
@@ -101,6 +103,11 @@ export class Sampler {
     values['bullmq.mib'] = Number(r['bullmq_bytes']) / 2 ** 20;
     values['database.mib'] = Number(r['database_bytes']) / 2 ** 20;
     values['webhooks.received'] = this.webhookDeliveries();
+    // How busy the shared machine was: every core's busy time since the last sample, and the load average.
+    const busy = { at: Date.now(), seconds: machineBusySeconds() };
+    values['machine.busy_cores'] = (busy.seconds - this.busy.seconds) / ((busy.at - this.busy.at) / 1000);
+    this.busy = busy;
+    values['machine.load1'] = Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
     const sample = { t: (Date.now() - this.t0) / 1000, values };
     this.samples.push(sample);
     this.append(sample);

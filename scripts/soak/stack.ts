@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import {
   createDatabase,
@@ -101,12 +102,10 @@ export async function startStack(o: SoakOptions, log: (line: string) => void): P
     cleanups.push(() => new Promise((resolve) => hook.close(resolve)));
     stack.webhookDeliveries = () => delivered;
 
-    const ports = [await freePort(), await freePort()];
-    stack.bases = ports.map((p) => `http://127.0.0.1:${p}`);
-    const controllerEnv = (i: number): NodeJS.ProcessEnv => ({
+    const controllerEnv = (i: number, port: number): NodeJS.ProcessEnv => ({
       ...process.env,
       DATABASE_URL: stack.databaseUrl,
-      HTTP_PORT: String(ports[i]),
+      HTTP_PORT: String(port),
       HTTP_HOST: '127.0.0.1',
       VIGIL_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
       VIGIL_SECRET_KEY: 'd'.repeat(64),
@@ -115,20 +114,27 @@ export async function startStack(o: SoakOptions, log: (line: string) => void): P
       WEBHOOK_ALLOW_PRIVATE: 'true',
     });
     stack.controllers = [];
+    stack.bases = [];
     cleanups.push(() => Promise.all(stack.controllers.map((c) => c.close())));
     // One at a time: the first runs the migrations and seeds the admin token (two replicas starting at
-    // once on an empty database race on that seed: one exits with a unique violation).
-    for (let i = 0; i < ports.length; i++) {
-      const c = new Slot(`controller-${i + 1}`, ['dist/apps/controller/src/main.js'], controllerEnv(i), o.resultsDir);
-      stack.controllers.push(c);
-      await waitFor(
-        async () => {
-          if (!c.running) throw new Error(`${c.name} exited: ${c.proc.output().slice(-2000)}`);
-          return controllerReady(stack.bases[i]!);
-        },
-        90_000,
-        `${c.name} ready`,
-      );
+    // once on an empty database race on that seed: one exits with a unique violation). On a shared
+    // machine another program may take the free port before the controller listens: then another port.
+    for (let i = 0; i < 2; i++) {
+      for (let attempt = 1; ; attempt++) {
+        const port = await freePort();
+        const c = new Slot(`controller-${i + 1}`, ['dist/apps/controller/src/main.js'], controllerEnv(i, port), o.resultsDir);
+        const base = `http://127.0.0.1:${port}`;
+        const deadline = Date.now() + 180_000;
+        while (c.running && !(await controllerReady(base)) && Date.now() < deadline) await sleep(250);
+        if (c.running && (await controllerReady(base))) {
+          stack.controllers.push(c);
+          stack.bases.push(base);
+          break;
+        }
+        await c.close();
+        if (attempt === 3 || !c.proc.output().includes('EADDRINUSE')) throw new Error(`${c.name} did not start: ${c.proc.output().slice(-2000)}`);
+        log(`${c.name}: port ${port} taken meanwhile, trying another`);
+      }
     }
     const base = stack.bases[0]!;
     log(`controllers ready: ${stack.bases.join(', ')}`);
@@ -174,9 +180,21 @@ export async function startStack(o: SoakOptions, log: (line: string) => void): P
     );
     cleanups.push(() => Promise.all(stack.agents.map((a) => a.close())));
     const nodes = (stack.farmGroups.length + stack.real.size) * 3;
-    for (const b of stack.bases) {
-      await waitFor(async () => (await metric(b, 'vigil_detection_nodes', { state: 'up' })) === nodes, 180_000, `all ${nodes} nodes up on ${b}`, 1000);
-    }
+    // On a busy shared machine this can take minutes: progress is logged every 30 s.
+    let lastLog = Date.now();
+    await waitFor(
+      async () => {
+        const up = await Promise.all(stack.bases.map((b) => metric(b, 'vigil_detection_nodes', { state: 'up' }).catch(() => undefined)));
+        if (Date.now() - lastLog > 30_000) {
+          lastLog = Date.now();
+          log(`nodes up: ${up.map((u) => u ?? '?').join(' / ')} of ${nodes}`);
+        }
+        return up.every((u) => u === nodes);
+      },
+      900_000,
+      `all ${nodes} nodes up on both controllers`,
+      1000,
+    );
     log(`all ${nodes} nodes up on both controllers`);
     return stack;
   } catch (err) {
