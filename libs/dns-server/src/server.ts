@@ -1,6 +1,8 @@
 /**
  * UDP and TCP listeners on one port around `answerQuery`. TCP follows RFC 7766: 2-byte length framing,
- * any number of queries per connection, pipelined (answered in order), idle connections closed. A frame
+ * any number of queries per connection, pipelined (answered in order), idle connections closed, and so are
+ * connections whose message does not arrive whole within the same timeout (at most one 64 kB message is
+ * buffered per connection, and at most `maxTcpConnections` connections are open). A frame
  * shorter than a DNS header, or one that gets no reply or FORMERR, closes its connection (after the FORMERR
  * is sent); other connections and UDP are not affected.
  */
@@ -14,7 +16,10 @@ export interface DnsServerOptions {
   host?: string;
   /** Port for both UDP and TCP; 0 picks a port that is free for both. */
   port: number;
-  /** A TCP connection with nothing received or sent for this long is closed; default 10 s. */
+  /**
+   * A TCP connection with nothing received or sent for this long is closed, and so is one whose message
+   * has not arrived whole this long after its first byte (a client trickling a byte at a time); default 10 s.
+   */
   tcpIdleTimeoutMs?: number;
   /** Further TCP connections are refused while this many are open; default 1024. */
   maxTcpConnections?: number;
@@ -146,7 +151,15 @@ export class DnsServer {
     socket.once('close', () => this.connections.delete(socket));
     socket.on('error', () => socket.destroy());
     socket.setNoDelay(true);
-    socket.setTimeout(this.options.tcpIdleTimeoutMs ?? DEFAULT_TCP_IDLE_TIMEOUT_MS, () => socket.destroy());
+    const timeoutMs = this.options.tcpIdleTimeoutMs ?? DEFAULT_TCP_IDLE_TIMEOUT_MS;
+    socket.setTimeout(timeoutMs, () => socket.destroy());
+    /** Runs from the first byte of a message until it is whole: trickled bytes do not extend it. */
+    let messageDeadline: NodeJS.Timeout | null = null;
+    const messageDone = (): void => {
+      if (messageDeadline !== null) clearTimeout(messageDeadline);
+      messageDeadline = null;
+    };
+    socket.once('close', messageDone);
 
     let closing = false;
     /** First length byte when a chunk ended between the two. */
@@ -158,10 +171,12 @@ export class DnsServer {
 
     /** Answers one frame; false when the connection is being closed. */
     const onFrame = (frame: Buffer): boolean => {
+      messageDone();
       const reply = frame.length >= 12 ? this.answer(frame, 'tcp') : null;
       if (reply === null) {
+        // Ended, not destroyed: the answers to the messages before this one are still sent.
         closing = true;
-        socket.destroy();
+        socket.end();
         return false;
       }
       const framed = Buffer.allocUnsafe(reply.length + 2);
@@ -222,6 +237,9 @@ export class DnsServer {
         }
       } finally {
         socket.uncork();
+        if ((partial !== null || lengthHigh >= 0) && messageDeadline === null && !closing) {
+          messageDeadline = setTimeout(() => socket.destroy(), timeoutMs);
+        }
       }
     });
   }
