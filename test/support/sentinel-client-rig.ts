@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { expect } from 'vitest';
 import { freePort, type ManagedProcess, type RedisServer, startProcess, startReplicationGroup, waitFor } from '../../libs/testing/src/index.js';
 import { type Endpoint, type SentinelClientName, type SentinelWriter, startSentinelWriter } from '../../libs/testing/src/sentinel-writers.js';
@@ -104,17 +105,32 @@ export class SentinelClientRig {
     return Promise.all(clients.map((c) => startSentinelWriter(c, this.endpoints, CLUSTER, `w:${c.replace(' ', '-')}`)));
   }
 
-  /** SIGKILLs the master; resolves with the kill time and the new master once `failover.succeeded` is recorded. */
-  async crashMaster(): Promise<{ at: number; from: RedisServer; to: RedisServer }> {
+  /**
+   * SIGKILLs the master while the agents are frozen (SIGSTOP) for `freezeMs`, so nothing but the endpoint's
+   * own link can tell the crash at first (as a client that re-asks within milliseconds of a crash sees it);
+   * `flagsSeen` is each endpoint's `SENTINEL MASTER` flags 100 ms after the crash. Resolves with the kill
+   * time and the new master once `failover.succeeded` is recorded.
+   */
+  async crashMaster(freezeMs = 600): Promise<{ at: number; from: RedisServer; to: RedisServer; flagsSeen: string[] }> {
     const before = await this.master();
     const from = this.server(before.port);
     const known = (await this.failovers()).length;
-    from.signal('SIGKILL');
-    await from.process.exited; // writes sent from now on cannot reach it
-    const at = Date.now();
+    for (const a of this.agents) a.process.child.kill('SIGSTOP');
+    let flagsSeen: string[];
+    let at: number;
+    try {
+      from.signal('SIGKILL');
+      await from.process.exited; // writes sent from now on cannot reach it
+      at = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      flagsSeen = await Promise.all(this.endpoints.map((e) => masterFlags(e)));
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, at + freezeMs - Date.now())));
+    } finally {
+      for (const a of this.agents) a.process.child.kill('SIGCONT');
+    }
     await waitFor(async () => (await this.failovers()).length > known, 20_000, 'a failover.succeeded after the crash', 50);
     const after = await this.master();
-    return { at, from, to: this.server(after.port) };
+    return { at, from, to: this.server(after.port), flagsSeen };
   }
 
   /** `POST /clusters/orders/switchover`; resolves with the request time and both masters. */
@@ -169,6 +185,19 @@ export async function waitWriting(writers: SentinelWriter[], t: number, timeoutM
     },
   );
   return new Map(writers.map((w) => [w.client, w.firstAckAfter(t)!.at - t]));
+}
+
+/** `SENTINEL MASTER orders` flags at one endpoint. */
+async function masterFlags(e: Endpoint): Promise<string> {
+  const c = new Redis({ host: e.host, port: e.port, lazyConnect: true, retryStrategy: () => null });
+  c.on('error', () => undefined);
+  try {
+    await c.connect();
+    const flat = (await c.call('SENTINEL', 'master', CLUSTER)) as string[];
+    return flat[flat.indexOf('flags') + 1]!;
+  } finally {
+    c.disconnect();
+  }
 }
 
 /** The list each writer pushed to, as `server` holds it now. */

@@ -1,6 +1,8 @@
 import { connect, type Socket } from 'node:net';
 
 const RECONNECT_MS = 1000;
+/** A node this replica has not reached is tried again at most this often. */
+const MAX_RETRY_MS = 10_000;
 
 interface Link {
   host: string;
@@ -10,6 +12,7 @@ interface Link {
   /** When an established connection last closed (ms), if it has not come back since. */
   closedAt: number | undefined;
   timer: NodeJS.Timeout | undefined;
+  retryMs: number;
 }
 
 /**
@@ -35,7 +38,7 @@ export class MasterLinks {
     }
     for (const [cluster, m] of masters) {
       if (m && !this.links.has(cluster)) {
-        const link: Link = { host: m.host, port: m.port, socket: undefined, up: false, closedAt: undefined, timer: undefined };
+        const link: Link = { host: m.host, port: m.port, socket: undefined, up: false, closedAt: undefined, timer: undefined, retryMs: RECONNECT_MS };
         this.links.set(cluster, link);
         this.open(link);
       }
@@ -61,15 +64,19 @@ export class MasterLinks {
     socket.on('connect', () => {
       link.up = true;
       link.closedAt = undefined;
+      link.retryMs = RECONNECT_MS;
     });
     socket.on('data', () => undefined);
     socket.on('error', () => undefined);
     socket.on('close', () => {
       if (link.socket !== socket) return;
-      if (link.up) link.closedAt = Date.now();
+      const wasUp = link.up;
+      if (wasUp) link.closedAt = Date.now();
       link.up = false;
       link.socket = undefined;
-      if (!this.closed) link.timer = setTimeout(() => this.open(link), RECONNECT_MS).unref();
+      if (this.closed) return;
+      link.timer = setTimeout(() => this.open(link), link.retryMs).unref();
+      if (!wasUp) link.retryMs = Math.min(link.retryMs * 2, MAX_RETRY_MS);
     });
   }
 

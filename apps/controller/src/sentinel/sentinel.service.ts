@@ -89,7 +89,9 @@ export class SentinelService implements SentinelBackend, OnApplicationBootstrap,
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.sentinelPort === undefined) return;
-    const follow = () => this.links.follow(new Map(this.directory.snapshot.clusters.map((c) => [c.name, this.directory.get(c.name) ?? null])));
+    // TLS clusters get no link (a plain connection to a TLS port says little); the agents' view flags them.
+    const follow = () =>
+      this.links.follow(new Map(this.directory.snapshot.clusters.map((c) => [c.name, c.redis.tls ? null : (this.directory.get(c.name) ?? null)])));
     this.directory.onSnapshot(() => {
       this.addressReplies.clear();
       follow();
