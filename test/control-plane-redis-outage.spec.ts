@@ -226,6 +226,16 @@ describe("the control plane's own Redis goes away during a failover", () => {
       expect(done.data.durationsMs.total).toBeLessThan(baseline['total']! + 1000);
       await published('hung', preferred.port);
       expect((await api('GET', '/health/ready', { token: null })).status).toBe(200);
+      // Creating a cluster whose node does not answer queues a discovery retry: that is deferred too,
+      // and the request is answered instead of waiting on the hung backend.
+      const deferredBefore = await sumOf('vigil_jobs_deferred_total');
+      const asked = Date.now();
+      const created = await api('POST', '/api/v1/clusters', {
+        body: { name: 'created-while-hung', quorum: 1, downAfterMs: 1000, nodes: [{ host: '192.0.2.1', port: 6379 }] },
+      });
+      expect(created.status, created.text).toBe(201);
+      expect(Date.now() - asked).toBeLessThan(5000);
+      expect(await sumOf('vigil_jobs_deferred_total')).toBeGreaterThan(deferredBefore);
       queueRedis.signal('SIGCONT');
       const caughtUp = await sideEffectsDone('hung', preferred, straggler, master, 20_000);
       console.log(`hung: failover ${JSON.stringify(done.data.durationsMs)}; caught up ${caughtUp} ms after Redis woke`);

@@ -1,13 +1,12 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Queue } from 'bullmq';
 import { DataSource, type EntityManager, In } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { actorOf, type Principal } from '../auth/principal.js';
 import { VigilError } from '../common/errors.js';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
-import { type DiscoverRolesJob, discoverRolesJobOptions, QUEUES, TOPOLOGY_JOBS } from '../jobs/queues.js';
+import { JobsService } from '../jobs/jobs.service.js';
+import { discoverRolesJobOptions, QUEUES, TOPOLOGY_JOBS } from '../jobs/queues.js';
 import { ClusterEntity } from './cluster.entity.js';
 import type { ClusterSettingsDto, CreateClusterDto, NodeInputDto, NodeUpdateDto } from './dto/cluster.dto.js';
 import { NodeEntity } from './node.entity.js';
@@ -62,7 +61,7 @@ export class TopologyService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly audit: AuditService,
     private readonly discovery: RoleDiscoveryService,
-    @InjectQueue(QUEUES.topology) private readonly topologyQueue: Queue<DiscoverRolesJob>,
+    private readonly jobs: JobsService,
     private readonly cache: TopologyCache,
     @Inject(CONTROLLER_CONFIG) config: ControllerConfig,
   ) {
@@ -221,7 +220,8 @@ export class TopologyService {
       return false;
     });
     if (!complete) {
-      await this.topologyQueue.add(TOPOLOGY_JOBS.discoverRoles, { clusterId, requestId }, discoverRolesJobOptions(clusterId));
+      // Bounded: a job backend that is away keeps the retry in the outbox instead of holding the request.
+      await this.jobs.add(QUEUES.topology, TOPOLOGY_JOBS.discoverRoles, { clusterId, requestId }, discoverRolesJobOptions(clusterId));
     }
   }
 
