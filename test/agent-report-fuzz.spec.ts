@@ -174,6 +174,10 @@ describe('agent report fuzzing', () => {
   it('refuses every hostile report with 400 and changes nothing; the last valid report stands', async () => {
     const before = await baseline();
     const fromEvent = await lastEventId();
+    const fullReloads = async () =>
+      Number(/^vigil_topology_reloads_total\{[^}]*kind="full"[^}]*\} (\d+)/m.exec(await fetch(`${controller.url}/metrics`).then((r) => r.text()))?.[1] ?? NaN);
+    const reloadsBefore = await fullReloads();
+    const startedAt = Date.now();
     let cases = 0;
     const statuses = new Map<number, number>();
     const count = (s: number) => statuses.set(s, (statuses.get(s) ?? 0) + 1);
@@ -218,6 +222,11 @@ describe('agent report fuzzing', () => {
     const written = (await api('GET', `/api/v1/events?after=${fromEvent}&limit=500`)).body.items.map((e: { type: string }) => e.type);
     console.log(`agent-report fuzz: ${cases.toLocaleString('en-US')} refused cases, statuses ${JSON.stringify(Object.fromEntries(statuses))}, 0 failures`);
     expect(written).toEqual([]);
+    // Reports naming unknown nodes start a full topology reload at most once a second (plus the 10 s timer).
+    const reloads = (await fullReloads()) - reloadsBefore;
+    const seconds = (Date.now() - startedAt) / 1000;
+    console.log(`agent-report fuzz: ${reloads} full topology reloads in ${seconds.toFixed(1)} s`);
+    expect(reloads).toBeLessThanOrEqual(Math.ceil(seconds * 1.1) + 2);
   }, 120_000);
 
   it('accepts valid reports with values at their limits, and health shows what was sent', async () => {

@@ -13,6 +13,8 @@ import { DetectionEngine, type DetectionTransition, NODE_STATES, type NodeState,
 
 /** The evaluation pass for staleness and agent counts; node verdicts are also re-checked on every report. */
 const TICK_MS = 100;
+/** A report naming nodes this replica does not know starts a full topology reload at most this often. */
+const UNKNOWN_NODE_RELOAD_MS = 1000;
 
 const NODE_EVENT: Record<NodeState, string> = {
   up: 'node.up',
@@ -37,6 +39,7 @@ export interface Reporter {
 @Injectable()
 export class DetectionService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(DetectionService.name);
+  private unknownReloadAt = 0;
   readonly engine: DetectionEngine;
   /** Emits `transition` with each `DetectionTransition`, synchronously, in order. */
   readonly transitions = new EventEmitter();
@@ -163,7 +166,13 @@ export class DetectionService implements OnApplicationBootstrap, OnApplicationSh
     const unknown = this.engine.unknownNodes(report.nodes);
     if (unknown.length > 0) {
       stop({ outcome: 'refused' });
-      void this.topology.reload();
+      // At most one full reload a second for this: a reporter repeating unknown ids must not keep the
+      // controller reloading back to back (a replica that is behind catches up within that second).
+      const now = Date.now();
+      if (now - this.unknownReloadAt >= UNKNOWN_NODE_RELOAD_MS) {
+        this.unknownReloadAt = now;
+        void this.topology.reload();
+      }
       throw VigilError.validation(unknown.slice(0, 20).map((i) => ({ field: `nodes[${i}].id`, reason: 'is not a node of any cluster' })));
     }
     this.apply(this.engine.ingest(reporter, report, Date.now()));
