@@ -40,6 +40,10 @@ const CATALOGUE: [type: string, data: string][] = [
   ['agent.stale, agent.recovered', '`agentId`, `name`, `zone`, `silentMs`, `decidedAt`'],
   ['detection.state', '`at`, `nodesNotUp` [{cluster, host, port, state, since}], `cannotDecide` [cluster names] (written by a new leader)'],
   ['controller.leader_elected', '`holder`, `term`'],
+  [
+    'jobs.backend_unavailable, jobs.backend_restored',
+    '`backend` (redis), `controller`, `error` (unavailable) / `downMs`, `lastError` (restored); recorded by each replica for its own connection',
+  ],
   ['auth.rate_limited', '`address`, `failures`, `windowMs`, `retryAfterS` (an address blocked after too many failed authentications; once per block)'],
   ['token.created', '`tokenId`, `name`, `role`, `expiresAt` (null: never)'],
   ['token.revoked', '`tokenId`, `name`, `reason`?'],
