@@ -45,8 +45,8 @@ export function verdict(s: SeriesSummary): string {
 const LABELS: Record<string, string> = {
   'pg.conn.total': 'PostgreSQL connections (all)',
   'pg.conn.controller': '— TypeORM pools (`vigil-controller`)',
-  'pg.conn.jobs': '— BullMQ (`vigil-jobs`)',
-  'pg.conn.listen': '— LISTEN (`vigil-listen-*`)',
+  'pg.conn.jobs': '— BullMQ (`vigil-jobs` and one per queue)',
+  'pg.conn.listen': '— LISTEN (`vigil-listen-*`, `vigil-events-*`)',
   'pg.conn.other': '— other',
   'events.rows': '`events` rows',
   'events.mib': '`events` size (MiB, with indexes)',

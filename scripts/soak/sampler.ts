@@ -26,12 +26,15 @@ function openFds(pid: number): number {
   }
 }
 
-/** The PostgreSQL connection groups sampled: each controller's pool, BullMQ's, the LISTEN connections, the rest. */
+/**
+ * The PostgreSQL connection groups sampled: each controller's TypeORM pool, the LISTEN connections
+ * (topology and event feed), BullMQ's (its pool and one per queue), anything else.
+ */
 const CONNECTION_GROUPS: [string, (app: string) => boolean][] = [
   ['pg.conn.controller', (a) => a === 'vigil-controller'],
-  ['pg.conn.jobs', (a) => a === 'vigil-jobs'],
-  ['pg.conn.listen', (a) => a.startsWith('vigil-listen-')],
-  ['pg.conn.other', (a) => !a.startsWith('vigil-')],
+  ['pg.conn.listen', (a) => a.startsWith('vigil-listen-') || a.startsWith('vigil-events-')],
+  ['pg.conn.jobs', (a) => a.startsWith('vigil-')],
+  ['pg.conn.other', () => true],
 ];
 
 /**
