@@ -80,7 +80,11 @@ export class DnsServer {
     const { udp, tcp } = this;
     this.udp = null;
     this.tcp = null;
-    for (const socket of this.connections) socket.destroy();
+    // Answers already written still reach the client; a connection that does not close is cut shortly after.
+    for (const socket of this.connections) {
+      socket.end();
+      setTimeout(() => socket.destroy(), 500).unref();
+    }
     this.connections.clear();
     await Promise.all([udp && new Promise<void>((resolve) => udp.close(() => resolve())), tcp && new Promise<void>((resolve) => tcp.close(() => resolve()))]);
   }

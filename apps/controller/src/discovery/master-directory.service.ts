@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { type CachedCluster, TopologyCache, type TopologySnapshot } from '../topology/topology-cache.service.js';
 
 /** A cluster's published master. `epoch` is the cluster epoch the master was recorded under. */
@@ -48,8 +48,9 @@ function masterOf(c: CachedCluster): MasterEntry | null {
  * `moves` emits `'move'` with a `MasterMove` when a master changes.
  */
 @Injectable()
-export class MasterDirectory implements OnApplicationBootstrap {
+export class MasterDirectory implements OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly moves = new EventEmitter();
+  private closing = false;
   private masters = new Map<string, MasterEntry | null>();
   private readonly snapshotListeners: ((snapshot: TopologySnapshot) => void)[] = [];
 
@@ -82,11 +83,12 @@ export class MasterDirectory implements OnApplicationBootstrap {
       const now = this.get(cluster);
       return now === undefined || (now !== null && now.epoch > epoch);
     };
-    if (moved()) return Promise.resolve();
+    if (moved() || this.closing) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         this.moves.off('move', onMove);
+        this.moves.off('closing', done);
         signal?.removeEventListener('abort', done);
         resolve();
       };
@@ -96,7 +98,14 @@ export class MasterDirectory implements OnApplicationBootstrap {
       const timer = setTimeout(done, timeoutMs);
       this.moves.on('move', onMove);
       signal?.addEventListener('abort', done);
+      this.moves.once('closing', done);
     });
+  }
+
+  /** A stopping replica answers its parked watches now (with the current master) instead of cutting them. */
+  beforeApplicationShutdown(): void {
+    this.closing = true;
+    this.moves.emit('closing');
   }
 
   /** Calls `fn` after every new snapshot has been applied (the masters in it are then current). */

@@ -128,6 +128,11 @@ export class DnsResponderService implements OnApplicationBootstrap, OnApplicatio
     return this.failsafe.zone;
   }
 
+  /** Stops answering before the rest of the controller goes: resolvers get a refusal and ask another server. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.server?.stop();
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.server?.stop();
   }

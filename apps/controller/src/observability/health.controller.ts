@@ -7,6 +7,7 @@ import { DataSource } from 'typeorm';
 import { Public } from '../auth/principal.js';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
 import { MetricsService } from './metrics.service.js';
+import { ShutdownDrain } from './shutdown-drain.service.js';
 
 const CHECK_TIMEOUT_MS = 2000;
 
@@ -25,6 +26,7 @@ export class HealthController {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly metrics: MetricsService,
+    private readonly drain: ShutdownDrain,
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
   ) {}
 
@@ -35,6 +37,10 @@ export class HealthController {
 
   @Get('health/ready')
   async ready(@Res() res: Response): Promise<void> {
+    if (this.drain.draining) {
+      res.status(503).json({ status: 'draining', controller: this.config.controllerName, checks: {} });
+      return;
+    }
     const checks: Record<string, { status: 'up' | 'down'; error?: string }> = {};
     try {
       await withTimeout(this.db.query('SELECT 1'), 'postgres');

@@ -114,6 +114,15 @@ export class SentinelService implements SentinelBackend, OnApplicationBootstrap,
     this.logger.log({ port: this.boundPort }, 'Sentinel-compatible endpoint listening');
   }
 
+  /**
+   * Stops listening and ends every client connection (after what has been written): clients move to
+   * another endpoint of their list while this replica finishes shutting down.
+   */
+  beforeApplicationShutdown(): void {
+    this.server?.close();
+    for (const s of this.sockets) s.end();
+  }
+
   async onApplicationShutdown(): Promise<void> {
     this.links.close();
     for (const s of this.sockets) s.destroy();
