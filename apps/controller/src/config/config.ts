@@ -15,6 +15,8 @@ export interface ControllerConfig {
   readonly publishHost: string;
   /** `requirepass` of the Sentinel-compatible endpoint (AUTH / HELLO AUTH). */
   readonly sentinelPassword: string | undefined;
+  /** Client connections the Sentinel endpoint serves at once (Redis' maxclients); more are told and closed. */
+  readonly sentinelMaxClients: number;
   /** Address other replicas' `SENTINEL sentinels` give for this one (like Sentinel's announce-ip). */
   readonly sentinelAnnounceIp: string | undefined;
   readonly dnsPort: number | undefined;
@@ -219,6 +221,7 @@ export function loadConfig(env: Env = process.env): ControllerConfig {
     sentinelPort: optionalPort(env, 'SENTINEL_PORT'),
     publishHost: str(env, 'PUBLISH_HOST') ?? httpHost,
     sentinelPassword: str(env, 'SENTINEL_PASSWORD'),
+    sentinelMaxClients: int(env, 'SENTINEL_MAX_CLIENTS', 10_000, 1, 1_000_000),
     sentinelAnnounceIp: str(env, 'SENTINEL_ANNOUNCE_IP'),
     dnsPort: optionalPort(env, 'DNS_PORT'),
     dnsZone,

@@ -89,7 +89,9 @@ describe('SentinelConnection', () => {
 
   async function listen(b: SentinelBackend): Promise<[Server, number]> {
     let id = 1;
-    const s = createServer((socket) => conns.push(new SentinelConnection(socket, id++, b, { connectionsReceived: 0, commandsProcessed: 0 }, () => undefined)));
+    const s = createServer((socket) =>
+      conns.push(new SentinelConnection(socket, id++, b, { connectionsReceived: 0, commandsProcessed: 0, rejectedConnections: 0 }, () => undefined)),
+    );
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
     return [s, (s.address() as { port: number }).port];
   }

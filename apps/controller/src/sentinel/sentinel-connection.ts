@@ -48,6 +48,8 @@ export interface SentinelBackend {
 export interface SentinelStats {
   connectionsReceived: number;
   commandsProcessed: number;
+  /** Connections refused at SENTINEL_MAX_CLIENTS (INFO's rejected_connections). */
+  rejectedConnections: number;
 }
 
 /** Beyond this much unsent output, a subscriber that does not read is disconnected (Redis' pubsub output limit). */

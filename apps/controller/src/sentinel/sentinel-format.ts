@@ -171,6 +171,7 @@ export interface InfoInput {
   uptimeS: number;
   connectedClients: number;
   connectionsReceived: number;
+  rejectedConnections?: number;
   commandsProcessed: number;
   masters: { name: string; status: 'ok' | 'odown'; host: string; port: number; slaves: number; sentinels: number }[];
 }
@@ -204,7 +205,12 @@ export function infoText(input: InfoInput, requested: string[]): string {
         lines.push('# Clients', `connected_clients:${input.connectedClients}`);
         break;
       case 'stats':
-        lines.push('# Stats', `total_connections_received:${input.connectionsReceived}`, `total_commands_processed:${input.commandsProcessed}`);
+        lines.push(
+          '# Stats',
+          `total_connections_received:${input.connectionsReceived}`,
+          `total_commands_processed:${input.commandsProcessed}`,
+          `rejected_connections:${input.rejectedConnections ?? 0}`,
+        );
         break;
       case 'sentinel':
         lines.push(

@@ -41,7 +41,8 @@ export class SentinelService implements SentinelBackend, OnApplicationBootstrap,
   private subscribers: SentinelConnection[] = [];
   private nextId = 1;
   private readonly startedAt = Date.now();
-  private readonly stats: SentinelStats = { connectionsReceived: 0, commandsProcessed: 0 };
+  private closing: Promise<void> | undefined;
+  private readonly stats: SentinelStats = { connectionsReceived: 0, commandsProcessed: 0, rejectedConnections: 0 };
   private readonly events: SentinelEvents;
   private boundPort = 0;
   /** Encoded lookup answers, dropped on every topology snapshot. */
@@ -119,23 +120,37 @@ export class SentinelService implements SentinelBackend, OnApplicationBootstrap,
    * another endpoint of their list while this replica finishes shutting down.
    */
   beforeApplicationShutdown(): void {
-    this.server?.close();
+    void this.stopListening();
     for (const s of this.sockets) s.end();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.links.close();
     for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.stopListening();
+  }
+
+  /** Closes the listener once; every caller waits for the same 'close' (a second `close(cb)` would wait forever). */
+  private stopListening(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    return this.closing;
   }
 
   private accept(socket: Socket): void {
     this.stats.connectionsReceived++;
     this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    if (this.connections.size >= this.config.sentinelMaxClients) {
+      // As Redis at maxclients: say why, then close (buffering stays bounded by the connections served).
+      this.stats.rejectedConnections++;
+      socket.on('error', () => undefined);
+      socket.setTimeout(1000, () => socket.destroy());
+      socket.end('-ERR max number of clients reached\r\n');
+      return;
+    }
     const conn = new SentinelConnection(socket, this.nextId++, this, this.stats, () => this.refreshSubscribers());
     this.connections.add(conn);
     socket.on('close', () => {
-      this.sockets.delete(socket);
       this.connections.delete(conn);
       if (conn.subscribed) this.refreshSubscribers();
     });
@@ -256,6 +271,7 @@ export class SentinelService implements SentinelBackend, OnApplicationBootstrap,
       uptimeS: Math.floor((Date.now() - this.startedAt) / 1000),
       connectedClients: this.connections.size,
       connectionsReceived: this.stats.connectionsReceived,
+      rejectedConnections: this.stats.rejectedConnections,
       commandsProcessed: this.stats.commandsProcessed,
       masters: masters.map((m) => ({
         name: m.name,
