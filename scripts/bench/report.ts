@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 /** Nearest-rank percentile of `values` (NaN when empty). */
@@ -20,4 +21,10 @@ export function writeBenchmarkSection(name: string, body: string, file = 'BENCHM
   const j = text.indexOf(end);
   const next = i >= 0 && j > i ? text.slice(0, i) + block + text.slice(j + end.length) : `${text.trimEnd()}\n\n${block}\n`;
   writeFileSync(file, next);
+  // In the repository's format (tables aligned), so the lint stays green after a run.
+  try {
+    execFileSync(process.execPath, ['node_modules/prettier/bin/prettier.cjs', '--write', '--log-level', 'warn', file], { stdio: 'inherit' });
+  } catch {
+    console.error(`${file} written but not formatted: run \`npx prettier --write ${file}\``);
+  }
 }

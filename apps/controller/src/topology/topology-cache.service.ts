@@ -38,6 +38,8 @@ const CHANNEL = 'vigil_topology';
 const SAFETY_RELOAD_MS = 10_000;
 const RELISTEN_MS = 250;
 const NOTIFY_DEBOUNCE_MS = 20;
+/** A failed load is retried as a full load this soon. */
+const RELOAD_RETRY_MS = 250;
 /** Past this many clusters changed at once, one full load is cheaper than a partial one. */
 const PARTIAL_RELOAD_MAX = 200;
 /** `NOTIFY vigil_topology` payloads: `cluster:<id>` (that cluster's rows changed), `agents`, or a table name (reload all). */
@@ -76,6 +78,7 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
   private relistenTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private notifyTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private pingInFlight = false;
   /** Drops the current listener as failed (set by `listen`). */
@@ -175,6 +178,7 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
     clearInterval(this.pingTimer);
     clearTimeout(this.relistenTimer);
     clearTimeout(this.notifyTimer);
+    clearTimeout(this.retryTimer);
     await this.listener?.end().catch(() => undefined);
   }
 
@@ -229,7 +233,13 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
    * request. Many clusters at once, or a full reload asked, become one full load.
    */
   private drain(): Promise<void> {
-    this.reloading ??= (async () => {
+    this.reloading ??= this.runPending();
+    return this.reloading;
+  }
+
+  private async runPending(): Promise<void> {
+    await null; // `reloading` is set before the loop runs, and cleared the moment it finds no work left
+    try {
       while (!this.stopped && (this.pending.full || this.pending.agents || this.pending.clusters.size > 0)) {
         const work = this.pending;
         this.pending = { full: false, agents: false, clusters: new Set() };
@@ -238,13 +248,19 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
           else await this.loadSome(work.clusters, work.agents);
         } catch (err) {
           if (this.listeningSince === undefined) this.reloadFailingSince ??= Date.now();
-          this.logger.error({ err: (err as Error).message }, 'topology reload failed; keeping the previous snapshot');
+          // The change that asked for this load may be missing: vouch for nothing until a full load succeeds.
+          else this.loadedFrom = 0;
+          this.logger.error({ err: (err as Error).message }, 'topology reload failed; keeping the previous snapshot and retrying');
+          this.retryTimer ??= setTimeout(() => {
+            this.retryTimer = undefined;
+            this.pending.full = true;
+            void this.drain();
+          }, RELOAD_RETRY_MS);
         }
       }
-    })().finally(() => {
+    } finally {
       this.reloading = undefined;
-    });
-    return this.reloading;
+    }
   }
 
   /** Everything, from scratch. Only a full load can vouch for the whole snapshot (`loadedFrom`). */

@@ -135,7 +135,8 @@ const NODE_COLUMNS = 'id, cluster_id, host, port, role, priority, zone, role_epo
 
 /** Plain rows, not entities: these run on every topology change. `ids` limits them to some clusters. */
 export const TOPOLOGY_SQL = {
-  clusters: (ids?: boolean) => `SELECT ${CLUSTER_COLUMNS} FROM clusters${ids ? ' WHERE id = ANY($1::uuid[])' : ''} ORDER BY name`,
+  // "C" collation: byte order, as `replaceClusters` sorts, whatever the database's locale (the assignment digest depends on it).
+  clusters: (ids?: boolean) => `SELECT ${CLUSTER_COLUMNS} FROM clusters${ids ? ' WHERE id = ANY($1::uuid[])' : ''} ORDER BY name COLLATE "C"`,
   nodes: (ids?: boolean) => `SELECT ${NODE_COLUMNS} FROM nodes${ids ? ' WHERE cluster_id = ANY($1::uuid[])' : ''} ORDER BY host, port`,
   agents: 'SELECT id, name, zone, watch_clusters FROM agents ORDER BY name',
 };
