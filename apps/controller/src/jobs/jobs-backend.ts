@@ -16,7 +16,7 @@ const MAX_PENDING_EVENTS = 100;
  * Whether the job backend answers, as this replica sees it. The Redis backend (`REDIS_URL`) is asked
  * PING every second on a connection of its own (no offline queue: a refused or hung server is a fast
  * failure, never a wait); the PostgreSQL backend is the control plane's own database, so only a failed
- * enqueue marks it down and the next successful one marks it up. Transitions are logged, recorded as
+ * enqueue marks it down, and while it is down the outbox drain's next successful move marks it up. Transitions are logged, recorded as
  * `jobs.backend_unavailable` / `jobs.backend_restored` (per replica: the actor names it) and exported as
  * `vigil_jobs_backend_up`; `restored` is emitted in-process for the outbox.
  */

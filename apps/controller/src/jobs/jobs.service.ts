@@ -173,11 +173,14 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
 
   /** Moves outbox rows to their queues, oldest first, one row per transaction; stops at the first the backend does not take. */
   drain(): Promise<void> {
-    if (this.draining || this.stopped || !this.backend.up) return this.draining ?? Promise.resolve();
+    // The PostgreSQL backend has no probe of its own (it is the control plane's database): while it is
+    // marked down, moving the oldest outbox row is the probe, and its success marks it up again.
+    const probing = !this.backend.up && this.backend.backend === 'postgres';
+    if (this.draining || this.stopped || (!this.backend.up && !probing)) return this.draining ?? Promise.resolve();
     this.draining = (async () => {
       let moved = 0;
       try {
-        for (let i = 0; i < DRAIN_BATCH && !this.stopped && this.backend.up; i++) {
+        for (let i = 0; i < DRAIN_BATCH && !this.stopped && (this.backend.up || (probing && i === 0)); i++) {
           const one = await this.db.transaction(async (em) => {
             const [row] = await em.query<{ id: string; queue: QueueName; name: string; data: object; opts: JobsOptions }[]>(
               `SELECT id::text AS id, queue, name, data, opts FROM job_outbox ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`,
@@ -192,6 +195,7 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
           });
           if (!one) break;
           moved++;
+          if (probing) this.backend.markUp();
         }
         if (this.outboxRows > 0 || moved > 0) {
           const [count] = await this.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM job_outbox`);
