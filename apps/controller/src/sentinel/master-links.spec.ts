@@ -1,10 +1,13 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freePort, waitFor } from '../../../../libs/testing/src/index.js';
 import { MasterLinks } from './master-links.js';
 
 describe('MasterLinks', () => {
-  const links = new MasterLinks();
+  let links: MasterLinks;
+  beforeEach(() => {
+    links = new MasterLinks();
+  });
   afterEach(() => links.close());
 
   it('reports when an established link to the master closed, and nothing for a node it never reached', async () => {
@@ -32,5 +35,34 @@ describe('MasterLinks', () => {
     // The master moved: the old link is dropped.
     links.follow(new Map([['orders', unreachable]]));
     expect(links.closedSince('orders', master)).toBeUndefined();
+  });
+
+  it('does not flag a master that only closed an idle link (Redis timeout, CLIENT KILL): the link is re-opened at once', async () => {
+    const accepted: Socket[] = [];
+    const server: Server = createServer((s) => accepted.push(s));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const master = { host: '127.0.0.1', port: (server.address() as { port: number }).port };
+      links.follow(new Map([['orders', master]]));
+      await waitFor(async () => accepted.length === 1, 2000, 'the link to connect');
+      for (let i = 1; i <= 3; i++) {
+        accepted[i - 1]!.destroy(); // the master closes the idle client and keeps serving
+        let flagged = false;
+        await waitFor(
+          async () => {
+            flagged ||= links.closedSince('orders', master) !== undefined;
+            return accepted.length === i + 1;
+          },
+          2000,
+          'the link re-opened',
+          2,
+        );
+        expect(flagged).toBe(false);
+        expect(links.closedSince('orders', master)).toBeUndefined();
+      }
+    } finally {
+      server.close();
+      for (const s of accepted) s.destroy();
+    }
   });
 });

@@ -1,6 +1,8 @@
 import { connect, type Socket } from 'node:net';
 
 const RECONNECT_MS = 1000;
+/** After an established link closes it is re-opened at once; a master that does not take it within this is flagged. */
+const RECHECK_MS = 200;
 /** A node this replica has not reached is tried again at most this often. */
 const MAX_RETRY_MS = 10_000;
 
@@ -11,6 +13,8 @@ interface Link {
   up: boolean;
   /** When an established connection last closed (ms), if it has not come back since. */
   closedAt: number | undefined;
+  /** An established connection closed at this time and is being re-opened at once (not flagged yet). */
+  recheckSince: number | undefined;
   timer: NodeJS.Timeout | undefined;
   retryMs: number;
 }
@@ -23,7 +27,9 @@ interface Link {
  *
  * Only a connection that was established and then closed counts: a replica that cannot reach the node at
  * all learns nothing from its link (the agents' view decides then), and any agent's valid reply after the
- * close clears it (see `closedSince`). Nothing is sent on the connection.
+ * close clears it (see `closedSince`). Nothing is sent on the connection. A master that closes an idle
+ * client (Redis' `timeout`, `CLIENT KILL`) is not flagged: a closed link is re-opened at once, and only
+ * when that fails (refused, or no connection within `RECHECK_MS`) does the close count, from its time.
  */
 export class MasterLinks {
   private readonly links = new Map<string, Link>();
@@ -38,7 +44,16 @@ export class MasterLinks {
     }
     for (const [cluster, m] of masters) {
       if (m && !this.links.has(cluster)) {
-        const link: Link = { host: m.host, port: m.port, socket: undefined, up: false, closedAt: undefined, timer: undefined, retryMs: RECONNECT_MS };
+        const link: Link = {
+          host: m.host,
+          port: m.port,
+          socket: undefined,
+          up: false,
+          closedAt: undefined,
+          recheckSince: undefined,
+          timer: undefined,
+          retryMs: RECONNECT_MS,
+        };
         this.links.set(cluster, link);
         this.open(link);
       }
@@ -61,22 +76,36 @@ export class MasterLinks {
     const socket = connect({ host: link.host, port: link.port });
     link.socket = socket;
     socket.setKeepAlive(true, 10_000);
+    let recheck: NodeJS.Timeout | undefined;
+    if (link.recheckSince !== undefined) recheck = setTimeout(() => socket.destroy(), RECHECK_MS).unref();
     socket.on('connect', () => {
+      clearTimeout(recheck);
       link.up = true;
       link.closedAt = undefined;
+      link.recheckSince = undefined;
       link.retryMs = RECONNECT_MS;
     });
     socket.on('data', () => undefined);
     socket.on('error', () => undefined);
     socket.on('close', () => {
+      clearTimeout(recheck);
       if (link.socket !== socket) return;
       const wasUp = link.up;
-      if (wasUp) link.closedAt = Date.now();
       link.up = false;
       link.socket = undefined;
       if (this.closed) return;
+      if (wasUp) {
+        // Closed by the master or the network: is it still there? Ask again now, flag only if not.
+        link.recheckSince = Date.now();
+        this.open(link);
+        return;
+      }
+      if (link.recheckSince !== undefined) {
+        link.closedAt = link.recheckSince;
+        link.recheckSince = undefined;
+      }
       link.timer = setTimeout(() => this.open(link), link.retryMs).unref();
-      if (!wasUp) link.retryMs = Math.min(link.retryMs * 2, MAX_RETRY_MS);
+      if (link.closedAt === undefined) link.retryMs = Math.min(link.retryMs * 2, MAX_RETRY_MS);
     });
   }
 
