@@ -83,8 +83,11 @@ function checkReply(reply: Buffer, sent: Buffer, what: string): void {
 }
 
 /** A TCP conversation: length-prefixed replies as they come, and whether the server closed. */
-async function tcp(port: number): Promise<{ socket: Socket; replies: Buffer[]; closed: () => boolean; until: (n: number) => Promise<void> }> {
-  const socket = connect({ port, host: '127.0.0.1' });
+async function tcp(
+  port: number,
+  allowHalfOpen = false,
+): Promise<{ socket: Socket; replies: Buffer[]; closed: () => boolean; until: (n: number) => Promise<void> }> {
+  const socket = connect({ port, host: '127.0.0.1', allowHalfOpen });
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   let buf = Buffer.alloc(0);
   let closed = false;
@@ -276,6 +279,27 @@ describe('DNS responder fuzzing (UDP and TCP)', () => {
       }
       expect(conn.closed(), 'closed while still trickling').toBe(true);
       expect(Date.now() - started).toBeLessThan(1500);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('cuts a half-closed TCP connection whose client goes on sending after a malformed frame', async () => {
+    const zone: ZoneData = { zone: ZONE, ttl: 30, serial: 1, nameserver: `ns.${ZONE}`, clusters: new Map() };
+    const server = new DnsServer(() => zone, { host: '127.0.0.1', port: 0, tcpIdleTimeoutMs: 5000 });
+    const { port: own } = await server.start();
+    try {
+      const conn = await tcp(own, true);
+      const started = Date.now();
+      // A frame shorter than a header: the server ends its side; the client keeps its own open and
+      // trickles bytes, which would otherwise keep resetting the idle timer.
+      conn.socket.write(Buffer.from([0x00, 0x04, 1, 2, 3, 4]));
+      while (!conn.closed() && Date.now() - started < 4000) {
+        conn.socket.write(Buffer.from([0]));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(conn.closed(), 'cut while still sending').toBe(true);
+      expect(Date.now() - started).toBeLessThan(2000);
     } finally {
       await server.stop();
     }

@@ -34,6 +34,8 @@ export const DEFAULT_TCP_IDLE_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_TCP_CONNECTIONS = 1024;
 /** Attempts at finding a port free for both UDP and TCP when the port is 0. */
 const PORT_ATTEMPTS = 20;
+/** A connection this server is ending (after a malformed frame, or at stop) is destroyed after this. */
+const CLOSE_GRACE_MS = 500;
 /** Socket buffer sizes asked for on the UDP socket (the kernel may cap them), to ride out bursts. */
 const UDP_BUFFER_BYTES = 4 * 1024 * 1024;
 
@@ -83,7 +85,7 @@ export class DnsServer {
     // Answers already written still reach the client; a connection that does not close is cut shortly after.
     for (const socket of this.connections) {
       socket.end();
-      setTimeout(() => socket.destroy(), 500).unref();
+      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
     }
     this.connections.clear();
     await Promise.all([udp && new Promise<void>((resolve) => udp.close(() => resolve())), tcp && new Promise<void>((resolve) => tcp.close(() => resolve()))]);
@@ -181,6 +183,8 @@ export class DnsServer {
         // Ended, not destroyed: the answers to the messages before this one are still sent.
         closing = true;
         socket.end();
+        // A half-closed client cannot hold the connection: whatever it sends now is ignored, so cut it soon.
+        setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
         return false;
       }
       const framed = Buffer.allocUnsafe(reply.length + 2);
@@ -189,6 +193,7 @@ export class DnsServer {
       if ((reply[3] & 0x0f) === RCODE_FORMERR) {
         closing = true;
         socket.end(framed);
+        setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
         return false;
       }
       if (!socket.write(framed) && !waitingForDrain) {
