@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 
 const RECONNECT_MS = 1000;
-/** After an established link closes it is re-opened at once; a master that does not take it within this is flagged. */
+/** After an established link closes it is re-opened at once; a re-open not connected within this is given up. */
 const RECHECK_MS = 200;
 /** A node this replica has not reached is tried again at most this often. */
 const MAX_RETRY_MS = 10_000;
@@ -13,7 +13,7 @@ interface Link {
   up: boolean;
   /** When an established connection last closed (ms), if it has not come back since. */
   closedAt: number | undefined;
-  /** An established connection closed at this time and is being re-opened at once (not flagged yet). */
+  /** An established connection closed at this time and is being re-opened at once. */
   recheckSince: number | undefined;
   timer: NodeJS.Timeout | undefined;
   retryMs: number;
@@ -27,9 +27,10 @@ interface Link {
  *
  * Only a connection that was established and then closed counts: a replica that cannot reach the node at
  * all learns nothing from its link (the agents' view decides then), and any agent's valid reply after the
- * close clears it (see `closedSince`). Nothing is sent on the connection. A master that closes an idle
- * client (Redis' `timeout`, `CLIENT KILL`) is not flagged: a closed link is re-opened at once, and only
- * when that fails (refused, or no connection within `RECHECK_MS`) does the close count, from its time.
+ * close clears it (see `closedSince`). Nothing is sent on the connection. A closed link is re-opened at
+ * once, so a master that only closed an idle client (Redis' `timeout`, `CLIENT KILL`) is flagged for one
+ * connection's time, not until the next attempt; a re-open that is refused or not connected within
+ * `RECHECK_MS` leaves the flag and falls back to the usual retries.
  */
 export class MasterLinks {
   private readonly links = new Map<string, Link>();
@@ -95,15 +96,14 @@ export class MasterLinks {
       link.socket = undefined;
       if (this.closed) return;
       if (wasUp) {
-        // Closed by the master or the network: is it still there? Ask again now, flag only if not.
-        link.recheckSince = Date.now();
+        // Flagged at once (a crash must show before clients re-read the master, within milliseconds),
+        // and asked again now: a master that only closed an idle client answers and clears the flag.
+        link.closedAt = Date.now();
+        link.recheckSince = link.closedAt;
         this.open(link);
         return;
       }
-      if (link.recheckSince !== undefined) {
-        link.closedAt = link.recheckSince;
-        link.recheckSince = undefined;
-      }
+      link.recheckSince = undefined;
       link.timer = setTimeout(() => this.open(link), link.retryMs).unref();
       if (link.closedAt === undefined) link.retryMs = Math.min(link.retryMs * 2, MAX_RETRY_MS);
     });
