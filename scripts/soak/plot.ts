@@ -30,8 +30,9 @@ function niceAxis(max: number): { top: number; step: number } {
  */
 export function renderPlot(samples: Sample[], panels: Panel[], faults: { at: number; n: number }[], title: string): string {
   const plotW = W - LEFT - RIGHT;
-  const endS = Math.max(60, samples[samples.length - 1]?.t ?? 60);
-  const xAxis = niceAxis(endS / 60);
+  // The time axis ends at the last sample (ticks at a round step up to it), not at a rounded-up end.
+  const endMin = Math.max(1, samples[samples.length - 1]?.t ?? 60) / 60;
+  const xAxis = { top: endMin, step: niceAxis(endMin).step };
   const x = (t: number) => LEFT + (t / 60 / xAxis.top) * plotW;
   const H = TOP + panels.length * (PANEL_H + GAP) + 10;
   const out: string[] = [
@@ -55,7 +56,7 @@ export function renderPlot(samples: Sample[], panels: Panel[], faults: { at: num
     out.push(`<text x="${LEFT + plotW}" y="${y0 + PANEL_H + 28}" text-anchor="end" fill="#555">minutes</text>`);
     for (const f of faults) {
       out.push(`<line x1="${x(f.at).toFixed(1)}" x2="${x(f.at).toFixed(1)}" y1="${y0}" y2="${y0 + PANEL_H}" stroke="#999" stroke-dasharray="3,3"/>`);
-      if (pi === 0) out.push(`<text x="${x(f.at).toFixed(1)}" y="${y0 - 6}" text-anchor="middle" fill="#777" font-size="9">${f.n}</text>`);
+      if (pi === 0) out.push(`<text x="${(x(f.at) + 2).toFixed(1)}" y="${y0 + 10}" fill="#777" font-size="9">${f.n}</text>`);
     }
     out.push(`<rect x="${LEFT}" y="${y0}" width="${plotW}" height="${PANEL_H}" fill="none" stroke="#888"/>`);
     panel.series.forEach((s, si) => {
