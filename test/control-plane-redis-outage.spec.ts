@@ -202,6 +202,9 @@ describe("the control plane's own Redis goes away during a failover", () => {
     // Shutting down does not wait for a backend that is away.
     expect(Date.now() - closing).toBeLessThan(5000);
     await startController();
+    // The restarted replica has seen Redis away too (synchronised on that fact, not on time), so its
+    // return is news to it as well.
+    await waitFor(async () => (await metric('vigil_jobs_backend_up')) === 0, 10_000, 'the restarted controller sees its job backend down');
     await published('refused', preferred.port);
     expect(hooked.some((h) => h.cluster === 'refused')).toBe(false);
 

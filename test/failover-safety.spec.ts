@@ -135,7 +135,7 @@ describe('failover safety', () => {
     expect(forced.body.message).toMatch(/no-safe-candidate.*acceptDataLoss: true/);
     expect((await api('GET', '/api/v1/clusters/first-sync')).body.epoch).toBe(0);
     const accepted = await api('POST', '/api/v1/clusters/first-sync/failover', { body: { target: `127.0.0.1:${replica.port}`, acceptDataLoss: true } });
-    expect(accepted.status).toBe(200);
+    expect(accepted.status, accepted.text).toBe(200);
     expect(accepted.body).toMatchObject({ outcome: 'succeeded', to: `127.0.0.1:${replica.port}` });
     expect(accepted.body.steps.find((s: { name: string }) => s.name === 'candidates').detail.candidates[0]).toMatchObject({
       dataLossAccepted: expect.any(String),
