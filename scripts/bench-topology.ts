@@ -47,7 +47,18 @@ async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<v
   );
 }
 
+/** A free port can be taken by an outgoing connection before the controller listens: try a few. */
 async function startController(databaseUrl: string, name: string, migrate: boolean): Promise<{ base: string; proc: ManagedProcess }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startControllerOnce(databaseUrl, name, migrate);
+    } catch (err) {
+      if (attempt >= 3 || !/EADDRINUSE/.test(String(err))) throw err;
+    }
+  }
+}
+
+async function startControllerOnce(databaseUrl: string, name: string, migrate: boolean): Promise<{ base: string; proc: ManagedProcess }> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const nodeArgs = (process.env['BENCH_CONTROLLER_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
