@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { AuditService, type EventInput } from '../audit/audit.service.js';
+import { PendingEvents } from '../audit/pending-events.js';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
 import type { NodeView } from '../detection/node-view.js';
 import { DetectionService } from '../detection/detection.service.js';
@@ -51,18 +52,18 @@ export class FailsafeService implements OnApplicationBootstrap, OnApplicationShu
   private enteredAt: number | undefined;
   /** Per cluster, whether the failsafe published its master at the last check (for log lines on change). */
   private published = new Map<string, boolean>();
-  private pending: EventInput[] = [];
-  private writing = false;
+  private readonly pending: PendingEvents;
 
   constructor(
     private readonly topology: TopologyCache,
     private readonly directory: MasterDirectory,
     private readonly detection: DetectionService,
-    private readonly audit: AuditService,
+    audit: AuditService,
     metrics: MetricsService,
     @Inject(CONTROLLER_CONFIG) config: ControllerConfig,
   ) {
     this.actor = `controller:${config.controllerName}`;
+    this.pending = new PendingEvents(audit, this.logger, 'failsafe', MAX_PENDING_EVENTS);
     const active = () => this.active();
     new Gauge({
       name: 'vigil_failsafe',
@@ -159,33 +160,16 @@ export class FailsafeService implements OnApplicationBootstrap, OnApplicationShu
         data: { at: new Date(now).toISOString(), enteredAt: new Date(enteredAt).toISOString(), durationMs: now - enteredAt, clusters },
       });
     }
-    if (this.pending.length > 0) void this.flush();
+    if (this.pending.size > 0) void this.pending.flush();
   }
 
   private queue(event: EventInput): void {
-    this.pending.push(event);
-    if (this.pending.length > MAX_PENDING_EVENTS) {
-      const dropped = this.pending.splice(0, this.pending.length - MAX_PENDING_EVENTS);
+    const dropped = this.pending.add(event);
+    if (dropped.length > 0) {
       this.logger.warn(
-        { dropped: dropped.map((e) => `${e.type}@${String(e.data?.['at'])}`) },
+        { dropped: dropped.map((e: EventInput) => `${e.type}@${String(e.data?.['at'])}`) },
         'failsafe events dropped: too many while PostgreSQL was unreachable',
       );
-    }
-  }
-
-  /** Writes the queued events in order; on failure they stay queued for the next check. */
-  private async flush(): Promise<void> {
-    if (this.writing) return;
-    this.writing = true;
-    const batch = this.pending;
-    this.pending = [];
-    try {
-      await this.audit.recordMany(batch);
-    } catch (err) {
-      this.pending = [...batch, ...this.pending];
-      this.logger.warn({ err: (err as Error).message, events: batch.length }, 'could not record failsafe events yet; will retry');
-    } finally {
-      this.writing = false;
     }
   }
 }

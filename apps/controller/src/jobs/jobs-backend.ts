@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { Redis } from 'ioredis';
 import { Gauge } from 'prom-client';
 import { AuditService, type EventInput } from '../audit/audit.service.js';
+import { PendingEvents } from '../audit/pending-events.js';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { jobBackendOf, type JobBackend } from './queues.js';
@@ -31,17 +32,17 @@ export class JobsBackendState implements OnApplicationBootstrap, OnApplicationSh
   private redis: Redis | undefined;
   private timer: NodeJS.Timeout | undefined;
   private probing = false;
-  private pending: EventInput[] = [];
-  private writing = false;
+  private readonly pending: PendingEvents;
   private readonly actor: string;
 
   constructor(
-    private readonly audit: AuditService,
+    audit: AuditService,
     metrics: MetricsService,
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
   ) {
     this.backend = jobBackendOf(config);
     this.actor = `controller:${config.controllerName}`;
+    this.pending = new PendingEvents(audit, this.logger, 'job backend', MAX_PENDING_EVENTS);
     const upGauge: Gauge<'backend'> = new Gauge({
       name: 'vigil_jobs_backend_up',
       help: 'Whether the job backend (BullMQ on PostgreSQL, or on Redis with REDIS_URL) answers this replica: 1 up, 0 down (side effects are then kept in the job_outbox table)',
@@ -105,7 +106,7 @@ export class JobsBackendState implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private async tick(): Promise<void> {
-    if (this.pending.length > 0) void this.flush();
+    if (this.pending.size > 0) void this.pending.flush();
     if (!this.redis || this.probing) return;
     this.probing = true;
     let timer: NodeJS.Timeout | undefined;
@@ -128,23 +129,7 @@ export class JobsBackendState implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private queue(event: EventInput): void {
-    this.pending.push(event);
-    if (this.pending.length > MAX_PENDING_EVENTS) this.pending.splice(0, this.pending.length - MAX_PENDING_EVENTS);
-    void this.flush();
-  }
-
-  private async flush(): Promise<void> {
-    if (this.writing || this.pending.length === 0) return;
-    this.writing = true;
-    const batch = this.pending;
-    this.pending = [];
-    try {
-      await this.audit.recordMany(batch);
-    } catch (err) {
-      this.pending = [...batch, ...this.pending];
-      this.logger.warn({ err: (err as Error).message }, 'could not record job backend events yet; will retry');
-    } finally {
-      this.writing = false;
-    }
+    this.pending.add(event);
+    void this.pending.flush();
   }
 }
