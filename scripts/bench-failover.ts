@@ -24,7 +24,7 @@ import {
   startReplicationGroup,
   waitFor,
 } from '../libs/testing/src/index.js';
-import { api, BENCH_ADMIN_TOKEN, startBenchAgents } from './bench/admin-api.js';
+import { api, BENCH_ADMIN_TOKEN, startBenchAgents, watchedByAgents } from './bench/admin-api.js';
 import { percentile, writeBenchmarkSection } from './bench/report.js';
 import { type Sentinels, sentinelClient, startSentinels } from './bench/sentinels.js';
 
@@ -144,15 +144,7 @@ async function vigilTrial(base: string, n: number, fault: Fault, downAfterMs: nu
   const name = `bench-${fault}-${downAfterMs}-${n}`;
   try {
     await api(base, 'POST', '/api/v1/clusters', { name, nodes: group.map(({ host, port }) => ({ host, port })), quorum: 2, downAfterMs, cooldownMs: 0 });
-    await waitFor(
-      async () => {
-        const h = await api<{ nodes: { state: string; voters: number }[] }>(base, 'GET', `/api/v1/clusters/${name}/health`);
-        return h.nodes.every((x) => x.state === 'up' && x.voters === 3);
-      },
-      30_000,
-      `${name} watched by three agents`,
-      50,
-    );
+    await watchedByAgents(base, name);
     const byPort = new Map(group.map((s) => [s.port, s]));
     const master = group[0]!;
     const writer = new Writer(client(master.host, master.port), async (old) => {

@@ -1,4 +1,4 @@
-import { type ManagedProcess, startProcess } from '../../libs/testing/src/index.js';
+import { type ManagedProcess, startProcess, waitFor } from '../../libs/testing/src/index.js';
 
 /** The admin token the benchmarks start their controller with. */
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token-0123456789';
@@ -29,5 +29,18 @@ export function startBenchAgents(base: string, token: string, probeIntervalMs: n
         LOG_LEVEL: 'warn',
       },
     }),
+  );
+}
+
+/** Waits until every node of `name` is up with `agents` voting agents (a trial starts only then). */
+export async function watchedByAgents(base: string, name: string, agents = 3): Promise<void> {
+  await waitFor(
+    async () => {
+      const h = await api<{ nodes: { state: string; voters: number }[] }>(base, 'GET', `/api/v1/clusters/${name}/health`);
+      return h.nodes.every((x) => x.state === 'up' && x.voters === agents);
+    },
+    30_000,
+    `${name} watched by ${agents} agents`,
+    50,
   );
 }

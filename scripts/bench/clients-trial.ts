@@ -1,6 +1,6 @@
 import { type RedisServer, startReplicationGroup, waitFor } from '../../libs/testing/src/index.js';
 import { type Endpoint, SENTINEL_CLIENTS, type SentinelClientName, type SentinelWriter, startSentinelWriter } from '../../libs/testing/src/sentinel-writers.js';
-import { api } from './admin-api.js';
+import { api, watchedByAgents } from './admin-api.js';
 import { startSentinels } from './sentinels.js';
 
 /** A client that has not written again this long after the crash is recorded as stuck. */
@@ -58,15 +58,7 @@ export async function vigilTrial(base: string, sentinelPort: number, name: strin
       quorum: 2,
       downAfterMs,
     });
-    await waitFor(
-      async () => {
-        const h = await api<{ nodes: { state: string; voters: number }[] }>(base, 'GET', `/api/v1/clusters/${name}/health`);
-        return h.nodes.every((x) => x.state === 'up' && x.voters === 3);
-      },
-      30_000,
-      `${name} watched by three agents`,
-      50,
-    );
+    await watchedByAgents(base, name);
     return await crashTrial('vigil', group, [{ host: '127.0.0.1', port: sentinelPort }], name);
   } finally {
     await Promise.all(group.map((s) => s.stop()));
