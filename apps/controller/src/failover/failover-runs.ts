@@ -36,6 +36,20 @@ export class FailoverRuns {
     return this.active.has(clusterId);
   }
 
+  /**
+   * Whether the cluster's slot in this process became free within `timeoutMs` (an automatic decision
+   * that ends in a refusal holds it for as long as it takes to look at the nodes).
+   */
+  async settled(clusterId: string, timeoutMs: number): Promise<boolean> {
+    const current = this.active.get(clusterId);
+    if (!current) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const done = await Promise.race([current.then(() => true as const), timeout]);
+    clearTimeout(timer);
+    return done && !this.active.has(clusterId);
+  }
+
   /** Settles when every run in this process has ended (shutdown). */
   async drain(): Promise<void> {
     await Promise.allSettled(this.active.values());

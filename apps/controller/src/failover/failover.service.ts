@@ -11,6 +11,12 @@ import type { MasterEvidence } from './master-evidence.js';
 
 export type { MasterChanged } from './master-changes.js';
 
+/** How often, and how long each time, an operator's request waits for the sweep's decision on the same cluster. */
+const OPERATOR_ATTEMPTS = 3;
+const OPERATOR_WAIT_MS = 3000;
+
+const runningError = (name: string) => new OperatorRefusedError('running', ErrorCode.CONFLICT, `a failover of ${name} is already running`);
+
 export interface OperatorOptions {
   target?: string;
   expectedEpoch?: number;
@@ -74,16 +80,40 @@ export class FailoverService {
     return this.operatorRun(name, 'switchover', actor, options);
   }
 
+  /**
+   * The sweep holds a cluster's slot while it decides, also when the decision is a refusal (a dead master
+   * with no safe candidate is re-decided every sweep). An operator's request that meets such a decision
+   * waits for it (a few seconds at most) and is checked again, instead of being refused as "running".
+   */
   private async operatorRun(name: string, trigger: 'manual' | 'switchover', actor: string, options: OperatorOptions): Promise<string> {
+    const epochAsked = this.clusterNamed(name).epoch;
+    for (let attempt = 1; ; attempt++) {
+      const id = await this.operatorAttempt(name, trigger, actor, options, epochAsked);
+      if (id !== undefined) return id;
+      const cluster = this.clusterNamed(name);
+      if (attempt === OPERATOR_ATTEMPTS || !(await this.runs.settled(cluster.id, OPERATOR_WAIT_MS))) throw runningError(name);
+    }
+  }
+
+  /** One try: the record's id, or `undefined` when this process's slot for the cluster is taken. */
+  private async operatorAttempt(
+    name: string,
+    trigger: 'manual' | 'switchover',
+    actor: string,
+    options: OperatorOptions,
+    epochAsked: number,
+  ): Promise<string | undefined> {
     if (!this.runs.leadership.isLeader()) {
       throw new VigilError(ErrorCode.UNAVAILABLE, 'this controller replica is not the leader; send the request to the leader (GET /leadership)');
     }
     const cluster = this.clusterNamed(name);
     assertEpoch(cluster, options.expectedEpoch);
+    if (cluster.epoch !== epochAsked) {
+      throw VigilError.conflict(`a failover of ${name} ran while this request waited (epoch ${epochAsked} -> ${cluster.epoch}); look again and retry`);
+    }
     const master = cluster.nodes.find((n) => n.role === 'master');
     if (trigger === 'switchover' && !master) throw VigilError.conflict(`cluster ${name} has no recorded master to hand over from`);
-    const running = () => new OperatorRefusedError('running', ErrorCode.CONFLICT, `a failover of ${name} is already running`);
-    if ((await this.runs.store.history(cluster.id)).running) throw running();
+    if ((await this.runs.store.history(cluster.id)).running) throw runningError(name);
     // Nothing is started (no epoch raised, no record) when no node may be promoted: the answer says why.
     const seen = await this.observer.observe(cluster, master);
     const ranking = options.target ? restrictTo(seen.ranking, seen.inputs, options.target, options.acceptDataLoss) : seen.ranking;
@@ -113,7 +143,7 @@ export class FailoverService {
       );
       await runner.run();
     });
-    if (!run) throw running();
+    if (!run) return undefined;
     try {
       await run;
     } catch (err) {
