@@ -87,10 +87,12 @@ export class MasterLinks {
       link.retryMs = RECONNECT_MS;
     });
     socket.on('data', () => undefined);
-    socket.on('error', () => undefined);
-    socket.on('close', () => {
+    // The end of the stream is news at once: 'close' comes a loop phase later, after requests read
+    // in the same turn may have been answered (see SentinelConnection's deferred replies).
+    const lost = () => {
       clearTimeout(recheck);
       if (link.socket !== socket) return;
+      socket.destroy();
       const wasUp = link.up;
       link.up = false;
       link.socket = undefined;
@@ -106,7 +108,10 @@ export class MasterLinks {
       link.recheckSince = undefined;
       link.timer = setTimeout(() => this.open(link), link.retryMs).unref();
       if (link.closedAt === undefined) link.retryMs = Math.min(link.retryMs * 2, MAX_RETRY_MS);
-    });
+    };
+    socket.on('end', lost);
+    socket.on('error', lost);
+    socket.on('close', lost);
   }
 
   private drop(cluster: string): void {
