@@ -51,6 +51,12 @@ if (mode === 'chaos' || mode === 'test') {
 if ((mode === 'test' || mode === 'clients') && spawnSync('/usr/bin/python3', ['-c', 'import redis.sentinel'], { stdio: 'ignore' }).status !== 0) {
   missing.push('python3-redis');
 }
+// bench:dns measures Vigil's responder and BIND9 with dnsperf; bench:rest drives the API with wrk.
+if (mode === 'dns') {
+  if (!has('dnsperf')) missing.push('dnsperf');
+  if (!has('named') && !existsSync('/usr/sbin/named')) missing.push('bind9');
+}
+if (mode === 'rest' && !has('wrk')) missing.push('wrk');
 // docker-compose.yml is checked with Debian's docker-compose (`config -q`; no engine is needed).
 if (mode === 'test' && !has('docker-compose')) missing.push('docker-compose');
 if (!hasPostgresServer() && !(mode === 'test' && process.env.DATABASE_URL)) missing.push('postgresql');
