@@ -165,8 +165,28 @@ export class DetectionEngine {
     private readonly startedAt: number,
   ) {}
 
-  setTopology(topology: DetectionTopology): void {
+  /**
+   * A new topology. With `change` (the clusters a partial reload replaced, and whether the agents
+   * changed), only what those clusters held is looked at: a write costs the same at any size.
+   */
+  setTopology(topology: DetectionTopology, change?: { ids: ReadonlySet<string>; agents: boolean; previous: DetectionTopology }): void {
     this.topology = topology;
+    if (change) {
+      if (change.agents) this.assignedCount.clear();
+      for (const id of change.ids) {
+        if (!change.agents) this.assignedCount.delete(id);
+        for (const n of change.previous.clustersById.get(id)?.nodes ?? []) {
+          if (topology.nodesById.has(n.id)) continue;
+          this.nodes.delete(n.id);
+          for (const agent of this.agents.values()) agent.views.delete(n.id);
+        }
+        if (!topology.clustersById.has(id)) {
+          this.decidable.delete(id);
+          this.clusterSeenAt.delete(id);
+        }
+      }
+      return;
+    }
     this.assignedCount.clear();
     for (const id of this.nodes.keys()) if (!topology.nodesById.has(id)) this.nodes.delete(id);
     for (const id of this.decidable.keys()) if (!topology.clustersById.has(id)) this.decidable.delete(id);

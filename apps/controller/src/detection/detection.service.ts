@@ -148,7 +148,7 @@ export class DetectionService implements OnApplicationBootstrap, OnApplicationSh
       if (leading) this.recordStateOnElection();
     });
     this.engine.setTopology(this.topology.snapshot);
-    this.topology.onChange((snapshot) => this.engine.setTopology(snapshot));
+    this.topology.onChange((snapshot, change) => this.engine.setTopology(snapshot, change.kind === 'clusters' ? change : undefined));
     this.timer = setInterval(() => this.apply(this.engine.tick(Date.now())), TICK_MS);
   }
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { type BeforeApplicationShutdown, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { type CachedCluster, TopologyCache, type TopologySnapshot } from '../topology/topology-cache.service.js';
+import { type CachedCluster, TopologyCache, type TopologyChange, type TopologySnapshot } from '../topology/topology-cache.service.js';
 
 /** A cluster's published master. `epoch` is the cluster epoch the master was recorded under. */
 export interface MasterEntry {
@@ -52,7 +52,7 @@ export class MasterDirectory implements OnApplicationBootstrap, BeforeApplicatio
   readonly moves = new EventEmitter();
   private closing = false;
   private masters = new Map<string, MasterEntry | null>();
-  private readonly snapshotListeners: ((snapshot: TopologySnapshot) => void)[] = [];
+  private readonly snapshotListeners: ((snapshot: TopologySnapshot, change: TopologyChange) => void)[] = [];
 
   constructor(private readonly topology: TopologyCache) {
     this.moves.setMaxListeners(0);
@@ -60,7 +60,7 @@ export class MasterDirectory implements OnApplicationBootstrap, BeforeApplicatio
 
   onApplicationBootstrap(): void {
     this.apply(this.topology.snapshot);
-    this.topology.onChange((s) => this.apply(s));
+    this.topology.onChange((s, change) => this.apply(s, change));
   }
 
   /** The master of a cluster: `undefined` for no such cluster, `null` when none is recorded. */
@@ -109,23 +109,42 @@ export class MasterDirectory implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   /** Calls `fn` after every new snapshot has been applied (the masters in it are then current). */
-  onSnapshot(fn: (snapshot: TopologySnapshot) => void): void {
+  onSnapshot(fn: (snapshot: TopologySnapshot, change: TopologyChange) => void): void {
     this.snapshotListeners.push(fn);
   }
 
-  private apply(snapshot: TopologySnapshot): void {
-    const next = new Map<string, MasterEntry | null>();
-    for (const c of snapshot.clusters) next.set(c.name, masterOf(c));
+  /** A full load compares every cluster; a partial one only the clusters it names (a write costs the same at any size). */
+  private apply(snapshot: TopologySnapshot, change: TopologyChange = { kind: 'full' }): void {
     const moved: MasterMove[] = [];
-    for (const [name, current] of next) {
-      const previous = this.masters.get(name) ?? null;
-      if (!sameMaster(previous, current)) moved.push({ cluster: name, previous, current });
+    if (change.kind === 'full') {
+      const next = new Map<string, MasterEntry | null>();
+      for (const c of snapshot.clusters) next.set(c.name, masterOf(c));
+      for (const [name, current] of next) {
+        const previous = this.masters.get(name) ?? null;
+        if (!sameMaster(previous, current)) moved.push({ cluster: name, previous, current });
+      }
+      for (const [name, previous] of this.masters) {
+        if (!next.has(name) && previous !== null) moved.push({ cluster: name, previous, current: null });
+      }
+      this.masters = next;
+    } else {
+      for (const id of change.ids) {
+        const before = change.previous.clustersById.get(id);
+        const after = snapshot.clustersById.get(id);
+        if (before && before.name !== after?.name && !snapshot.clustersByName.has(before.name)) {
+          const previous = this.masters.get(before.name) ?? null;
+          this.masters.delete(before.name);
+          if (previous !== null) moved.push({ cluster: before.name, previous, current: null });
+        }
+        if (after) {
+          const previous = this.masters.get(after.name) ?? null;
+          const current = masterOf(after);
+          this.masters.set(after.name, current);
+          if (!sameMaster(previous, current)) moved.push({ cluster: after.name, previous, current });
+        }
+      }
     }
-    for (const [name, previous] of this.masters) {
-      if (!next.has(name) && previous !== null) moved.push({ cluster: name, previous, current: null });
-    }
-    this.masters = next;
-    for (const fn of this.snapshotListeners) fn(snapshot);
+    for (const fn of this.snapshotListeners) fn(snapshot, change);
     for (const m of moved) this.moves.emit('move', m);
   }
 }

@@ -39,26 +39,29 @@ export class MasterLinks {
   /** Keeps exactly one link per cluster, to its master now (`null` for a cluster without one). */
   follow(masters: Map<string, { host: string; port: number } | null>): void {
     if (this.closed) return;
-    for (const [cluster, link] of this.links) {
-      const m = masters.get(cluster);
-      if (!m || m.host !== link.host || m.port !== link.port) this.drop(cluster);
-    }
-    for (const [cluster, m] of masters) {
-      if (m && !this.links.has(cluster)) {
-        const link: Link = {
-          host: m.host,
-          port: m.port,
-          socket: undefined,
-          up: false,
-          closedAt: undefined,
-          recheckSince: undefined,
-          timer: undefined,
-          retryMs: RECONNECT_MS,
-        };
-        this.links.set(cluster, link);
-        this.open(link);
-      }
-    }
+    for (const cluster of [...this.links.keys()]) if (!masters.has(cluster)) this.drop(cluster);
+    for (const [cluster, m] of masters) this.followOne(cluster, m);
+  }
+
+  /** Keeps one cluster's link to its master now (`null`: no link, the cluster has no master or is gone). */
+  followOne(cluster: string, m: { host: string; port: number } | null): void {
+    if (this.closed) return;
+    const current = this.links.get(cluster);
+    if (current && m && current.host === m.host && current.port === m.port) return;
+    if (current) this.drop(cluster);
+    if (!m) return;
+    const link: Link = {
+      host: m.host,
+      port: m.port,
+      socket: undefined,
+      up: false,
+      closedAt: undefined,
+      recheckSince: undefined,
+      timer: undefined,
+      retryMs: RECONNECT_MS,
+    };
+    this.links.set(cluster, link);
+    this.open(link);
   }
 
   /** When the link to this cluster's master closed, if it was established and is down now. */

@@ -91,11 +91,26 @@ export class SentinelService implements SentinelBackend, OnApplicationBootstrap,
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.sentinelPort === undefined) return;
     // TLS clusters get no link (a plain connection to a TLS port says little); the agents' view flags them.
-    const follow = () =>
-      this.links.follow(new Map(this.directory.snapshot.clusters.map((c) => [c.name, c.redis.tls ? null : (this.directory.get(c.name) ?? null)])));
-    this.directory.onSnapshot(() => {
-      this.addressReplies.clear();
-      follow();
+    const linkTo = (c: CachedCluster) => (c.redis.tls ? null : (this.directory.get(c.name) ?? null));
+    const follow = () => this.links.follow(new Map(this.directory.snapshot.clusters.map((c) => [c.name, linkTo(c)])));
+    this.directory.onSnapshot((snapshot, change) => {
+      if (change.kind === 'full') {
+        this.addressReplies.clear();
+        return follow();
+      }
+      // Only the clusters the change names: a write costs the same however many clusters exist.
+      for (const id of change.ids) {
+        const before = change.previous.clustersById.get(id);
+        const after = snapshot.clustersById.get(id);
+        if (before && !snapshot.clustersByName.has(before.name)) {
+          this.addressReplies.delete(before.name);
+          this.links.followOne(before.name, null);
+        }
+        if (after) {
+          this.addressReplies.delete(after.name);
+          this.links.followOne(after.name, linkTo(after));
+        }
+      }
     });
     follow();
     this.directory.moves.on('move', (m) => this.events.onMove(m));

@@ -14,13 +14,13 @@ import {
   type ClusterRow,
   nodesByCluster,
   type NodeRow,
-  replaceClusters,
   TOPOLOGY_SQL,
+  type TopologyChange,
   TopologySnapshot,
 } from './topology-snapshot.js';
 
 export { TopologySnapshot } from './topology-snapshot.js';
-export type { CachedAgent, CachedCluster, CachedNode } from './topology-snapshot.js';
+export type { CachedAgent, CachedCluster, CachedNode, TopologyChange } from './topology-snapshot.js';
 
 /**
  * Whether a snapshot whose load started at `loadedFrom` holds every committed change: yes when LISTEN
@@ -67,7 +67,7 @@ const LISTENER_PING_TIMEOUT_MS = 1000;
 export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(TopologyCache.name);
   private readonly secrets: SecretBox;
-  private readonly listeners: ((snapshot: TopologySnapshot) => void)[] = [];
+  private readonly listeners: ((snapshot: TopologySnapshot, change: TopologyChange) => void)[] = [];
   private current = new TopologySnapshot([], 0);
   private reloading: Promise<void> | undefined;
   private readonly reloads: Counter<'kind'>;
@@ -206,7 +206,7 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /** Called with every new snapshot (synchronously, after it is in place). */
-  onChange(fn: (snapshot: TopologySnapshot) => void): void {
+  onChange(fn: (snapshot: TopologySnapshot, change: TopologyChange) => void): void {
     this.listeners.push(fn);
   }
 
@@ -275,7 +275,7 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
     const unreadable = new Map<string, string>();
     const cached = clusters.map((c) => cachedCluster(c, byCluster.get(c.id) ?? [], (sealed) => this.openPassword(c, sealed, unreadable)));
     this.unreadable = unreadable;
-    this.install(new TopologySnapshot(cached, Date.now(), agents.map(cachedAgent)));
+    this.install(new TopologySnapshot(cached, Date.now(), agents.map(cachedAgent)), { kind: 'full' });
     this.loadedFrom = startedAt;
     this.reloadFailingSince = undefined;
     this.reloads.inc({ kind: 'full' });
@@ -294,15 +294,20 @@ export class TopologyCache implements OnApplicationBootstrap, OnApplicationShutd
     const unreadable = new Map([...this.unreadable].filter(([id]) => !ids.has(id)));
     const fresh = clusters.map((c) => cachedCluster(c, byCluster.get(c.id) ?? [], (sealed) => this.openPassword(c, sealed, unreadable)));
     this.unreadable = unreadable;
-    this.install(new TopologySnapshot(replaceClusters(previous.clusters, ids, fresh), Date.now(), agentRows ? agentRows.map(cachedAgent) : previous.agents));
+    this.install(previous.replacing(ids, fresh, Date.now(), agentRows ? agentRows.map(cachedAgent) : previous.agents), {
+      kind: 'clusters',
+      ids,
+      agents: agentRows !== undefined,
+      previous,
+    });
     this.reloads.inc({ kind: 'partial' });
   }
 
-  private install(snapshot: TopologySnapshot): void {
+  private install(snapshot: TopologySnapshot, change: TopologyChange): void {
     this.current = snapshot;
     for (const fn of this.listeners) {
       try {
-        fn(snapshot);
+        fn(snapshot, change);
       } catch (err) {
         this.logger.error({ err: (err as Error).message }, 'topology listener failed');
       }

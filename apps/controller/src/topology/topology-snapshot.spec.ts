@@ -40,3 +40,52 @@ describe('TopologySnapshot agents', () => {
     expect(new TopologySnapshot(clusters, 0, agents).assignment.version).toBe(new TopologySnapshot(clusters, 0, []).assignment.version);
   });
 });
+
+describe('TopologySnapshot.replacing', () => {
+  const agents = [
+    { id: 'a', name: 'probe-a', zone: 'z1', watchClusters: null },
+    { id: 'b', name: 'probe-b', zone: 'z2', watchClusters: ['m'] },
+  ];
+  /** Everything a snapshot indexes, in comparable form. */
+  const shape = (s: TopologySnapshot) => ({
+    order: s.clusters.map((c) => c.name),
+    byId: [...s.clustersById.keys()].sort(),
+    byName: [...s.clustersByName.keys()].sort(),
+    nodes: [...s.nodesById.keys()].sort(),
+    addresses: [...s.nodesByAddress.entries()].map(([k, n]) => `${k}=${n.id}`).sort(),
+    assigned: [...s.assignedAgents.entries()].map(([k, v]) => `${k}:${[...v].sort().join(',')}`).sort(),
+    version: s.assignment.version,
+  });
+  const withNode = (id: string, name: string, port: number) => {
+    const c = cluster(id, name);
+    c.nodes = [{ ...c.nodes[0]!, id: `${id}-n1`, port }];
+    return c;
+  };
+  const base = ['k', 'c', 'x', 'm'].map((name, i) => withNode(`id-${name}`, name, 7000 + i));
+
+  it('indexes exactly what a full load of the same clusters indexes (add, change, delete; agents kept or replaced)', () => {
+    const before = new TopologySnapshot(
+      [...base].sort((a, b) => (a.name < b.name ? -1 : 1)),
+      0,
+      agents,
+    );
+    const added = withNode('id-a', 'a', 7100);
+    const changed = withNode('id-m', 'm', 7200); // same cluster, its node moved to another port
+    const ids = new Set(['id-a', 'id-m', 'id-x']); // x is deleted
+    const fresh = [changed, added];
+    const expected = [added, ...base.filter((c) => c.name !== 'x' && c.name !== 'm'), changed].sort((a, b) => (a.name < b.name ? -1 : 1));
+    expect(shape(before.replacing(ids, fresh, 1))).toEqual(shape(new TopologySnapshot(expected, 1, agents)));
+    const fewerAgents = [agents[1]!];
+    expect(shape(before.replacing(ids, fresh, 1, fewerAgents))).toEqual(shape(new TopologySnapshot(expected, 1, fewerAgents)));
+    // The snapshot it came from is unchanged.
+    expect(shape(before)).toEqual(
+      shape(
+        new TopologySnapshot(
+          [...base].sort((a, b) => (a.name < b.name ? -1 : 1)),
+          0,
+          agents,
+        ),
+      ),
+    );
+  });
+});

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AgentAssignment } from '../../../../libs/contracts/src/index.js';
+import { LayeredMap } from './layered-map.js';
 import type { NodeEntity } from './node.entity.js';
 
 /** A node as the in-memory topology holds it. */
@@ -48,26 +49,85 @@ export interface CachedAgent {
   watchClusters: string[] | null;
 }
 
-/** One consistent picture of all clusters, nodes and registered agents; each reload makes a new one (never changed in place). */
+/**
+ * What a new snapshot changed: everything (a full load), or the clusters in `ids` (changed, added or
+ * deleted) and, with `agents`, the registered agents. Listeners use it to update only what changed.
+ */
+export type TopologyChange = { kind: 'full' } | { kind: 'clusters'; ids: ReadonlySet<string>; agents: boolean; previous: TopologySnapshot };
+
+/** `host:port` as the address index keys it. */
+export const addressKey = (host: string, port: number): string => `${host.toLowerCase()}:${port}`;
+
+/**
+ * One consistent picture of all clusters, nodes and registered agents; each reload makes a new one (never
+ * changed in place). A snapshot derived from the one before it for a few clusters (`replacing`) copies
+ * the previous indexes and changes only their entries, so a write costs little however many clusters exist.
+ */
 export class TopologySnapshot {
-  readonly clustersById = new Map<string, CachedCluster>();
-  readonly clustersByName = new Map<string, CachedCluster>();
-  readonly nodesById = new Map<string, CachedNode>();
+  readonly clustersById: LayeredMap<string, CachedCluster>;
+  readonly clustersByName: LayeredMap<string, CachedCluster>;
+  readonly nodesById: LayeredMap<string, CachedNode>;
+  /** Every node by `host:port` (lower-case host), as the database's unique address constraint sees them. */
+  readonly nodesByAddress: LayeredMap<string, CachedNode>;
   /** Cluster id → ids of the registered agents that watch it, reporting or not (detection's ODOWN denominator). */
-  readonly assignedAgents = new Map<string, ReadonlySet<string>>();
+  readonly assignedAgents: LayeredMap<string, ReadonlySet<string>>;
   private agentAssignment: AgentAssignment | undefined;
 
   constructor(
-    readonly clusters: CachedCluster[],
+    readonly clusters: readonly CachedCluster[],
     readonly loadedAt: number,
     readonly agents: readonly CachedAgent[] = [],
+    delta?: { previous: TopologySnapshot; ids: ReadonlySet<string>; fresh: readonly CachedCluster[] },
   ) {
-    for (const c of clusters) {
-      this.clustersById.set(c.id, c);
-      this.clustersByName.set(c.name, c);
-      for (const n of c.nodes) this.nodesById.set(n.id, n);
-      this.assignedAgents.set(c.id, new Set(agents.filter((a) => a.watchClusters === null || a.watchClusters.includes(c.name)).map((a) => a.id)));
+    const byId: [string, CachedCluster | undefined][] = [];
+    const byName: [string, CachedCluster | undefined][] = [];
+    const nodes: [string, CachedNode | undefined][] = [];
+    const addresses: [string, CachedNode | undefined][] = [];
+    const assigned: [string, ReadonlySet<string> | undefined][] = [];
+    const add = (c: CachedCluster) => {
+      byId.push([c.id, c]);
+      byName.push([c.name, c]);
+      for (const n of c.nodes) {
+        nodes.push([n.id, n]);
+        addresses.push([addressKey(n.host, n.port), n]);
+      }
+      const watching = new Set<string>();
+      for (const a of agents) if (a.watchClusters === null || a.watchClusters.includes(c.name)) watching.add(a.id);
+      assigned.push([c.id, watching]);
+    };
+    if (delta && delta.previous.agents === agents) {
+      const p = delta.previous;
+      // Removals first, then the fresh clusters: a key both removed and re-added ends up present.
+      for (const id of delta.ids) {
+        const old = p.clustersById.get(id);
+        if (!old) continue;
+        byId.push([id, undefined]);
+        byName.push([old.name, undefined]);
+        for (const n of old.nodes) {
+          nodes.push([n.id, undefined]);
+          addresses.push([addressKey(n.host, n.port), undefined]);
+        }
+        assigned.push([id, undefined]);
+      }
+      for (const c of delta.fresh) add(c);
+      this.clustersById = p.clustersById.with(byId);
+      this.clustersByName = p.clustersByName.with(byName);
+      this.nodesById = p.nodesById.with(nodes);
+      this.nodesByAddress = p.nodesByAddress.with(addresses);
+      this.assignedAgents = p.assignedAgents.with(assigned);
+      return;
     }
+    for (const c of clusters) add(c);
+    this.clustersById = LayeredMap.from(byId as [string, CachedCluster][]);
+    this.clustersByName = LayeredMap.from(byName as [string, CachedCluster][]);
+    this.nodesById = LayeredMap.from(nodes as [string, CachedNode][]);
+    this.nodesByAddress = LayeredMap.from(addresses as [string, CachedNode][]);
+    this.assignedAgents = LayeredMap.from(assigned as [string, ReadonlySet<string>][]);
+  }
+
+  /** This snapshot with the clusters in `ids` replaced by `fresh` (one in `ids` but not in `fresh` was deleted), and the agents if given. */
+  replacing(ids: ReadonlySet<string>, fresh: readonly CachedCluster[], loadedAt: number, agents: readonly CachedAgent[] = this.agents): TopologySnapshot {
+    return new TopologySnapshot(replaceClusters(this.clusters, ids, fresh), loadedAt, agents, { previous: this, ids, fresh });
   }
 
   /** What every agent is assigned, with a version; derived on first use (not on every change). */
@@ -195,10 +255,20 @@ export function cachedAgent(a: AgentRow): CachedAgent {
 
 /**
  * `previous` with the clusters named in `ids` replaced by `fresh` (a cluster in `ids` but not in `fresh`
- * was deleted), ordered by name as a full load orders them.
+ * was deleted), ordered by name as a full load orders them. Linear: a copy, and each fresh cluster put
+ * in its place by binary search (a write touches one cluster or a few).
  */
 export function replaceClusters(previous: readonly CachedCluster[], ids: ReadonlySet<string>, fresh: readonly CachedCluster[]): CachedCluster[] {
-  const kept = previous.filter((c) => !ids.has(c.id));
-  if (fresh.length === 0) return kept;
-  return kept.concat(fresh).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const out = ids.size > 0 ? previous.filter((c) => !ids.has(c.id)) : previous.slice();
+  for (const c of fresh) {
+    let lo = 0;
+    let hi = out.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (out[mid]!.name < c.name) lo = mid + 1;
+      else hi = mid;
+    }
+    out.splice(lo, 0, c);
+  }
+  return out;
 }

@@ -13,6 +13,7 @@ import { NodeEntity } from './node.entity.js';
 import { RoleDiscoveryService } from './role-discovery.service.js';
 import { SecretBox } from './secret-box.js';
 import { TopologyCache } from './topology-cache.service.js';
+import { addressKey } from './topology-snapshot.js';
 
 /** Settings a new cluster gets unless the request says otherwise (quorum and downAfterMs are required). */
 export const DEFAULT_CLUSTER_SETTINGS = {
@@ -79,13 +80,23 @@ export class TopologyService {
     return result;
   }
 
+  /**
+   * The nodes are asked for their roles first, so the cluster is written with them in one transaction
+   * (one commit, one reload on every replica); nodes that did not answer are asked again in the
+   * background. A taken name or address is left to the database's constraints, not looked up first.
+   */
   async create(input: CreateClusterDto, by: Principal, requestId?: string): Promise<ClusterView> {
     assertDistinctAddresses(input.nodes, 'nodes');
+    // Answered from memory when the snapshot already shows it; the database's constraints decide races.
+    const known = this.cache.snapshot;
+    if (known.clustersByName.has(input.name)) throw nameTaken(input.name);
+    assertNoneTaken(input.nodes, 'nodes', (n) => known.nodesByAddress.has(addressKey(n.host, n.port)));
+    const round = await this.discovery.probe(
+      input.nodes.map((n, i) => ({ id: String(i), ...addressOf(n), recorded: 'unknown' as const })),
+      { username: input.redis?.username, password: input.redis?.password, tls: input.redis?.tls ?? false },
+    );
+    const checkedAt = new Date();
     const created = await this.write(async (em, touch) => {
-      if (await em.existsBy(ClusterEntity, { name: input.name })) {
-        throw VigilError.conflict(`a cluster named ${input.name} already exists`, 'name');
-      }
-      await assertAddressesFree(em, input.nodes, 'nodes');
       const cluster = em.create(ClusterEntity, {
         name: input.name,
         ...DEFAULT_CLUSTER_SETTINGS,
@@ -97,16 +108,43 @@ export class TopologyService {
       });
       await em.save(cluster);
       touch(cluster.id);
-      const nodes = input.nodes.map((n) => this.newNode(em, cluster.id, n));
+      const nodes = input.nodes.map((n, i) => {
+        const node = this.newNode(em, cluster.id, n);
+        node.role = round.decision.roles.get(String(i)) ?? 'unknown';
+        if (round.probed[i]!.probe.ok) node.roleCheckedAt = checkedAt;
+        return node;
+      });
       await em.save(nodes);
-      await this.audit.record(
-        { type: 'cluster.created', actor: actorOf(by), cluster, data: { settings: describeSettings(input), nodes: input.nodes.map(addressOf) } },
+      const discovered = this.discovery.rolesEvent(cluster, round);
+      await this.audit.recordMany(
+        [
+          { type: 'cluster.created', actor: actorOf(by), cluster, data: { settings: describeSettings(input), nodes: input.nodes.map(addressOf) } },
+          ...(discovered ? [discovered] : []),
+        ],
         em,
       );
       return cluster;
+    }).catch(async (err: unknown) => {
+      throw (await this.takenBy(err, input.name, input.nodes, 'nodes')) ?? err;
     });
-    await this.discoverOrSchedule(created.id, requestId);
+    if (!round.probed.every((p) => p.probe.ok)) {
+      // Bounded: a job backend that is away keeps the retry in the outbox instead of holding the request.
+      await this.jobs.add(QUEUES.topology, TOPOLOGY_JOBS.discoverRoles, { clusterId: created.id, requestId }, discoverRolesJobOptions(created.id));
+    }
     return this.get(input.name);
+  }
+
+  /** The 409 for a write refused by the name or address constraint (null for any other error). */
+  private async takenBy(err: unknown, name: string, nodes: NodeInputDto[], field: string): Promise<VigilError | null> {
+    const constraint = uniqueViolation(err);
+    if (constraint === 'uq_clusters_name') return nameTaken(name);
+    if (constraint !== 'uq_nodes_address') return null;
+    try {
+      await assertAddressesFree(this.db.manager, nodes, field);
+    } catch (taken) {
+      if (taken instanceof VigilError) return taken;
+    }
+    return VigilError.conflict('a node address already belongs to a cluster', field === 'body' ? 'host' : field);
   }
 
   async list(): Promise<ClusterView[]> {
@@ -245,6 +283,16 @@ export class TopologyService {
   }
 }
 
+function nameTaken(name: string): VigilError {
+  return VigilError.conflict(`a cluster named ${name} already exists`, 'name');
+}
+
+/** The constraint a unique violation (23505) names, if `err` is one. */
+function uniqueViolation(err: unknown): string | undefined {
+  const driver = (err as { driverError?: { code?: string; constraint?: string } } | undefined)?.driverError;
+  return driver?.code === '23505' ? driver.constraint : undefined;
+}
+
 /** 409 when the caller acted on an epoch the cluster has left. */
 export function assertEpoch(cluster: { name: string; epoch: number }, expectedEpoch: number | undefined): void {
   if (expectedEpoch !== undefined && cluster.epoch !== expectedEpoch) {
@@ -283,7 +331,12 @@ async function assertAddressesFree(em: EntityManager, nodes: NodeInputDto[], fie
     NodeEntity,
     nodes.map((n) => ({ host: n.host.toLowerCase(), port: n.port })),
   );
-  const i = nodes.findIndex((n) => taken.some((t) => t.host === n.host.toLowerCase() && t.port === n.port));
+  assertNoneTaken(nodes, field, (n) => taken.some((t) => t.host === n.host.toLowerCase() && t.port === n.port));
+}
+
+/** 409 naming the first node whose address `isTaken`. */
+function assertNoneTaken(nodes: NodeInputDto[], field: string, isTaken: (n: NodeInputDto) => boolean): void {
+  const i = nodes.findIndex(isTaken);
   if (i >= 0) {
     const n = nodes[i]!;
     throw VigilError.conflict(`${n.host}:${n.port} already belongs to a cluster`, field === 'body' ? 'host' : `${field}[${i}]`);
