@@ -68,15 +68,17 @@ export function parseWrkOutput(out: string): Omit<WrkResult, 'serverCores' | 'da
   };
   const total = grab(/(\d+) requests in ([\d.]+\w+), ([\d.]+\w+) read/, 'a request count');
   const requests = Number(total[1]);
+  // With no answer inside the run wrk prints zeros for the percentiles: not a latency.
+  const latency = (re: RegExp, what: string) => (requests > 0 ? wrkDurationMs(grab(re, what)[1]!) : NaN);
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   // `times` prints the shell's own user and system time, then its children's: the last line is wrk's.
   const cpu = [...out.matchAll(/^(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/gm)].at(-1);
   return {
     requests,
     rps: Number(grab(/Requests\/sec:\s+([\d.]+)/, 'Requests/sec')[1]),
-    p50Ms: wrkDurationMs(grab(/^\s+50%\s+(\S+)\s*$/m, 'the 50th percentile')[1]!),
-    p90Ms: wrkDurationMs(grab(/^\s+90%\s+(\S+)\s*$/m, 'the 90th percentile')[1]!),
-    p99Ms: wrkDurationMs(grab(/^\s+99%\s+(\S+)\s*$/m, 'the 99th percentile')[1]!),
+    p50Ms: latency(/^\s+50%\s+(\S+)\s*$/m, 'the 50th percentile'),
+    p90Ms: latency(/^\s+90%\s+(\S+)\s*$/m, 'the 90th percentile'),
+    p99Ms: latency(/^\s+99%\s+(\S+)\s*$/m, 'the 99th percentile'),
     bytesPerResponse: requests > 0 ? wrkBytes(total[3]!) / requests : NaN,
     non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
     socketErrors: socket ? socket.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
