@@ -11,6 +11,7 @@ import { TokenExpiry1764547200000 } from './1764547200000-token-expiry.js';
 import { DeliveryRetention1764633600000 } from './1764633600000-delivery-retention.js';
 import { JobOutbox1764806400000 } from './1764806400000-job-outbox.js';
 import { TopologyNotifyRows1764892800000 } from './1764892800000-topology-notify-rows.js';
+import { EventRetention1764979200000 } from './1764979200000-event-retention.js';
 
 /** Every migration, oldest first. A new migration file is added here too (no globs: works in tests and builds alike). */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   DeliveryRetention1764633600000,
   JobOutbox1764806400000,
   TopologyNotifyRows1764892800000,
+  EventRetention1764979200000,
 ];

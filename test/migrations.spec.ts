@@ -85,6 +85,17 @@ describe('migrations on a real PostgreSQL', () => {
     await client.query(`INSERT INTO events (type, actor, data) VALUES ('test.event', 'test', '{}')`);
     await expect(client.query(`UPDATE events SET actor = 'someone else'`)).rejects.toThrow(/append-only/);
     await expect(client.query(`DELETE FROM events`)).rejects.toThrow(/append-only/);
+    // Only retention's own transaction may drop old events, and it still may not rewrite one.
+    await client.query('BEGIN');
+    await client.query(`SET LOCAL vigil.pruning = 'on'`);
+    await expect(client.query(`UPDATE events SET actor = 'someone else'`)).rejects.toThrow(/append-only/);
+    await client.query('ROLLBACK');
+    await client.query('BEGIN');
+    await client.query(`SET LOCAL vigil.pruning = 'on'`);
+    expect((await client.query(`DELETE FROM events WHERE type = 'test.event'`)).rowCount).toBe(1);
+    await client.query('COMMIT');
+    await client.query(`INSERT INTO events (type, actor, data) VALUES ('test.event', 'test', '{}')`);
+    await expect(client.query(`DELETE FROM events`)).rejects.toThrow(/append-only/);
     await expect(client.query(`INSERT INTO events (type, actor, data) VALUES ('NotDotted', 'test', '{}')`)).rejects.toThrow(/chk_events_type/);
     const f = await client.query(
       `INSERT INTO failovers (cluster_name, trigger, epoch, outcome, actor, started_at) VALUES ('gone', 'manual', 1, 'failed', 'test', now()) RETURNING id`,

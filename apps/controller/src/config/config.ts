@@ -58,6 +58,8 @@ export interface ControllerConfig {
   readonly webhookAllowPrivate: boolean;
   /** Webhook delivery attempts are kept this many days. */
   readonly webhookDeliveryRetentionDays: number;
+  /** Events older than this many days are deleted by the leader (0: kept for ever). */
+  readonly eventRetentionDays: number;
 }
 
 export interface DnsUpdateConfig {
@@ -248,6 +250,7 @@ export function loadConfig(env: Env = process.env): ControllerConfig {
     webhookRetryBaseMs: int(env, 'WEBHOOK_RETRY_BASE_MS', 1000, 10, 3_600_000),
     webhookAllowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false),
     webhookDeliveryRetentionDays: int(env, 'WEBHOOK_DELIVERY_RETENTION_DAYS', 30, 1, 3650),
+    eventRetentionDays: int(env, 'EVENT_RETENTION_DAYS', 90, 0, 36_500),
   };
 }
 

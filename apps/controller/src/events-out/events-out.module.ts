@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
 import { LeadershipModule } from '../leadership/leadership.module.js';
 import { ObservabilityModule } from '../observability/observability.module.js';
-import { DeliveryRetention } from './delivery-retention.service.js';
+import { LogRetention } from './log-retention.service.js';
 import { EventStreamController } from './event-stream.controller.js';
 import { EventStreamService } from './event-stream.service.js';
 import { WebhookDispatcher } from './webhook-dispatcher.service.js';
@@ -17,7 +17,7 @@ import { WebhooksService } from './webhooks.service.js';
  */
 @Module({
   imports: [AuditModule, LeadershipModule, ObservabilityModule],
-  providers: [EventStreamService, WebhooksService, WebhookDispatcher, WebhookSender, WebhookProcessor, DeliveryRetention],
+  providers: [EventStreamService, WebhooksService, WebhookDispatcher, WebhookSender, WebhookProcessor, LogRetention],
   controllers: [EventStreamController, WebhooksController],
   exports: [WebhooksService],
 })
