@@ -194,10 +194,13 @@ async function measure(route: string, build: string, base: string, paths: string
   const row: Row = { route, build, ...run, non2xx: run.non2xx + warm.non2xx, socketErrors: run.socketErrors + warm.socketErrors };
   console.log(
     `${route.padEnd(40)} ${build.padEnd(16)} ${f(row.rps).padStart(7)} req/s  p50 ${ms(row.p50Ms)} p90 ${ms(row.p90Ms)} p99 ${ms(row.p99Ms)} ms  ` +
-      `server ${row.serverCores.toFixed(2)} db ${ms(row.databaseCores)} wrk ${row.wrkCores.toFixed(2)} machine ${row.machineCores.toFixed(2)} cores  ${f(row.bytesPerResponse)} B  errors ${row.non2xx}+${row.socketErrors}`,
+      `server ${row.serverCores.toFixed(2)} db ${ms(row.databaseCores)} wrk ${row.wrkCores.toFixed(2)} machine ${row.machineCores.toFixed(2)} other ${otherLoad(row).toFixed(2)} cores  ${f(row.bytesPerResponse)} B  errors ${row.non2xx}+${row.socketErrors}`,
   );
   return row;
 }
+
+/** The machine's CPU that was neither the server, its database nor wrk: other work on a shared machine. */
+const otherLoad = (r: Row) => Math.max(0, r.machineCores - r.serverCores - (Number.isFinite(r.databaseCores) ? r.databaseCores : 0) - r.wrkCores);
 
 const met = (ok: boolean) => (ok ? 'met' : '**not met**');
 
@@ -208,8 +211,8 @@ function goalOf(route: string): number | undefined {
 
 function table(rows: Row[], builds: number): string {
   const lines = [
-    `| Route | ${builds > 1 ? 'Build | ' : ''}Requests/s (goal) | p50 / p90 / p99 (ms) | Server CPU (cores) | Server CPU per request (µs) | PostgreSQL CPU (cores) | wrk CPU (cores) | Machine CPU (cores) | Bytes per response | Errors |`,
-    `|---|${builds > 1 ? '---|' : ''}---|---|---|---|---|---|---|---|---|`,
+    `| Route | ${builds > 1 ? 'Build | ' : ''}Requests/s (goal) | p50 / p90 / p99 (ms) | Server CPU (cores) | Server CPU per request (µs) | PostgreSQL CPU (cores) | wrk CPU (cores) | Machine CPU (cores) | Other load (cores) | Bytes per response | Errors |`,
+    `|---|${builds > 1 ? '---|' : ''}---|---|---|---|---|---|---|---|---|---|`,
   ];
   for (const r of rows) {
     const goal = goalOf(r.route);
@@ -217,7 +220,7 @@ function table(rows: Row[], builds: number): string {
     const p99 = goal === undefined ? ms(r.p99Ms) : `${ms(r.p99Ms)}${r.p99Ms > GOALS.p99Ms ? ` (**> ${GOALS.p99Ms}**)` : ''}`;
     lines.push(
       `| ${r.route.startsWith('/') ? `\`GET ${r.route}\`` : r.route} | ${builds > 1 ? `${r.build} | ` : ''}${rps} | ${ms(r.p50Ms)} / ${ms(r.p90Ms)} / ${p99} ` +
-        `| ${r.serverCores.toFixed(2)} | ${f((r.serverCores / r.rps) * 1e6)} | ${f(r.databaseCores, 2)} | ${r.wrkCores.toFixed(2)} | ${r.machineCores.toFixed(2)} | ${f(r.bytesPerResponse)} | ${r.non2xx + r.socketErrors} |`,
+        `| ${r.serverCores.toFixed(2)} | ${f((r.serverCores / r.rps) * 1e6)} | ${f(r.databaseCores, 2)} | ${r.wrkCores.toFixed(2)} | ${r.machineCores.toFixed(2)} | ${otherLoad(r).toFixed(2)} | ${f(r.bytesPerResponse)} | ${r.non2xx + r.socketErrors} |`,
     );
   }
   return lines.join('\n');
@@ -243,24 +246,29 @@ function render(rows: Row[], builds: Build[], skipped: string[], at: string, mac
 
 Run ${at} on ${machine}; load average before the run ${load}; ${buildText}.
 
-**Method.** One controller (\`LOG_LEVEL=warn\`, its own PostgreSQL database, no agents) holding ${f(CLUSTERS)} clusters of 3 nodes
-(a master and two replicas of the benchmark node farm), created through the REST API. Each read route is driven by
-\`wrk -t1 -c${CONNECTIONS} --timeout ${TIMEOUT_SECONDS}s --latency\` with a viewer bearer token (\`-H\`): ${WARMUP_SECONDS} s of warm-up (a run of its own, discarded) then ${SECONDS} s
-measured. A route that takes a cluster name gets a random cluster per request (\`scripts/bench/wrk-paths.lua\`, the
-requests formatted once). The routes are the controller's own OpenAPI document's GETs that a viewer token may call;
-left out: ${skipped.length > 0 ? skipped.join('; ') : 'none'}. \`/health/live\` (no auth) and a bare node:http server answering the master
-lookup's body and headers (\`scripts/bench/http-baseline-server.ts\`, through the same wrk script and names) are the
-floor of the controller's pipeline and the ceiling of wrk on this machine. Every path is checked to answer 200 before
-it is measured; *Errors* is wrk's statuses ≥ 400 and socket errors over warm-up and run (a run with any is not
-reported). wrk and the server share the machine's 2 cores: *Server CPU* from \`/proc/<pid>/stat\`, *PostgreSQL CPU* (the postmaster and its backends) likewise, *wrk CPU* from the
-shell's \`times\`, *Machine CPU* (every process, other load included) from \`/proc/stat\`, all over the measured run.
-The controller remembers a verified token for 30 s; a run that spans an expiry includes a re-verification
-(a PostgreSQL lookup and a scrypt) for each request then in flight, which shows in its p99.
-Goals: master lookups ≥ ${f(GOALS.masterRps)}/s, every read route ≥ ${f(GOALS.routeRps)}/s, p99 ≤ ${GOALS.p99Ms} ms at ${CONNECTIONS} connections.
-${builds.length > 1 ? '\nEach route is measured on every build back to back, before the next route.\n' : ''}
+**Method.** One controller (\`LOG_LEVEL=warn\`, its own PostgreSQL database, no agents) holding ${f(CLUSTERS)} clusters
+of 3 nodes (a master and two replicas of the benchmark node farm), created through the REST API. Each read route is
+driven by \`wrk -t1 -c${CONNECTIONS} --timeout ${TIMEOUT_SECONDS}s --latency\` with a viewer bearer token (\`-H\`): ${WARMUP_SECONDS} s of warm-up (a run
+of its own, discarded), then ${SECONDS} s measured. A route that takes a cluster name gets a random cluster per request
+(\`scripts/bench/wrk-paths.lua\`, the requests formatted once). The routes are the GETs of the controller's own
+OpenAPI document that a viewer token may call; left out: ${skipped.length > 0 ? skipped.join('; ') : 'none'}.
+\`/health/live\` (no auth) and a bare node:http server answering the master lookup's body and headers
+(\`scripts/bench/http-baseline-server.ts\`, through the same wrk script and names) are the floor of the controller's
+pipeline and the ceiling of wrk on this machine. Every path is checked to answer 200 before it is measured; *Errors*
+is wrk's statuses ≥ 400 and socket errors over warm-up and run (a run with any is not reported). wrk and the server
+share the machine's 2 cores: *Server CPU* from \`/proc/<pid>/stat\`, *PostgreSQL CPU* (the postmaster and its
+backends) likewise, *wrk CPU* from the shell's \`times\`, *Machine CPU* (every process) from \`/proc/stat\`, all over
+the measured run; *Other load* is the machine's less those three. The controller remembers a verified token for
+30 s; a run that spans an expiry includes a re-verification (a PostgreSQL lookup and a scrypt) for each request then
+in flight, which shows in its p99. Goals: master lookups ≥ ${f(GOALS.masterRps)}/s, every read route ≥ ${f(GOALS.routeRps)}/s, p99 ≤ ${GOALS.p99Ms} ms
+at ${CONNECTIONS} connections.
+${builds.length > 1 ? "\nEach route is measured on every build back to back, before the next route; the other builds' controllers stay up, idle.\n" : ''}
 ${table(rows, builds.length)}
 
 ${goalLines(rows, builds).join('\n')}
+
+Other load (the machine's CPU less the server's, PostgreSQL's and wrk's) averaged ${(rows.reduce((a, r) => a + otherLoad(r), 0) / rows.length).toFixed(2)} cores over the runs
+(at most ${Math.max(...rows.map(otherLoad)).toFixed(2)}): where it is high, the server had less than the core it would otherwise get.
 `;
 }
 
