@@ -39,8 +39,6 @@ const CLOSE_GRACE_MS = 500;
 /** Socket buffer sizes asked for on the UDP socket (the kernel may cap them), to ride out bursts. */
 const UDP_BUFFER_BYTES = 4 * 1024 * 1024;
 
-const ignore = (): void => {};
-
 export class DnsServer {
   private udp: UdpSocket | null = null;
   private tcp: Server | null = null;
@@ -93,7 +91,8 @@ export class DnsServer {
 
   private bindUdp(type: 'udp4' | 'udp6', host: string, port: number): Promise<UdpSocket> {
     return new Promise((resolve, reject) => {
-      const udp = createSocket({ type });
+      // Replies go to the address a query came from, always a literal: no resolver step before each send.
+      const udp = createSocket({ type, lookup: (address, _options, done) => done(null, address, type === 'udp4' ? 4 : 6) });
       udp.once('error', reject);
       udp.bind({ address: host, port, exclusive: true }, () => {
         udp.off('error', reject);
@@ -107,7 +106,8 @@ export class DnsServer {
         udp.on('message', (msg, rinfo) => {
           const reply = this.answer(msg, 'udp');
           if (reply === null || rinfo.port === 0) return;
-          udp.send(reply, rinfo.port, rinfo.address, ignore);
+          // No completion callback: nothing waits on a datagram's fate (a lost one is the client's retry).
+          udp.send(reply, rinfo.port, rinfo.address);
         });
         resolve(udp);
       });
