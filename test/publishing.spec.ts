@@ -165,6 +165,30 @@ describe('publishing the master: REST, Sentinel-compatible endpoint, built-in DN
     expect(await dig(dnsPort, ZONE, 'NS', '+short')).toBe(`ns.${ZONE}`);
   });
 
+  it('keeps the SOA serial while nothing a client can see changes (settings, reloads), and raises it when an answer changes', async () => {
+    const serial = async () => Number((await dig(dnsPort, ZONE, 'SOA', '+short')).split(' ')[2]);
+    const before = await serial();
+    // A setting the zone does not carry: committed and reloaded before the PATCH answers.
+    expect((await api('PATCH', '/api/v1/clusters/orders', { body: { cooldownMs: 123_456 } })).status).toBe(200);
+    const fullReloads = async () =>
+      Number(/vigil_topology_reloads_total\{[^}]*kind="full"[^}]*\} (\d+)/.exec(await (await fetch(`${controller.url}/metrics`)).text())?.[1] ?? NaN);
+    const full = await fullReloads();
+    expect(full).toBeGreaterThan(0);
+    // ...and a full reload (every 10 s) in between: still the same zone.
+    await waitFor(async () => (await fullReloads()) > full, 15_000, 'a full reload');
+    expect(await serial()).toBe(before);
+    // A new cluster is a new name: the serial moves on.
+    const created = await api('POST', '/api/v1/clusters', {
+      body: { name: 'soa-probe', quorum: 2, downAfterMs: 5000, autoFailover: false, nodes: [{ host: '127.0.0.1', port: 1 }] },
+    });
+    expect(created.status).toBe(201);
+    try {
+      expect(await serial()).toBeGreaterThan(before);
+    } finally {
+      expect((await api('DELETE', '/api/v1/clusters/soa-probe')).status).toBe(204);
+    }
+  }, 30_000);
+
   it('answers get-master-addr-by-name as Sentinel does (bulk port, null array for an unknown name), also to redis-cli', async () => {
     const [master] = servers;
     const c = await rawConnect(port);

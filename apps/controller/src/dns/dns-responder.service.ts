@@ -1,24 +1,66 @@
 import { isIP } from 'node:net';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { DnsServer, type DnsCluster, type ZoneData } from '../../../../libs/dns-server/src/index.js';
+import { DnsServer, type DnsCluster, type DnsTarget, type ZoneData } from '../../../../libs/dns-server/src/index.js';
 import { announceHost } from '../common/announce.js';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
 import { FailsafeService } from '../discovery/failsafe.service.js';
 import { MasterDirectory } from '../discovery/master-directory.service.js';
-import type { TopologySnapshot } from '../topology/topology-cache.service.js';
+import type { CachedCluster, TopologyChange, TopologySnapshot } from '../topology/topology-cache.service.js';
 import { askResponder, type ResponderAnswer } from './responder-answer.js';
 
-/** The zone as the topology gives it: `<cluster>.<zone>` → master, `replicas.<cluster>.<zone>` → replicas. */
-export function zoneFrom(snapshot: TopologySnapshot, directory: MasterDirectory, base: Omit<ZoneData, 'clusters'>): ZoneData {
-  const clusters = new Map<string, DnsCluster>();
-  for (const c of snapshot.clusters) {
-    const master = directory.get(c.name) ?? null;
-    clusters.set(c.name, {
-      master: master ? { host: master.host, port: master.port } : null,
-      replicas: c.nodes.filter((n) => n.role === 'replica').map((n) => ({ host: n.host, port: n.port })),
-    });
+function dnsCluster(c: CachedCluster, directory: MasterDirectory): DnsCluster {
+  const master = directory.get(c.name) ?? null;
+  return {
+    master: master ? { host: master.host, port: master.port } : null,
+    replicas: c.nodes.filter((n) => n.role === 'replica').map((n) => ({ host: n.host, port: n.port })),
+  };
+}
+
+const sameTarget = (a: DnsTarget | null, b: DnsTarget | null) => (a === null || b === null ? a === b : a.host === b.host && a.port === b.port);
+
+function sameDnsCluster(a: DnsCluster | undefined, b: DnsCluster): boolean {
+  return (
+    a !== undefined &&
+    !a.unavailable === !b.unavailable &&
+    sameTarget(a.master, b.master) &&
+    a.replicas.length === b.replicas.length &&
+    a.replicas.every((r, i) => sameTarget(r, b.replicas[i]!))
+  );
+}
+
+/**
+ * The zone's clusters as the topology gives them: `<cluster>.<zone>` → master, `replicas.<cluster>.<zone>`
+ * → replicas. `previous` itself when nothing a client could see changed (so the serial stays and the
+ * compiled names and cached answers are kept); a partial change looks at the clusters it names only.
+ */
+export function zoneClusters(
+  snapshot: TopologySnapshot,
+  directory: MasterDirectory,
+  previous?: Map<string, DnsCluster>,
+  change: TopologyChange = { kind: 'full' },
+): Map<string, DnsCluster> {
+  if (previous && change.kind === 'clusters') {
+    let next: Map<string, DnsCluster> | undefined;
+    const edit = () => (next ??= new Map(previous));
+    for (const id of change.ids) {
+      const before = change.previous.clustersById.get(id);
+      const after = snapshot.clustersById.get(id);
+      if (before && before.name !== after?.name && !snapshot.clustersByName.has(before.name) && previous.has(before.name)) edit().delete(before.name);
+      if (after) {
+        const entry = dnsCluster(after, directory);
+        if (!sameDnsCluster(previous.get(after.name), entry)) edit().set(after.name, entry);
+      }
+    }
+    return next ?? previous;
   }
-  return { ...base, clusters };
+  const clusters = new Map<string, DnsCluster>();
+  let same = previous !== undefined && previous.size === snapshot.clusters.length;
+  for (const c of snapshot.clusters) {
+    const entry = dnsCluster(c, directory);
+    clusters.set(c.name, entry);
+    if (same) same = sameDnsCluster(previous!.get(c.name), entry);
+  }
+  return same ? previous! : clusters;
 }
 
 /**
@@ -85,18 +127,21 @@ export class DnsResponderService implements OnApplicationBootstrap, OnApplicatio
     const { dnsPort, dnsZone } = this.config;
     if (dnsPort === undefined || dnsZone === undefined) return;
     const nsAddress = announceHost(this.config);
-    const rebuild = () => {
+    const rebuild = (snapshot: TopologySnapshot, change?: TopologyChange) => {
+      const clusters = zoneClusters(snapshot, this.directory, this.zone?.clusters, change);
+      if (this.zone && clusters === this.zone.clusters) return; // nothing visible changed: same zone, same serial
       // Seconds since the epoch, kept increasing: secondaries and caches see every change as newer.
       this.serial = Math.max(this.serial + 1, Math.floor(Date.now() / 1000));
-      this.zone = zoneFrom(this.directory.snapshot, this.directory, {
+      this.zone = {
         zone: dnsZone,
         ttl: this.config.dnsTtl,
         serial: this.serial,
         nameserver: `ns.${dnsZone}`,
         ...(isIP(nsAddress) ? { nameserverAddress: nsAddress } : {}),
-      });
+        clusters,
+      };
     };
-    rebuild();
+    rebuild(this.directory.snapshot);
     this.directory.onSnapshot(rebuild);
     this.server = new DnsServer(() => this.currentZone(), {
       host: this.config.publishHost,
