@@ -11,7 +11,8 @@
  * Options: `--dist <dir>[,<dir>…]` runs the controller of another build (several: each route is measured
  * on every build back to back, each build with its own database); `--label <a>[,<b>…]` names them;
  * `--out <file>` (default BENCHMARKS.md, section `bench:rest`); `--routes <substring>[,…]` measures only
- * matching routes; `--seconds <n>`; `--clusters <n>`. A partial run (routes or seconds changed) writes its
+ * matching routes; `--seconds <n>`; `--clusters <n>`; BENCH_CONTROLLER_NODE_ARGS adds node options to the
+ * controllers (e.g. `--cpu-prof --cpu-prof-dir=<dir>`). A partial run (routes or seconds changed) writes its
  * section only with an explicit `--out`; a run with error answers writes nothing and exits 1.
  */
 import os from 'node:os';
@@ -68,7 +69,8 @@ async function startController(dist: string, databaseUrl: string, name: string):
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const proc = startProcess('node', [`${dist}/apps/controller/src/main.js`], {
+    const nodeArgs = (process.env['BENCH_CONTROLLER_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+    const proc = startProcess('node', [...nodeArgs, `${dist}/apps/controller/src/main.js`], {
       env: {
         ...process.env,
         DATABASE_URL: databaseUrl,
