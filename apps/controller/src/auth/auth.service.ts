@@ -19,11 +19,19 @@ const BOOTSTRAP_LOOKUP = 'bootstrap';
 const CACHE_TTL_MS = 30_000;
 const CACHE_MAX = 10_000;
 
+interface CacheEntry {
+  principal: Principal;
+  expiresAt: number;
+  tokenExpiresAt: number | null;
+}
+
 @Injectable()
 export class AuthService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(AuthService.name);
   /** `expiresAt`: of the cache entry; `tokenExpiresAt`: of the token itself (null: never). */
-  private readonly cache = new Map<string, { principal: Principal; expiresAt: number; tokenExpiresAt: number | null }>();
+  private readonly cache = new Map<string, CacheEntry>();
+  /** Verifications running now, by cache key. */
+  private readonly verifying = new Map<string, Promise<Principal>>();
 
   constructor(
     @InjectRepository(ApiTokenEntity) private readonly tokens: Repository<ApiTokenEntity>,
@@ -103,7 +111,20 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     if (cached && cached.expiresAt > Date.now()) return cached.principal;
     const wait = address ? this.failures.blockedFor(address, Date.now()) : 0;
     if (wait > 0) throw rateLimited(address!, wait);
+    // Requests that present the same token while it is being verified share that verification: when a
+    // busy token's cache entry lapses, one query and one scrypt run, not one per request in flight.
+    const pending = this.verifying.get(key);
+    if (pending) return pending;
+    const verification = this.verifyUncached(presented, key, cached);
+    this.verifying.set(key, verification);
+    try {
+      return await verification;
+    } finally {
+      this.verifying.delete(key);
+    }
+  }
 
+  private async verifyUncached(presented: string, key: string, cached: CacheEntry | undefined): Promise<Principal> {
     const revocationsBefore = this.revocations;
     const parsed = parseToken(presented);
     // Anything not minted here can only be the bootstrap token: compare it in memory first, so
