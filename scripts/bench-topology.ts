@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createDatabase, freePort, type ManagedProcess, type PostgresServer, startPostgres, startProcess, waitFor } from '../libs/testing/src/index.js';
 import { api, BENCH_ADMIN_TOKEN } from './bench/admin-api.js';
 import { metric } from './bench/metrics.js';
-import { cpuSeconds, nextMessage, startNodeChild } from './bench/processes.js';
+import { cpuSeconds, nextMessage, raiseFileLimit, startNodeChild } from './bench/processes.js';
 import { percentile, writeBenchmarkSection } from './bench/report.js';
 
 const args = process.argv.slice(2);
@@ -121,12 +121,27 @@ async function measure(adminUrl: string, groups: number[][], size: number): Prom
     const createS = (performance.now() - t0) / 1000;
     const last = `c${mine[mine.length - 1]![0]!}`;
     const headers = { authorization: `Bearer ${BENCH_ADMIN_TOKEN}` };
-    await waitFor(
-      async () => (await fetch(`${b.base}/api/v1/clusters/${last}/master`, { headers })).status === 200,
-      120_000,
-      'replica b publishes the last cluster',
-      20,
-    );
+    console.log(`${size} clusters created in ${createS.toFixed(2)} s; waiting for replica b`);
+    try {
+      await waitFor(
+        async () => (await fetch(`${b.base}/api/v1/clusters/${last}/master`, { headers })).status === 200,
+        120_000,
+        'replica b publishes the last cluster',
+        20,
+      );
+    } catch (err) {
+      // What each replica holds for that cluster, to tell a slow follower from a cluster without a master.
+      for (const [name, r] of [
+        ['a', a],
+        ['b', b],
+      ] as const) {
+        for (const path of [`/api/v1/clusters/${last}/master`, `/api/v1/clusters/${last}`]) {
+          const res = await fetch(`${r.base}${path}`, { headers }).catch((e: unknown) => e as Error);
+          console.error(`${name} ${path}: ${res instanceof Error ? res.message : `${res.status} ${(await res.text()).slice(0, 600)}`}`);
+        }
+      }
+      throw err;
+    }
     const followS = (performance.now() - t0) / 1000;
     const cpu1 = [cpuSeconds(a.proc.child.pid!), cpuSeconds(b.proc.child.pid!)];
 
@@ -178,6 +193,8 @@ async function main(): Promise<void> {
     cleanups.push(() => pg.stop());
     adminUrl = pg.adminUrl;
   }
+  // 5,000 clusters: 15,000 farm ports, and each replica's Sentinel endpoint keeps a link to every master.
+  raiseFileLimit();
   const largest = Math.max(...SIZES);
   const farm = startNodeChild('dist/scripts/bench/node-farm-process.js', [String(largest), '2']);
   cleanups.push(() => farm.stop('SIGTERM', 2000));
