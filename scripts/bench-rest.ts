@@ -261,8 +261,8 @@ is wrk's statuses ≥ 400 and socket errors over warm-up and run (a run with any
 share the machine's 2 cores: *Server CPU* from \`/proc/<pid>/stat\`, *PostgreSQL CPU* (the postmaster and its
 backends) likewise, *wrk CPU* from the shell's \`times\`, *Machine CPU* (every process) from \`/proc/stat\`, all over
 the measured run; *Other load* is the machine's less those three. The controller remembers a verified token for
-30 s; a run that spans an expiry includes a re-verification (a PostgreSQL lookup and a scrypt) for each request then
-in flight, which shows in its p99. Goals: master lookups ≥ ${f(GOALS.masterRps)}/s, every read route ≥ ${f(GOALS.routeRps)}/s, p99 ≤ ${GOALS.p99Ms} ms
+30 s; a run that spans an expiry includes one re-verification (a PostgreSQL lookup and a scrypt), which the
+requests then in flight wait for. Goals: master lookups ≥ ${f(GOALS.masterRps)}/s, every read route ≥ ${f(GOALS.routeRps)}/s, p99 ≤ ${GOALS.p99Ms} ms
 at ${CONNECTIONS} connections.
 ${builds.length > 1 ? "\nEach route is measured on every build back to back, before the next route; the other builds' controllers stay up, idle.\n" : ''}
 ${table(rows, builds.length)}

@@ -132,7 +132,7 @@ export function renderDnsReport(r: DnsReport): { console: string; markdown: stri
   });
   const checks = r.comparisons.map((c) => {
     const t = r.targets.find((x) => x.key === c.target)!;
-    return `${t.label} and BIND9 were asked each of the ${f(c.questions)} distinct questions of the file once before measuring: ${c.differing} replies differ (rcode, AA, every record of every section with its TTL; the SOA serial aside, as Vigil's advances with each topology load); ${c.wrong[0]} / ${c.wrong[1]} not as expected (hits NOERROR with an answer, misses NXDOMAIN).`;
+    return `${t.label} and BIND9 were asked each of the ${f(c.questions)} distinct questions of the file once before measuring: ${c.differing} replies differ (rcode, AA, every record of every section with its TTL; the SOA serial aside: each server keeps its own); ${c.wrong[0]} / ${c.wrong[1]} not as expected (hits NOERROR with an answer, misses NXDOMAIN).`;
   });
 
   const table = [
