@@ -90,8 +90,8 @@ export class MasterLinks {
       link.retryMs = RECONNECT_MS;
     });
     socket.on('data', () => undefined);
-    // The end of the stream is news at once: 'close' comes a loop phase later, after requests read
-    // in the same turn may have been answered (see SentinelConnection's deferred replies).
+    // The end of the stream is news at once: 'close' comes a loop phase later, after a client's request
+    // read in the same turn (it asks again the moment the crash closes its own connection) was answered.
     const lost = () => {
       clearTimeout(recheck);
       if (link.socket !== socket) return;

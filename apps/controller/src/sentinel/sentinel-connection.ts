@@ -65,26 +65,6 @@ export const NOPERM_OPERATOR = 'NOPERM this command requires an operator token: 
  */
 const MUTATING_SUBCOMMANDS = new Set(['failover', 'set', 'reset', 'remove', 'monitor', 'flushconfig', 'is-master-down-by-addr']);
 
-/**
- * Answers once the I/O already read in this turn of the event loop has been handled. A master's crash
- * closes the client's connection and this process's link to it at the same instant; the client asks
- * again at once, and under load its request can be read in the same turn as the link's end of stream,
- * ahead of it. Answering a flag-bearing request (`SENTINEL master`, `masters`) one turn later means it
- * carries the `disconnected` flag that clients such as node-redis act on. The cost is one loop turn on
- * requests that are not on the hot path (`get-master-addr-by-name` is answered at once).
- */
-function afterPendingIo(answer: () => Reply): Promise<Reply> {
-  return new Promise((resolve, reject) =>
-    setImmediate(() => {
-      try {
-        resolve(answer());
-      } catch (err) {
-        reject(err);
-      }
-    }),
-  );
-}
-
 /** Commands allowed in RESP2 while subscribed (Redis' rule). */
 const SUBSCRIBED_ALLOWED = new Set(['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
 
@@ -412,18 +392,12 @@ export class SentinelConnection {
       }
       case 'masters':
         if (args.length !== 2) return arityError('sentinel|masters');
-        return afterPendingIo(() => {
-          const at = Date.now();
-          return R.array(this.backend.masters(at).map((m) => R.fields(masterFields(m, at))));
-        });
+        return R.array(this.backend.masters(now).map((m) => R.fields(masterFields(m, now))));
       case 'master': {
         const bad = needsName(3);
         if (bad) return bad;
-        return afterPendingIo(() => {
-          const at = Date.now();
-          const m = this.backend.master(name!, at);
-          return m ? R.fields(masterFields(m, at)) : noSuchMaster();
-        });
+        const m = this.backend.master(name!, now);
+        return m ? R.fields(masterFields(m, now)) : noSuchMaster();
       }
       case 'replicas':
       case 'slaves': {
