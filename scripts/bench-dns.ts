@@ -23,13 +23,14 @@
  * seconds, runs or clusters than the defaults writes its section only with an explicit `--out`.
  * BENCH_PROFILE=<dir> writes a V8 CPU profile of each controller there.
  */
+import { inBatches, startBenchController } from './bench/controller.js';
 import { rmSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type * as dnsPacket from 'dns-packet';
-import { createDatabase, freePort, type ManagedProcess, startPostgres, startProcess, waitFor } from '../libs/testing/src/index.js';
-import { api, BENCH_ADMIN_TOKEN } from './bench/admin-api.js';
+import { createDatabase, freePort, startPostgres, waitFor } from '../libs/testing/src/index.js';
+import { api } from './bench/admin-api.js';
 import { startBenchBind, NAMED } from './bench/bind-bench.js';
 import { compareServers, DnsAsker } from './bench/dns-compare.js';
 import { renderDnsReport, type DnsReport, type Target, type ThroughputRun, type LatencyRun } from './bench/dns-report.js';
@@ -70,54 +71,6 @@ async function cleanup(): Promise<void> {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void cleanup().finally(() => process.exit(130)));
 
 const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }) : 'n/a');
-
-async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: size }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
-
-/** A controller with the DNS responder on; a free port can be taken before it listens, so a few tries. */
-async function startController(dist: string, databaseUrl: string, name: string): Promise<{ base: string; dnsPort: number; proc: ManagedProcess }> {
-  for (let attempt = 1; ; attempt++) {
-    const [httpPort, dnsPort] = [await freePort(), await freePort()];
-    const base = `http://127.0.0.1:${httpPort}`;
-    const proc = startProcess('node', [...PROFILE, `${dist}/apps/controller/src/main.js`], {
-      env: {
-        ...process.env,
-        DATABASE_URL: databaseUrl,
-        HTTP_PORT: String(httpPort),
-        HTTP_HOST: '127.0.0.1',
-        PUBLISH_HOST: '127.0.0.1',
-        DNS_PORT: String(dnsPort),
-        DNS_ZONE: ZONE,
-        VIGIL_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
-        VIGIL_SECRET_KEY: 'e'.repeat(64),
-        CONTROLLER_NAME: name,
-        CONSOLE_DIR: 'off',
-        LOG_LEVEL: 'warn',
-        REDIS_ADMIN_TIMEOUT_MS: '500',
-      },
-    });
-    try {
-      await waitFor(
-        async () => {
-          if (proc.child.exitCode !== null) throw new Error(`controller exited: ${proc.output().slice(-2000)}`);
-          return (await fetch(`${base}/health/ready`).catch(() => undefined))?.ok;
-        },
-        60_000,
-        'controller ready',
-      );
-      return { base, dnsPort, proc };
-    } catch (err) {
-      await proc.stop('SIGTERM', 5000);
-      if (attempt >= 3 || !/EADDRINUSE/.test(String(err))) throw err;
-    }
-  }
-}
 
 /** Warm-up, then one measured dnsperf run with the server's and the machine's CPU over it. */
 async function throughputRun(target: Target, round: number, file: string): Promise<ThroughputRun> {
@@ -232,7 +185,14 @@ async function main(): Promise<void> {
 
   const targets: Target[] = [];
   for (const [i, dist] of DISTS.entries()) {
-    const controller = await startController(dist, await createDatabase(pg.adminUrl, `vigil_bench_dns_${i}`), `bench-dns-${i}`);
+    const started = await startBenchController({
+      dist,
+      databaseUrl: await createDatabase(pg.adminUrl, `vigil_bench_dns_${i}`),
+      name: `bench-dns-${i}`,
+      nodeArgs: PROFILE,
+      env: async () => ({ PUBLISH_HOST: '127.0.0.1', DNS_PORT: String(await freePort()), DNS_ZONE: ZONE, REDIS_ADMIN_TIMEOUT_MS: '500' }),
+    });
+    const controller = { ...started, dnsPort: Number(started.env['DNS_PORT']) };
     cleanups.push(() => controller.proc.stop('SIGTERM', 10_000));
     const t0 = Date.now();
     await inBatches(clusters, CREATE_CONCURRENCY, async (c) => {

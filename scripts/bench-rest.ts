@@ -15,11 +15,12 @@
  * controllers (e.g. `--cpu-prof --cpu-prof-dir=<dir>`). A partial run (routes or seconds changed) writes its
  * section only with an explicit `--out`; a run with error answers writes nothing and exits 1.
  */
+import { inBatches, startBenchController } from './bench/controller.js';
 import os from 'node:os';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createDatabase, freePort, type ManagedProcess, startPostgres, startProcess, waitFor } from '../libs/testing/src/index.js';
-import { api, BENCH_ADMIN_TOKEN } from './bench/admin-api.js';
+import { createDatabase, type ManagedProcess, startPostgres, waitFor } from '../libs/testing/src/index.js';
+import { api } from './bench/admin-api.js';
 import { binary, nextMessage, startNodeChild } from './bench/processes.js';
 import { writeBenchmarkSection } from './bench/report.js';
 import { postgresPid } from './bench/process-tree.js';
@@ -64,54 +65,10 @@ interface Build {
   viewer: string;
 }
 
-/** A free port can be taken by an outgoing connection before the controller listens: try a few. */
-async function startController(dist: string, databaseUrl: string, name: string): Promise<{ base: string; proc: ManagedProcess }> {
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const nodeArgs = (process.env['BENCH_CONTROLLER_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-    const proc = startProcess('node', [...nodeArgs, `${dist}/apps/controller/src/main.js`], {
-      env: {
-        ...process.env,
-        DATABASE_URL: databaseUrl,
-        HTTP_PORT: String(port),
-        HTTP_HOST: '127.0.0.1',
-        VIGIL_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
-        VIGIL_SECRET_KEY: 'e'.repeat(64),
-        CONTROLLER_NAME: name,
-        LOG_LEVEL: 'warn',
-      },
-    });
-    try {
-      await waitFor(
-        async () => {
-          if (proc.child.exitCode !== null) throw new Error(`controller ${name} exited: ${proc.output().slice(-2000)}`);
-          return (await fetch(`${base}/health/ready`).catch(() => undefined))?.ok;
-        },
-        60_000,
-        `controller ${name} ready`,
-      );
-      return { base, proc };
-    } catch (err) {
-      await proc.stop('SIGKILL');
-      if (attempt >= 3 || !/EADDRINUSE/.test(String(err))) throw err;
-    }
-  }
-}
-
-async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: size }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
-
 /** A controller of `dist` on its own database, every cluster created through its API, and a viewer token. */
 async function prepareBuild(adminUrl: string, index: number, dist: string, groups: number[][]): Promise<Build> {
   const label = LABELS[index] ?? dist;
-  const { base, proc } = await startController(dist, await createDatabase(adminUrl, `vigil_rest_${index}`), `bench-rest-${index}`);
+  const { base, proc } = await startBenchController({ dist, databaseUrl: await createDatabase(adminUrl, `vigil_rest_${index}`), name: `bench-rest-${index}` });
   cleanups.push(() => proc.stop('SIGTERM', 10_000));
   const t0 = performance.now();
   await inBatches(groups, CREATE_CONCURRENCY, async (group) => {

@@ -13,9 +13,10 @@
  * build in the table; BENCH_CONTROLLER_NODE_ARGS adds node options to the controllers (e.g. `--cpu-prof`). Only the default build at the default sizes rewrites BENCHMARKS.md (section
  * `bench:topology`); `--write` forces it.
  */
+import { inBatches, startBenchController } from './bench/controller.js';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createDatabase, freePort, type ManagedProcess, type PostgresServer, startPostgres, startProcess, waitFor } from '../libs/testing/src/index.js';
+import { createDatabase, freePort, type PostgresServer, startPostgres, waitFor } from '../libs/testing/src/index.js';
 import { api, BENCH_ADMIN_TOKEN } from './bench/admin-api.js';
 import { metric } from './bench/metrics.js';
 import { cpuSeconds, nextMessage, raiseFileLimit, startNodeChild } from './bench/processes.js';
@@ -38,56 +39,6 @@ async function cleanup(): Promise<void> {
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void cleanup().finally(() => process.exit(130)));
 
-async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: size }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
-
-/** A free port can be taken by an outgoing connection before the controller listens: try a few. */
-async function startController(databaseUrl: string, name: string, migrate: boolean): Promise<{ base: string; proc: ManagedProcess }> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startControllerOnce(databaseUrl, name, migrate);
-    } catch (err) {
-      if (attempt >= 3 || !/EADDRINUSE/.test(String(err))) throw err;
-    }
-  }
-}
-
-async function startControllerOnce(databaseUrl: string, name: string, migrate: boolean): Promise<{ base: string; proc: ManagedProcess }> {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const nodeArgs = (process.env['BENCH_CONTROLLER_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-  const proc = startProcess('node', [...nodeArgs, `${DIST}/apps/controller/src/main.js`], {
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      HTTP_PORT: String(port),
-      HTTP_HOST: '127.0.0.1',
-      SENTINEL_PORT: String(await freePort()),
-      VIGIL_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
-      VIGIL_SECRET_KEY: 'c'.repeat(64),
-      CONTROLLER_NAME: name,
-      MIGRATIONS_RUN: migrate ? 'true' : 'false',
-      CONSOLE_DIR: 'off',
-      LOG_LEVEL: 'warn',
-    },
-  });
-  await waitFor(
-    async () => {
-      if (proc.child.exitCode !== null) throw new Error(`controller ${name} exited: ${proc.output().slice(-2000)}`);
-      return (await fetch(`${base}/health/ready`).catch(() => undefined))?.ok;
-    },
-    60_000,
-    `controller ${name} ready`,
-  );
-  return { base, proc };
-}
-
 interface Row {
   clusters: number;
   createS: number;
@@ -103,8 +54,15 @@ interface Row {
 
 async function measure(adminUrl: string, groups: number[][], size: number): Promise<Row> {
   const databaseUrl = await createDatabase(adminUrl, `vigil_topo_${size}`);
-  const a = await startController(databaseUrl, 'a', true);
-  const b = await startController(databaseUrl, 'b', false);
+  const start = async (name: string, migrate: boolean) =>
+    startBenchController({
+      dist: DIST,
+      databaseUrl,
+      name,
+      env: async () => ({ SENTINEL_PORT: String(await freePort()), MIGRATIONS_RUN: migrate ? 'true' : 'false' }),
+    });
+  const a = await start('a', true);
+  const b = await start('b', false);
   try {
     const mine = groups.slice(0, size);
     const cpu0 = [cpuSeconds(a.proc.child.pid!), cpuSeconds(b.proc.child.pid!)];

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, type ManagedProcess, MissingBinaryError, startProcess, waitFor } from '../../libs/testing/src/index.js';
+import { freePort, type ManagedProcess, MissingBinaryError, namedConf, startProcess, waitFor } from '../../libs/testing/src/index.js';
 
 const run = promisify(execFile);
 
@@ -21,33 +21,6 @@ export interface BenchBind {
   /** `named -v`. */
   version: string;
   stop(): Promise<void>;
-}
-
-function namedConf(dir: string, port: number, zone: string): string {
-  return [
-    'options {',
-    `  directory "${dir}";`,
-    `  pid-file "${join(dir, 'named.pid')}";`,
-    `  lock-file "${join(dir, 'named.lock')}";`,
-    `  session-keyfile "${join(dir, 'session.key')}";`,
-    `  managed-keys-directory "${dir}";`,
-    `  dump-file "${join(dir, 'cache_dump.db')}";`,
-    `  statistics-file "${join(dir, 'named.stats')}";`,
-    `  listen-on port ${port} { 127.0.0.1; };`,
-    '  listen-on-v6 { none; };',
-    '  recursion no;',
-    '  dnssec-validation no;',
-    '  notify no;',
-    '  automatic-interface-scan no;',
-    '};',
-    'controls { };',
-    `zone "${zone}" {`,
-    '  type primary;',
-    `  file "${join(dir, 'zone.db')}";`,
-    '  allow-update { none; };',
-    '};',
-    '',
-  ].join('\n');
 }
 
 /** Starts `named -g -4 -n <threads>` serving `zoneText` for `zone` on a free loopback port; waits until it answers. */

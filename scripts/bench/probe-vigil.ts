@@ -1,5 +1,6 @@
+import { inBatches, startBenchController } from './controller.js';
 import { createDatabase, freePort, type ManagedProcess, startProcess, waitFor } from '../../libs/testing/src/index.js';
-import { api, BENCH_ADMIN_TOKEN } from './admin-api.js';
+import { api } from './admin-api.js';
 import { metric } from './metrics.js';
 
 /**
@@ -29,46 +30,6 @@ export interface VigilOptions {
   log?: (line: string) => void;
 }
 
-async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: size }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
-
-/** A free port can be taken by an outgoing connection before the controller listens: try a few. */
-async function startController(databaseUrl: string): Promise<{ base: string; proc: ManagedProcess }> {
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const proc = startProcess('node', ['dist/apps/controller/src/main.js'], {
-      env: {
-        ...process.env,
-        DATABASE_URL: databaseUrl,
-        HTTP_PORT: String(port),
-        HTTP_HOST: '127.0.0.1',
-        VIGIL_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
-        VIGIL_SECRET_KEY: 'e'.repeat(64),
-        CONTROLLER_NAME: 'bench-probe',
-        CONSOLE_DIR: 'off',
-        LOG_LEVEL: 'warn',
-      },
-    });
-    try {
-      const exited = proc.exited.then(() => {
-        throw new Error(`controller exited: ${proc.output().slice(-2000)}`);
-      });
-      await Promise.race([exited, waitFor(async () => (await fetch(`${base}/health/ready`).catch(() => undefined))?.ok, 60_000, 'controller ready')]);
-      return { base, proc };
-    } catch (err) {
-      await proc.stop('SIGKILL');
-      if (attempt >= 3 || !/EADDRINUSE/.test(String(err))) throw err;
-    }
-  }
-}
-
 /**
  * A fresh database, a controller on it, one cluster per group (quorum 1, no automatic failover: cost is
  * measured here, not decisions) created through the REST API, and one agent. Resolves once the controller
@@ -82,7 +43,7 @@ export async function startVigil(o: VigilOptions): Promise<VigilUnderTest> {
   };
   try {
     const databaseUrl = await createDatabase(o.adminUrl, 'vigil_bench_probe');
-    const { base, proc: controller } = await startController(databaseUrl);
+    const { base, proc: controller } = await startBenchController({ databaseUrl, name: 'bench-probe' });
     procs.push(controller);
     const t0 = Date.now();
     const clusters: string[] = [];

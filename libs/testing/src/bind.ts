@@ -64,7 +64,7 @@ function absolute(name: string): string {
  * named.conf for a throwaway server: everything it writes stays in `dir`, nothing is shared with a
  * system named or another test server (no rndc control channel, own pid/lock/session files).
  */
-function namedConf(dir: string, port: number, zone: string, keys: readonly BindKey[]): string {
+export function namedConf(dir: string, port: number, zone: string, keys: readonly BindKey[] = []): string {
   const keyStatements = keys.map((k) => `key "${absolute(k.name)}" { algorithm hmac-sha256; secret "${k.secret}"; };`);
   const grants = keys.map((k) => `    grant "${absolute(k.name)}" zonesub ANY;`);
   return [
