@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { type BeforeApplicationShutdown, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { type CachedCluster, TopologyCache, type TopologyChange, type TopologySnapshot } from '../topology/topology-cache.service.js';
+import { changedByName } from '../topology/topology-snapshot.js';
 
 /** A cluster's published master. `epoch` is the cluster epoch the master was recorded under. */
 export interface MasterEntry {
@@ -128,20 +129,17 @@ export class MasterDirectory implements OnApplicationBootstrap, BeforeApplicatio
       }
       this.masters = next;
     } else {
-      for (const id of change.ids) {
-        const before = change.previous.clustersById.get(id);
-        const after = snapshot.clustersById.get(id);
-        if (before && before.name !== after?.name && !snapshot.clustersByName.has(before.name)) {
-          const previous = this.masters.get(before.name) ?? null;
-          this.masters.delete(before.name);
-          if (previous !== null) moved.push({ cluster: before.name, previous, current: null });
-        }
-        if (after) {
-          const previous = this.masters.get(after.name) ?? null;
-          const current = masterOf(after);
-          this.masters.set(after.name, current);
-          if (!sameMaster(previous, current)) moved.push({ cluster: after.name, previous, current });
-        }
+      const { current, removed } = changedByName(snapshot, change);
+      for (const name of removed) {
+        const previous = this.masters.get(name) ?? null;
+        this.masters.delete(name);
+        if (previous !== null) moved.push({ cluster: name, previous, current: null });
+      }
+      for (const c of current) {
+        const previous = this.masters.get(c.name) ?? null;
+        const master = masterOf(c);
+        this.masters.set(c.name, master);
+        if (!sameMaster(previous, master)) moved.push({ cluster: c.name, previous, current: master });
       }
     }
     for (const fn of this.snapshotListeners) fn(snapshot, change);

@@ -6,6 +6,7 @@ import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
 import { FailsafeService } from '../discovery/failsafe.service.js';
 import { MasterDirectory } from '../discovery/master-directory.service.js';
 import type { CachedCluster, TopologyChange, TopologySnapshot } from '../topology/topology-cache.service.js';
+import { changedByName } from '../topology/topology-snapshot.js';
 import { askResponder, type ResponderAnswer } from './responder-answer.js';
 
 function dnsCluster(c: CachedCluster, directory: MasterDirectory): DnsCluster {
@@ -42,14 +43,11 @@ export function zoneClusters(
   if (previous && change.kind === 'clusters') {
     let next: Map<string, DnsCluster> | undefined;
     const edit = () => (next ??= new Map(previous));
-    for (const id of change.ids) {
-      const before = change.previous.clustersById.get(id);
-      const after = snapshot.clustersById.get(id);
-      if (before && before.name !== after?.name && !snapshot.clustersByName.has(before.name) && previous.has(before.name)) edit().delete(before.name);
-      if (after) {
-        const entry = dnsCluster(after, directory);
-        if (!sameDnsCluster(previous.get(after.name), entry)) edit().set(after.name, entry);
-      }
+    const { current, removed } = changedByName(snapshot, change);
+    for (const name of removed) if (previous.has(name)) edit().delete(name);
+    for (const c of current) {
+      const entry = dnsCluster(c, directory);
+      if (!sameDnsCluster(previous.get(c.name), entry)) edit().set(c.name, entry);
     }
     return next ?? previous;
   }

@@ -16,6 +16,7 @@ import { OperatorActionsService, OperatorRefusedError, SENTINEL_PASSWORD_PRINCIP
 import { LeadershipService } from '../leadership/leadership.service.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import type { CachedCluster, CachedNode } from '../topology/topology-cache.service.js';
+import { changedByName } from '../topology/topology-snapshot.js';
 import { NOPERM_OPERATOR, SentinelConnection, type SentinelBackend, type SentinelStats } from './sentinel-connection.js';
 import { MasterLinks } from './master-links.js';
 import { SentinelEvents } from './sentinel-events.js';
@@ -99,17 +100,14 @@ export class SentinelService implements SentinelBackend, OnApplicationBootstrap,
         return follow();
       }
       // Only the clusters the change names: a write costs the same however many clusters exist.
-      for (const id of change.ids) {
-        const before = change.previous.clustersById.get(id);
-        const after = snapshot.clustersById.get(id);
-        if (before && !snapshot.clustersByName.has(before.name)) {
-          this.addressReplies.delete(before.name);
-          this.links.followOne(before.name, null);
-        }
-        if (after) {
-          this.addressReplies.delete(after.name);
-          this.links.followOne(after.name, linkTo(after));
-        }
+      const { current, removed } = changedByName(snapshot, change);
+      for (const name of removed) {
+        this.addressReplies.delete(name);
+        this.links.followOne(name, null);
+      }
+      for (const c of current) {
+        this.addressReplies.delete(c.name);
+        this.links.followOne(c.name, linkTo(c));
       }
     });
     follow();

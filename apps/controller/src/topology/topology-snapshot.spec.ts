@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type CachedCluster, TopologySnapshot } from './topology-cache.service.js';
+import { changedByName } from './topology-snapshot.js';
 
 const cluster = (id: string, name: string): CachedCluster => ({
   id,
@@ -87,5 +88,16 @@ describe('TopologySnapshot.replacing', () => {
         ),
       ),
     );
+  });
+});
+
+describe('changedByName', () => {
+  it('names the clusters a change left as they are now, and the names it freed (not one a new cluster took)', () => {
+    const before = new TopologySnapshot([cluster('c1', 'a'), cluster('c2', 'b'), cluster('c3', 'c')], 0);
+    // c1 is deleted; c2 is deleted and a new c4 takes its name; c3 changes.
+    const after = before.replacing(new Set(['c1', 'c2', 'c3', 'c4']), [cluster('c4', 'b'), cluster('c3', 'c')], 1);
+    const { current, removed } = changedByName(after, { ids: new Set(['c1', 'c2', 'c3', 'c4']), previous: before });
+    expect(removed).toEqual(['a']);
+    expect(current.map((c) => c.id).sort()).toEqual(['c3', 'c4']);
   });
 });

@@ -55,6 +55,25 @@ export interface CachedAgent {
  */
 export type TopologyChange = { kind: 'full' } | { kind: 'clusters'; ids: ReadonlySet<string>; agents: boolean; previous: TopologySnapshot };
 
+/**
+ * What a partial change did, by name: the clusters it names as they are now, and the names it removed
+ * (a cluster deleted, whose name no cluster holds now). What every listener keyed by name needs.
+ */
+export function changedByName(
+  snapshot: TopologySnapshot,
+  change: { ids: ReadonlySet<string>; previous: TopologySnapshot },
+): { current: CachedCluster[]; removed: string[] } {
+  const current: CachedCluster[] = [];
+  const removed: string[] = [];
+  for (const id of change.ids) {
+    const before = change.previous.clustersById.get(id);
+    const after = snapshot.clustersById.get(id);
+    if (before && !snapshot.clustersByName.has(before.name)) removed.push(before.name);
+    if (after) current.push(after);
+  }
+  return { current, removed };
+}
+
 /** `host:port` as the address index keys it. */
 export const addressKey = (host: string, port: number): string => `${host.toLowerCase()}:${port}`;
 
