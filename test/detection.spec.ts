@@ -13,6 +13,7 @@ import {
   type TestCertificates,
   waitFor,
 } from '../libs/testing/src/index.js';
+import { HANDSHAKE_PENDING } from '../apps/probe-agent/src/node-probe.js';
 import { type Api, freshDatabase, startTestController, type TestController } from './support/controller.js';
 import { type AgentProcess, events, health, sleep, startAgentProcess, waitAllUp, waitForEvent } from './support/detection-rig.js';
 
@@ -146,7 +147,7 @@ describe('failure detection with three probe agents', () => {
     const answered = new Promise<string>((resolve) => admin.once('data', (d) => resolve(String(d))));
     // Every agent has replaced its connection since (it waits in its handshake, behind the command).
     await waitFor(
-      async () => (await health(api, 'wake')).nodes.find((n) => n.port === master!.port)!.agents.every((a) => /isn't writeable/.test(a.error ?? '')),
+      async () => (await health(api, 'wake')).nodes.find((n) => n.port === master!.port)!.agents.every((a) => (a.error ?? '') === HANDSHAKE_PENDING),
       10_000,
       'every agent to wait on a new connection to the hung master',
     );

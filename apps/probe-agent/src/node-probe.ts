@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
+import { RespErrorReply, type ReplyValue } from '../../../libs/resp/src/index.js';
 import { parseReplicationInfo, type ReplicationInfo } from '../../../libs/redis-admin/src/index.js';
+import { encodeCommand, ProbeConnection, type ProbeConnectionListener } from './probe-connection.js';
 import type { NodeObservation, ProbeStatus, ReplicationObservation } from '../../../libs/contracts/src/index.js';
 
 /** Everything a probe needs to reach one node; a change to any field means a new connection. */
@@ -68,12 +69,24 @@ function sameShape(a: Omit<ReplicationObservation, 'ageMs'> | undefined, b: Omit
   );
 }
 
+const PING = encodeCommand('PING');
+const PING_INFO = Buffer.concat([PING, encodeCommand('INFO', 'replication')]);
+const PING_INFO_SERVER = Buffer.concat([PING, encodeCommand('INFO', 'server'), encodeCommand('INFO', 'replication')]);
+/** What a PING sent while the connection is not ready says (the connect error, when there is one, says more). */
+export const HANDSHAKE_PENDING = 'connected, the handshake not answered yet';
+const NOT_CONNECTED = 'not connected';
+
+/** A reply's failure as an Error (an error reply or a lost connection), or undefined for a valid reply. */
+function failureOf(reply: ReplyValue | Error): Error | undefined {
+  return reply instanceof Error ? reply : undefined;
+}
+
 /**
- * Watches one Redis node over one long-lived connection: a PING every tick (never two in flight),
- * INFO replication now and then. Holds only the latest state; never throws.
+ * Watches one Redis node over one long-lived connection: a PING every tick (never two in flight), with
+ * INFO replication in the same write when due. Holds only the latest state; never throws.
  */
-export class NodeProbe {
-  private redis: Redis;
+export class NodeProbe implements ProbeConnectionListener {
+  private conn: ProbeConnection;
   private readonly watchingSince = Date.now();
   private lastOkAt: number | undefined;
   private latencyMs: number | undefined;
@@ -81,6 +94,7 @@ export class NodeProbe {
   private error: string | undefined = 'not probed yet';
   private pingInFlight = false;
   private pingSentAt = 0;
+  private pingStarted = 0;
   private pingTimedOut = false;
   private readonly timeoutMs: number;
   /** Nothing is reported before the first probe has an outcome (no "down" without evidence). */
@@ -98,11 +112,14 @@ export class NodeProbe {
   private runIdDue = true;
   /** The last credentials refusal, until a valid reply clears it. */
   private authError: string | undefined;
-  /** Why the connection is not up (ECONNREFUSED, ETIMEDOUT, …): more useful than "stream isn't writeable". */
+  /** Why the connection is not up (ECONNREFUSED, ETIMEDOUT, …). */
   private connectError: string | undefined;
   /** Since when the connection has not been ready (undefined while it is). */
   private notReadySince: number | undefined;
   private replacedAt = 0;
+  private readonly onPing = (reply: ReplyValue | Error): void => this.pingReply(reply);
+  private readonly onInfoServer = (reply: ReplyValue | Error): void => this.infoServerReply(reply);
+  private readonly onInfo = (reply: ReplyValue | Error): void => this.infoReply(reply);
 
   constructor(
     readonly target: ProbeTarget,
@@ -111,58 +128,55 @@ export class NodeProbe {
   ) {
     this.timeoutMs = probeTimeoutMs(target.downAfterMs);
     this.notReadySince = Date.now();
-    this.redis = this.open();
+    this.conn = this.open();
   }
 
-  /** A new connection (a fresh ioredis client, so nothing of a stuck one carries over). */
-  private open(): Redis {
-    // No commandTimeout: ioredis would arm a timer per command. Each tick checks the PING in flight instead.
-    const redis = new Redis({
-      host: this.target.host,
-      port: this.target.port,
-      username: this.target.username,
-      password: this.target.password,
-      tls: this.target.tls ? {} : undefined,
-      connectTimeout: this.timeoutMs,
-      enableOfflineQueue: false,
-      enableReadyCheck: false,
-      maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false,
-      autoResubscribe: false,
-      lazyConnect: true,
-      // CLIENT SETNAME names the probe in CLIENT LIST; the two CLIENT SETINFO calls would add only round trips.
-      connectionName: this.connectionName,
-      disableClientInfo: true,
-      // Reconnect at the probe rate, forever: a node that comes back is seen within one interval.
-      retryStrategy: () => this.timings.intervalMs,
-    });
-    redis.on('error', (err: Error) => {
-      if (redis !== this.redis) return;
-      // A refused AUTH at connect surfaces here (ioredis then drops the connection), not on the PING.
-      if (classifyProbeError(err).st === 'auth') this.authError = err.message.slice(0, 120);
-      else {
-        this.authError = undefined; // unreachable now: that is news of its own
-        this.connectError = err.message.slice(0, 120);
-        this.error = this.connectError;
-      }
-    });
-    redis.on('close', () => {
-      if (redis === this.redis) this.notReadySince ??= Date.now();
-    });
-    redis.on('ready', () => {
-      if (redis !== this.redis) return;
-      this.notReadySince = undefined;
-      this.connectError = undefined;
-      this.infoDue = true;
-      this.runIdDue = true;
-    });
-    redis.connect().catch(() => undefined);
-    return redis;
+  /** A new connection; events of one that was replaced are ignored. */
+  private open(): ProbeConnection {
+    const { host, port, username, password, tls } = this.target;
+    const listener: ProbeConnectionListener = {
+      onReady: () => {
+        if (conn === this.conn) this.onReady();
+      },
+      onError: (message, auth) => {
+        if (conn === this.conn) this.onError(message, auth);
+      },
+      onClose: () => {
+        if (conn === this.conn) this.onClose();
+      },
+    };
+    const conn = new ProbeConnection({ host, port, username, password, tls, name: this.connectionName }, listener);
+    return conn;
+  }
+
+  onReady(): void {
+    this.notReadySince = undefined;
+    this.connectError = undefined;
+    this.infoDue = true;
+    this.runIdDue = true;
+  }
+
+  onError(message: string, auth: boolean): void {
+    // A refused AUTH at connect surfaces here (the connection is then dropped), not on the PING.
+    if (auth) this.authError = message;
+    else {
+      this.authError = undefined; // unreachable now: that is news of its own
+      this.connectError = message;
+      this.error = message;
+    }
+  }
+
+  onClose(): void {
+    this.notReadySince ??= Date.now();
   }
 
   /** Starts this tick's probes; the results land in the state read by `observe`. */
   tick(now = Date.now()): void {
     if (this.closed) return;
+    const conn = this.conn;
+    // Reconnect at the probe rate, forever: a node that comes back is seen within one interval.
+    if (conn.state === 'closed') this.conn = this.open();
+    else if (conn.state === 'connecting' && now - conn.openedAt > this.timeoutMs) conn.fail('connect ETIMEDOUT');
     if (this.pingInFlight) {
       const waited = now - this.pingSentAt;
       if (!this.pingTimedOut && waited > this.timeoutMs) {
@@ -176,18 +190,17 @@ export class NodeProbe {
       // which also fails the PING in flight, so a node that comes back is seen at once. Not sooner: under
       // load, reconnect storms would make slow replies slower.
       if (waited > this.target.downAfterMs) this.replaceConnection(now);
-    } else if (this.redis.status === 'connect' && this.notReadySince !== undefined && now - this.notReadySince > handshakeLimitMs(this.target.downAfterMs)) {
+    } else if (this.conn.state === 'handshake' && this.notReadySince !== undefined && now - this.notReadySince > handshakeLimitMs(this.target.downAfterMs)) {
       // Connected at the TCP level but its handshake never completes (a silent path, as across a
       // partition that accepts and drops): no PING can be in flight, so nothing above would ever replace
       // it. Start over, so the node is seen again soon after the path heals. Not sooner than a few
       // seconds: an agent opening thousands of connections at once is slow to finish handshakes, and
-      // starting them over would only make it slower. (A TCP connect that hangs is ioredis' connectTimeout.)
+      // starting them over would only make it slower. (A TCP connect that hangs is the connect timeout above.)
       this.notReadySince = now;
       this.replaceConnection(now);
     } else {
-      this.ping();
+      this.probe(now);
     }
-    if (!this.infoInFlight && (this.infoDue || now - this.lastInfoAt >= this.timings.infoEveryMs)) void this.info();
   }
 
   /** The node as this agent sees it now, for the next report; `undefined` until the first probe has an outcome. */
@@ -206,84 +219,94 @@ export class NodeProbe {
 
   close(): void {
     this.closed = true;
-    this.redis.disconnect();
+    this.conn.destroy();
   }
 
   /**
-   * Drops the connection at once and opens a new one. Not `disconnect(true)`: that ends the socket
-   * gracefully, and across a silent path the close never completes, so no reconnect follows; a stuck
-   * handshake can also leave ioredis "ready" on a dead stream. A fresh client carries none of that.
-   * At most once per `minGapMs` (down-after unless the old one is known dead); the PING in flight on the
-   * old one fails with it.
+   * Drops the connection at once and opens a new one, so nothing of a stuck one carries over. At most
+   * once per down-after; the PING in flight on the old one fails with it.
    */
-  private replaceConnection(now: number, minGapMs = this.target.downAfterMs): void {
-    if (now - this.replacedAt < minGapMs) return;
+  private replaceConnection(now: number): void {
+    if (now - this.replacedAt < this.target.downAfterMs) return;
     this.replacedAt = now;
-    const old = this.redis;
+    const old = this.conn;
     this.notReadySince = now;
-    this.redis = this.open();
-    (old as unknown as { stream?: { destroy(): void } }).stream?.destroy();
-    old.disconnect();
+    this.conn = this.open();
+    old.destroy();
   }
 
-  private ping(): void {
+  /** A PING, with INFO (replication, and server for run_id after a reconnect) in the same write when due. */
+  private probe(now: number): void {
+    if (this.conn.state !== 'ready') {
+      // Nothing can be sent: this tick's probe fails at once, with the most telling reason.
+      this.status = this.authError !== undefined ? 'auth' : 'down';
+      this.error = this.authError ?? this.connectError ?? (this.conn.state === 'handshake' ? HANDSHAKE_PENDING : NOT_CONNECTED);
+      this.probed = true;
+      return;
+    }
     this.pingInFlight = true;
     this.pingTimedOut = false;
-    const started = performance.now();
-    this.pingSentAt = Date.now();
-    this.redis.ping().then(
-      () => {
-        this.pingInFlight = false;
-        this.valid('ok', started);
-      },
-      (err: unknown) => {
-        this.pingInFlight = false;
-        const outcome = classifyProbeError(err);
-        if (outcome.st === 'busy') {
-          this.valid('busy', started);
-          this.error = outcome.err;
-        } else if (!this.pingTimedOut) {
-          this.status = this.authError !== undefined ? 'auth' : outcome.st;
-          this.error = this.authError ?? (/isn't writeable/.test(outcome.err) ? (this.connectError ?? outcome.err) : outcome.err);
-          this.probed = true;
-        }
-        // "Ready" on a stream that cannot be written: the server closed the connection during its
-        // handshake (a CLIENT KILL run as a hung node woke) and ioredis will never reconnect it by itself.
-        if (/isn't writeable/.test(outcome.err) && this.redis.status === 'ready') this.replaceConnection(Date.now(), this.timings.intervalMs);
-      },
-    );
+    this.pingStarted = performance.now();
+    this.pingSentAt = now;
+    const infoNow = !this.infoInFlight && (this.infoDue || now - this.lastInfoAt >= this.timings.infoEveryMs);
+    if (!infoNow) {
+      this.conn.send(PING, this.onPing);
+      return;
+    }
+    this.infoInFlight = true;
+    this.infoDue = false;
+    this.lastInfoAt = now;
+    if (this.runIdDue) this.conn.send(PING_INFO_SERVER, this.onPing, this.onInfoServer, this.onInfo);
+    else this.conn.send(PING_INFO, this.onPing, this.onInfo);
   }
 
-  private valid(st: 'ok' | 'busy', started: number): void {
+  private pingReply(reply: ReplyValue | Error): void {
+    this.pingInFlight = false;
+    const failure = failureOf(reply);
+    if (failure === undefined) {
+      this.valid('ok');
+      return;
+    }
+    const outcome = classifyProbeError(failure);
+    if (outcome.st === 'busy') {
+      this.valid('busy');
+      this.error = outcome.err;
+    } else if (!this.pingTimedOut) {
+      this.status = this.authError !== undefined ? 'auth' : outcome.st;
+      // An error reply says what is wrong; a lost connection, what its error said (ECONNRESET, …).
+      this.error = this.authError ?? (failure instanceof RespErrorReply ? outcome.err : (this.connectError ?? outcome.err));
+      this.probed = true;
+    }
+  }
+
+  private valid(st: 'ok' | 'busy'): void {
     const wasDown = this.status !== 'ok' && this.status !== 'busy';
     this.status = st;
     this.error = undefined;
     this.authError = undefined;
     this.probed = true;
     this.lastOkAt = Date.now();
-    this.latencyMs = Math.round((performance.now() - started) * 100) / 100;
+    this.latencyMs = Math.round((performance.now() - this.pingStarted) * 100) / 100;
     if (wasDown) this.infoDue = true;
   }
 
-  private async info(): Promise<void> {
-    this.infoInFlight = true;
-    this.infoDue = false;
-    this.lastInfoAt = Date.now();
+  private infoServerReply(reply: ReplyValue | Error): void {
+    if (typeof reply !== 'string') return; // retried with the next INFO
+    this.runId = /^run_id:(\S+)/m.exec(reply)?.[1];
+    this.runIdDue = false;
+  }
+
+  private infoReply(reply: ReplyValue | Error): void {
+    this.infoInFlight = false;
+    // PING carries liveness; a failed INFO is retried on the next due tick.
+    if (typeof reply !== 'string') return;
     try {
-      if (this.runIdDue) {
-        const server = await this.redis.info('server');
-        this.runId = /^run_id:(\S+)/m.exec(server)?.[1];
-        this.runIdDue = false;
-      }
-      const text = await this.redis.info('replication');
-      const next = { ...toObservation(parseReplicationInfo(text)), runId: this.runId };
+      const next = { ...toObservation(parseReplicationInfo(reply)), runId: this.runId };
       if (!sameShape(this.repl, next)) this.replChanged = true;
       this.repl = next;
       this.replReadAt = Date.now();
     } catch {
-      // PING carries liveness; a failed INFO is retried on the next due tick.
-    } finally {
-      this.infoInFlight = false;
+      // Not INFO output (a proxy in the way?): no replication facts from this reading.
     }
   }
 }
