@@ -293,6 +293,49 @@ describe('REST API on a real controller, PostgreSQL and redis-server', () => {
       const until = (await ctl.api('GET', `/api/v1/events?until=${encodeURIComponent(all[0].at)}`)).body.items;
       expect(until.every((e: { at: string }) => e.at < all[0].at)).toBe(true);
     });
+
+    it('pages the cluster list in name order, and refuses a bad cursor or limit naming the field', async () => {
+      const names = ['page-c', 'page-a', 'page-b'];
+      for (const [i, name] of names.entries()) {
+        const res = await ctl.api('POST', '/api/v1/clusters', {
+          token: operator,
+          body: { name, quorum: 1, downAfterMs: 1000, nodes: [{ host: '10.9.9.9', port: 20 + i }] },
+        });
+        expect(res.status, res.text).toBe(201);
+      }
+      const everyName = (await ctl.api('GET', '/api/v1/clusters?limit=1000')).body.items.map((c: { name: string }) => c.name);
+      expect(everyName).toEqual([...everyName].sort());
+      expect(everyName).toEqual(expect.arrayContaining(names));
+      const seen: string[] = [];
+      let after: string | null = null;
+      for (let pages = 0; pages < 10; pages++) {
+        const page: { status: number; body: { items: { name: string }[]; next: string | null } } = await ctl.api(
+          'GET',
+          `/api/v1/clusters?limit=2${after === null ? '' : `&after=${after}`}`,
+        );
+        expect(page.status).toBe(200);
+        expect(page.body.items.length).toBeLessThanOrEqual(2);
+        seen.push(...page.body.items.map((c: { name: string }) => c.name));
+        after = page.body.next;
+        if (after === null) break;
+        expect(after).toBe(seen[seen.length - 1]);
+      }
+      expect(seen).toEqual(everyName);
+      expect((await ctl.api('GET', '/api/v1/clusters?after=page-c&limit=1000')).body.items.map((c: { name: string }) => c.name)).toEqual(
+        everyName.filter((n: string) => n > 'page-c'),
+      );
+      for (const [query, field] of [
+        ['limit=0', 'limit'],
+        ['limit=1001', 'limit'],
+        ['limit=x', 'limit'],
+        ['after=Not_A_Name', 'after'],
+      ]) {
+        const bad = await ctl.api('GET', `/api/v1/clusters?${query}`);
+        expect(bad.status, query).toBe(400);
+        expect(bad.body.details.map((d: { field: string }) => d.field)).toContain(field);
+      }
+      for (const name of names) expect((await ctl.api('DELETE', `/api/v1/clusters/${name}`)).status).toBe(204);
+    });
   });
 
   describe('agents', () => {

@@ -96,7 +96,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List clusters with their nodes
+         * List clusters with their nodes, in name order, a page at a time (100 unless `limit` says otherwise)
          * @description **Access:** a token with role `viewer`, `operator` or `admin`; any other role gets 403.
          */
         get: operations["Clusters_list"];
@@ -1021,6 +1021,8 @@ export interface components {
         };
         ClusterListDto: {
             items: components["schemas"]["ClusterDto"][];
+            /** @description Pass as `after` for the next page; null at the end */
+            next?: string | null;
         };
         UpdateClusterDto: {
             /** @description Agents that must agree a node is down */
@@ -2186,7 +2188,11 @@ export interface operations {
     };
     Clusters_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Cursor: the `next` value of the previous page (clusters come in name order) */
+                after?: string;
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2199,6 +2205,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ClusterListDto"];
+                };
+            };
+            /** @description Invalid input: `details` names each field and the reason */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Missing, malformed, unknown, revoked or expired bearer token */

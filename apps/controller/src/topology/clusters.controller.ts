@@ -1,11 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { CurrentPrincipal, type Principal, RequireRole } from '../auth/principal.js';
 import { ApiErrors } from '../common/api-docs.js';
 import { clusterNameParam, uuidParam } from '../common/params.js';
 import { ClusterDto, ClusterListDto, NodeDto, NodeListDto } from './dto/cluster-response.dto.js';
-import { CreateClusterDto, NodeInputDto, NodeUpdateDto, UpdateClusterDto } from './dto/cluster.dto.js';
+import { ClusterListQueryDto, CreateClusterDto, NodeInputDto, NodeUpdateDto, UpdateClusterDto } from './dto/cluster.dto.js';
 import { Idempotent } from '../idempotency/idempotency.interceptor.js';
 import { TopologyService } from './topology.service.js';
 
@@ -31,11 +31,12 @@ export class ClustersController {
 
   @Get()
   @RequireRole('viewer')
-  @ApiOperation({ summary: 'List clusters with their nodes' })
+  @ApiOperation({ summary: 'List clusters with their nodes, in name order, a page at a time (100 unless `limit` says otherwise)' })
   @ApiOkResponse({ type: ClusterListDto })
-  @ApiErrors()
-  async list(): Promise<ClusterListDto> {
-    return { items: (await this.topology.list()).map((v) => ClusterDto.from(v.cluster, v.nodes)) };
+  @ApiErrors(400)
+  async list(@Query() query: ClusterListQueryDto): Promise<ClusterListDto> {
+    const page = await this.topology.list({ after: query.after, limit: query.limit ?? 100 });
+    return { items: page.views.map((v) => ClusterDto.from(v.cluster, v.nodes)), next: page.next };
   }
 
   @Get(':name')

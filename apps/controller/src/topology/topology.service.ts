@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager, In } from 'typeorm';
+import { DataSource, type EntityManager, In, MoreThan } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { actorOf, type Principal } from '../auth/principal.js';
 import { VigilError } from '../common/errors.js';
@@ -147,11 +147,20 @@ export class TopologyService {
     return VigilError.conflict('a node address already belongs to a cluster', field === 'body' ? 'host' : field);
   }
 
-  async list(): Promise<ClusterView[]> {
-    const clusters = await this.db.getRepository(ClusterEntity).find({ order: { name: 'ASC' } });
-    if (clusters.length === 0) return [];
+  /** One page of clusters in name order, after the cluster named `after`, each with its nodes; `next` names the page's last when more follow. */
+  async list(page: { after?: string; limit: number }): Promise<{ views: ClusterView[]; next: string | null }> {
+    const clusters = await this.db.getRepository(ClusterEntity).find({
+      where: page.after !== undefined ? { name: MoreThan(page.after) } : {},
+      order: { name: 'ASC' },
+      take: page.limit + 1,
+    });
+    const more = clusters.length > page.limit;
+    if (more) clusters.pop();
+    if (clusters.length === 0) return { views: [], next: null };
     const nodes = await this.db.getRepository(NodeEntity).find({ where: { clusterId: In(clusters.map((c) => c.id)) }, order: { host: 'ASC', port: 'ASC' } });
-    return clusters.map((cluster) => ({ cluster, nodes: nodes.filter((n) => n.clusterId === cluster.id) }));
+    const byCluster = new Map<string, NodeEntity[]>(clusters.map((c) => [c.id, []]));
+    for (const n of nodes) byCluster.get(n.clusterId)?.push(n);
+    return { views: clusters.map((cluster) => ({ cluster, nodes: byCluster.get(cluster.id)! })), next: more ? clusters[clusters.length - 1]!.name : null };
   }
 
   async get(name: string): Promise<ClusterView> {

@@ -87,6 +87,7 @@ export class ClusterDto {
 
 export class ClusterListDto {
   @ApiProperty({ type: [ClusterDto] }) items: ClusterDto[];
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'Pass as `after` for the next page; null at the end' }) next: string | null;
 }
 
 export class NodeListDto {

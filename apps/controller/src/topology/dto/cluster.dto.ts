@@ -230,3 +230,18 @@ export class NodeUpdateDto {
   @Matches(ZONE_PATTERN, { message: 'must be 1-64 letters, digits, dots, dashes or underscores' })
   zone?: string | null;
 }
+
+export class ClusterListQueryDto {
+  @ApiPropertyOptional({ description: 'Cursor: the `next` value of the previous page (clusters come in name order)', example: 'orders' })
+  @IsOptional()
+  @Matches(CLUSTER_NAME_PATTERN, { message: 'must be a cursor returned as next (a cluster name)' })
+  after?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'must be an integer' })
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+}
