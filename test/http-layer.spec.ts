@@ -166,6 +166,9 @@ describe('HTTP layer', () => {
 
   it('serves routes with a trailing slash as Express did', async () => {
     expect((await ctl.api('GET', '/api/v1/clusters/')).status).toBe(200);
+    const badUrl = await raw(`${ctl.url}/api/v1/clusters/%E0%A4%A`, {});
+    expect(badUrl.status).toBe(400);
+    expect(JSON.parse(badUrl.body.toString('utf8'))).toMatchObject({ error: 'validation_failed', details: [{ field: 'path' }] });
   });
 });
 

@@ -5,10 +5,11 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import fastifyCompress from '@fastify/compress';
-import { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { AppModule } from './app.module.js';
 import { AuthService } from './auth/auth.service.js';
-import { HttpExceptionFilter } from './common/http-exception.filter.js';
+import { VigilError } from './common/errors.js';
+import { HttpExceptionFilter, vigilErrorBody } from './common/http-exception.filter.js';
 import { createValidationPipe } from './common/validation.js';
 import { installJsonBodyParser } from './common/body-depth.js';
 import { findConsoleDir, installConsole } from './console/console-static.js';
@@ -52,6 +53,16 @@ export function createHttpAdapter(config?: Pick<ControllerConfig, 'bodyLimitByte
     // Requests are logged by the hooks below (quiet routes, levels by status), not by Fastify.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestIdOf,
+    // The router's own refusals (a path that is not valid percent-encoding) answered in the API's error
+    // shape; they come before any hook or Nest's error handling.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const body =
+        error.code === 'FST_ERR_BAD_URL'
+          ? vigilErrorBody(VigilError.validation([{ field: 'path', reason: 'is not a valid URL (bad percent-encoding)' }]))
+          : vigilErrorBody(VigilError.validation([{ field: 'path', reason: error.message }]));
+      reply.raw.setHeader('X-Request-Id', request.id);
+      void reply.code(body.statusCode).type('application/json; charset=utf-8').send(body);
+    },
     ...(config ? { bodyLimit: config.bodyLimitBytes } : {}),
     routerOptions: {
       // As Express routed: `/api/v1/clusters/` is `/api/v1/clusters`.

@@ -101,7 +101,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
 
 /**
  * Fastify's own refusals (Nest hands them over as an HttpException whose cause is the FastifyError),
- * in this API's words: the body too large, a path that is not a valid URL.
+ * in this API's words: the body too large or not as announced. (Bad URLs: `frameworkErrors` in app.ts.)
  */
 function frameworkError(exception: HttpException, req: FastifyRequest): ErrorBody | undefined {
   const code = (exception.cause as { code?: unknown } | undefined)?.code;
@@ -115,8 +115,6 @@ function frameworkError(exception: HttpException, req: FastifyRequest): ErrorBod
       return validation('body', 'does not match its Content-Length');
     case 'FST_CP_ERR_INVALID_CONTENT':
       return validation('body', 'could not be decompressed with its Content-Encoding');
-    case 'FST_ERR_BAD_URL':
-      return validation('path', 'is not a valid URL (bad percent-encoding)');
     default:
       return undefined;
   }
