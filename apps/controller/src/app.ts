@@ -26,7 +26,7 @@ const QUIET_ROUTES = /^\/api\/v1\/(agents\/[^/]+\/(reports|assignment|heartbeat)
 /** Never logged (scraped and probed all the time). */
 const UNLOGGED = new Set(['/health/live', '/metrics']);
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
-/** JSON answers from this size on are compressed for clients that accept it. */
+/** Answers from this size on are compressed for clients that accept it. */
 const COMPRESS_FROM_BYTES = 1024;
 
 export interface ServedRoute {
@@ -100,8 +100,9 @@ export async function createControllerApp(config: ControllerConfig): Promise<Nes
   });
   // Reports have their own validator, which does not recurse: the hot path skips the depth walk.
   installJsonBodyParser(fastify, { maxDepth: config.bodyMaxDepth, skipDepthCheck: (request) => request.routeOptions.url === REPORT_ROUTE });
-  // Large JSON answers (`GET /overview` is hundreds of kB) are compressed; the event stream writes its raw
-  // response (never through here), and the master lookup's own route answers before Fastify.
+  // Answers from 1 kB on are compressed for clients that accept it: large JSON (`GET /overview` and
+  // `GET /clusters` are hundreds of kB), also the console's and the API docs' files. The event stream
+  // writes its hijacked raw response (never through here); the master lookup's own route answers before Fastify.
   await app.register(fastifyCompress, { threshold: COMPRESS_FROM_BYTES, encodings: ['br', 'gzip'] });
 
   // The console's few files (`/`, `/index.html`, `/assets/*`); everything else is the API's.
