@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiNoContentResponse, ApiNotModifiedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, type Principal, RequireRole } from '../auth/principal.js';
 import { ApiErrors } from '../common/api-docs.js';
 import { VigilError } from '../common/errors.js';
@@ -92,14 +92,13 @@ export class AgentsController {
     @Param('name', agentNameParam()) name: string,
     @CurrentPrincipal() principal: Principal,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AssignmentDto | undefined> {
     await this.agents.reporter(name, principal);
     const assignment = this.topology.snapshot.assignment;
-    res.setHeader('ETag', `"${assignment.version}"`);
-    res.setHeader('Cache-Control', 'no-store');
+    void reply.header('ETag', `"${assignment.version}"`).header('Cache-Control', 'no-store');
     if (ifNoneMatch?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === `"${assignment.version}"`)) {
-      res.status(304);
+      void reply.code(304);
       return undefined;
     }
     return assignment;

@@ -1,5 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
-import { vigilErrorBody } from './http-exception.filter.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { VigilError } from './errors.js';
 
 /**
@@ -20,14 +19,56 @@ export function nestsDeeperThan(value: unknown, max: number): boolean {
   return false;
 }
 
-/** Answers 400 (field `body`) for a JSON body nested deeper than `max` levels. */
-export function bodyDepthLimit(max: number) {
-  return (req: Request, res: Response, next: NextFunction): void => {
-    if (req.body !== undefined && nestsDeeperThan(req.body, max)) {
-      const error = VigilError.validation([{ field: 'body', reason: `must not nest objects or arrays deeper than ${max} levels` }]);
-      res.status(400).json(vigilErrorBody(error));
+/** `application/json` and `application/*+json`, with or without parameters. */
+const JSON_TYPES = /^application\/(?:[^;\s]*\+)?json(?:\s*;|$)/i;
+
+export interface JsonBodyOptions {
+  /** Refuse (400, field `body`) a body nested deeper than this. */
+  maxDepth: number;
+  /** Requests whose body is not walked for depth (routes with their own, non-recursive validation). */
+  skipDepthCheck: (request: FastifyRequest) => boolean;
+}
+
+/**
+ * The controller's one body parser, replacing Fastify's: JSON (objects and arrays only, as Express'
+ * `strict` parser read it) with the depth check; an empty JSON body is `{}`. Bodies of any other type
+ * are read (within the size limit) and dropped, so the route's validation answers 400 for the missing
+ * body instead of Fastify's 415. The size limit is Fastify's `bodyLimit` (per route where set): 413.
+ */
+export function installJsonBodyParser(fastify: FastifyInstance, options: JsonBodyOptions): void {
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (request, text, done) => {
+    const body = text as string;
+    let value: unknown;
+    const start = firstNonSpace(body);
+    if (start === -1) {
+      done(null, {});
       return;
     }
-    next();
-  };
+    const first = body[start];
+    if (first !== '{' && first !== '[') {
+      done(VigilError.validation([{ field: 'body', reason: 'must be a JSON object or array' }]), undefined);
+      return;
+    }
+    try {
+      value = JSON.parse(body);
+    } catch (err) {
+      done(VigilError.validation([{ field: 'body', reason: `is not valid JSON: ${(err as Error).message}` }]), undefined);
+      return;
+    }
+    if (!options.skipDepthCheck(request) && nestsDeeperThan(value, options.maxDepth)) {
+      done(VigilError.validation([{ field: 'body', reason: `must not nest objects or arrays deeper than ${options.maxDepth} levels` }]), undefined);
+      return;
+    }
+    done(null, value);
+  });
+  fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, _body, done) => done(null, undefined));
+}
+
+function firstNonSpace(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return i;
+  }
+  return -1;
 }

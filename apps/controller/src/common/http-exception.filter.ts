@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
 import { ERROR_STATUS, ErrorCode, type FieldIssue, VigilError } from './errors.js';
 
@@ -58,16 +58,15 @@ export class HttpExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    const res = ctx.getResponse<Response>();
-    const req = ctx.getRequest<Request>();
+    const reply = ctx.getResponse<FastifyReply>();
+    const req = ctx.getRequest<FastifyRequest>();
     const body = this.toBody(exception, req);
-    if (res.headersSent) return;
+    if (reply.sent || reply.raw.headersSent) return;
     const retryAfterS = exception instanceof VigilError ? exception.retryAfterS : undefined;
-    for (const [name, value] of Object.entries(errorHeaders(body.statusCode, retryAfterS))) res.setHeader(name, value);
-    res.status(body.statusCode).json(body);
+    void reply.code(body.statusCode).headers(errorHeaders(body.statusCode, retryAfterS)).type('application/json; charset=utf-8').send(body);
   }
 
-  private toBody(exception: unknown, req: Request): ErrorBody {
+  private toBody(exception: unknown, req: FastifyRequest): ErrorBody {
     if (exception instanceof VigilError) return vigilErrorBody(exception);
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
@@ -79,7 +78,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
             : typeof (response as { message?: unknown }).message === 'string'
               ? (response as { message: string }).message
               : exception.message;
-        // A bare 400 reaches here only from body parsing (DTO and param errors are VigilErrors).
+        const framework = frameworkError(exception, req);
+        if (framework) return framework;
+        // A bare 400 reaches here only from reading the body (DTO and param errors are VigilErrors).
         const details = status === 400 ? [{ field: 'body', reason: message }] : undefined;
         return { statusCode: status, error: HTTP_CODES[status] ?? ErrorCode.VALIDATION, message, details };
       }
@@ -96,4 +97,29 @@ export class HttpExceptionFilter implements ExceptionFilter {
     this.logger.error({ err: exception, errorId, method: req.method, url: req.originalUrl }, 'unhandled error');
     return { statusCode: 500, error: ErrorCode.INTERNAL, message: 'internal error', errorId };
   }
+}
+
+/**
+ * Fastify's own refusals (Nest hands them over as an HttpException whose cause is the FastifyError),
+ * in this API's words: the body too large or not as announced. (Bad URLs: `frameworkErrors` in app.ts.)
+ */
+function frameworkError(exception: HttpException, req: FastifyRequest): ErrorBody | undefined {
+  const code = (exception.cause as { code?: unknown } | undefined)?.code;
+  switch (code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': {
+      const limit = req.routeOptions?.bodyLimit;
+      const reason = limit ? `must not be larger than ${limit} bytes` : 'is too large';
+      return { statusCode: 413, error: ErrorCode.PAYLOAD_TOO_LARGE, message: `request body ${reason}`, details: [{ field: 'body', reason }] };
+    }
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return validation('body', 'does not match its Content-Length');
+    case 'FST_CP_ERR_INVALID_CONTENT':
+      return validation('body', 'could not be decompressed with its Content-Encoding');
+    default:
+      return undefined;
+  }
+}
+
+function validation(field: string, reason: string): ErrorBody {
+  return { statusCode: 400, error: ErrorCode.VALIDATION, message: `${field}: ${reason}`, details: [{ field, reason }] };
 }

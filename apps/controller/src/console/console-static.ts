@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { INestApplication } from '@nestjs/common';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -26,38 +27,40 @@ export function findConsoleDir(configured: string | undefined): string | undefin
 const CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'";
 
 /**
- * Serves the console's static files at `/` (same origin as the API, so no CORS and no token in URLs).
- * Hashed assets are cached for a year; `index.html` is revalidated so a new release is picked up at
- * once. Anything that is not a console file falls through to the API's routes and their 404.
+ * Serves the console's static files at `/` (same origin as the API, so no CORS and no token in URLs):
+ * `/`, `/index.html` and `/assets/*` only (GET and HEAD). Hashed assets are cached for a year;
+ * `index.html` is revalidated so a new release is picked up at once. Anything else, a missing asset
+ * included, goes to the API's routes and their 404.
  */
-export function installConsole(app: INestApplication, dir: string | undefined): void {
-  const http = app.getHttpAdapter().getInstance() as express.Express;
+export async function installConsole(app: NestFastifyApplication, dir: string | undefined): Promise<void> {
+  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   if (!dir) {
-    http.get('/', (_req: Request, res: Response) => {
-      res
-        .status(404)
-        .type('text/plain')
+    fastify.get('/', (_request, reply) => {
+      void reply
+        .code(404)
+        .type('text/plain; charset=utf-8')
         .send('The console is not built: run `npm run build` (or set CONSOLE_DIR). The API is at /api/v1, its documentation at /api/docs.\n');
     });
     return;
   }
-  const files = express.static(dir, {
-    index: 'index.html',
-    redirect: false,
-    setHeaders(res, path) {
-      res.setHeader('X-Content-Type-Options', 'nosniff');
+  await fastify.register(fastifyStatic, {
+    root: dir,
+    serve: false,
+    // Cache-Control is set below, per kind of file.
+    cacheControl: false,
+    setHeaders(reply, path) {
+      reply.header('X-Content-Type-Options', 'nosniff');
       if (path.endsWith('.html')) {
-        res.setHeader('Cache-Control', 'no-cache');
-        res.setHeader('Content-Security-Policy', CSP);
-        res.setHeader('Referrer-Policy', 'no-referrer');
+        reply.header('Cache-Control', 'no-cache');
+        reply.header('Content-Security-Policy', CSP);
+        reply.header('Referrer-Policy', 'no-referrer');
       } else {
-        res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+        reply.header('Cache-Control', 'public, max-age=31536000, immutable');
       }
     },
   });
-  http.use((req: Request, res: Response, next: NextFunction) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
-    if (req.path !== '/' && req.path !== '/index.html' && !req.path.startsWith('/assets/')) return next();
-    return files(req, res, next);
-  });
+  const index = (_request: FastifyRequest, reply: FastifyReply) => reply.sendFile('index.html');
+  fastify.get('/', index);
+  fastify.get('/index.html', index);
+  fastify.get('/assets/*', (request, reply) => reply.sendFile(`assets/${(request.params as { '*': string })['*']}`));
 }

@@ -1,6 +1,6 @@
 import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
 import { ApiHeader, ApiNotModifiedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { RequireRole } from '../auth/principal.js';
 import { ApiErrors, ErrorResponseDto } from '../common/api-docs.js';
 import { clusterNameParam } from '../common/params.js';
@@ -44,20 +44,19 @@ export class DiscoveryController {
     @Param('name', clusterNameParam()) name: string,
     @Query() query: MasterQueryDto,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<MasterDto | undefined> {
     const closed = new AbortController();
     const onClose = () => closed.abort();
-    res.once('close', onClose);
+    reply.raw.once('close', onClose);
     try {
       const answer = await this.lookup.answer(name, query, ifNoneMatch, closed.signal);
-      res.setHeader('ETag', answer.etag);
-      res.setHeader('Cache-Control', 'no-cache');
-      if (answer.warning !== undefined) res.setHeader('Warning', answer.warning);
-      res.status(answer.status);
+      void reply.header('ETag', answer.etag).header('Cache-Control', 'no-cache');
+      if (answer.warning !== undefined) void reply.header('Warning', answer.warning);
+      void reply.code(answer.status);
       return answer.body;
     } finally {
-      res.off('close', onClose);
+      reply.raw.off('close', onClose);
     }
   }
 }

@@ -1,6 +1,6 @@
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { RequireRole } from '../auth/principal.js';
 import { ApiErrors, ErrorResponseDto } from '../common/api-docs.js';
 import { VigilError } from '../common/errors.js';
@@ -44,12 +44,15 @@ export class EventStreamController {
   })
   @ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'This replica is shutting down: reconnect (to another replica)' })
   @ApiErrors(400, 403)
-  stream(@Query() query: EventStreamQueryDto, @Headers('last-event-id') lastEventIdHeader: string | undefined, @Res() res: Response): void {
+  stream(@Query() query: EventStreamQueryDto, @Headers('last-event-id') lastEventIdHeader: string | undefined, @Res() reply: FastifyReply): void {
     let lastEventId = query.lastEventId;
     if (lastEventIdHeader !== undefined && lastEventIdHeader.trim() !== '') {
       lastEventId = lastEventIdHeader.trim();
       if (!EVENT_ID_PATTERN.test(lastEventId)) throw VigilError.validation([{ field: 'Last-Event-ID', reason: 'must be an event id' }]);
     }
-    this.streams.open(res, { cluster: query.cluster, types: query.types && new Set(query.types) }, lastEventId);
+    // The stream writes the raw response itself (never compressed: each event is flushed as it comes);
+    // `open` refuses (503) before writing anything, so a refusal still goes through the error filter.
+    this.streams.open(reply.raw, { cluster: query.cluster, types: query.types && new Set(query.types) }, lastEventId);
+    reply.hijack();
   }
 }

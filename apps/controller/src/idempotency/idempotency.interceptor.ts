@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { type CallHandler, type ExecutionContext, Injectable, Logger, type NestInterceptor, UseInterceptors, applyDecorators } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Request, Response } from 'express';
 import { catchError, concatMap, from, map, type Observable, of, switchMap, throwError } from 'rxjs';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { VigilError } from '../common/errors.js';
@@ -26,9 +26,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const req = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
-    const res = context.switchToHttp().getResponse<Response>();
-    const key = req.header('idempotency-key');
+    const req = context.switchToHttp().getRequest<FastifyRequest & { principal?: Principal | null }>();
+    const res = context.switchToHttp().getResponse<FastifyReply>();
+    const header = req.headers['idempotency-key'];
+    const key = Array.isArray(header) ? header.join(', ') : header;
     if (key === undefined || !req.principal) return next.handle();
     if (!KEY.test(key))
       throw VigilError.validation([{ field: 'Idempotency-Key', reason: 'must be 1-128 letters, digits, dots, colons, dashes or underscores' }]);
@@ -43,8 +44,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
         if (existing) {
           if (existing.requestHash !== requestHash) throw VigilError.conflict('this Idempotency-Key was used for a different request', 'Idempotency-Key');
           if (existing.status === null) throw VigilError.conflict('a request with this Idempotency-Key is still running', 'Idempotency-Key');
-          res.status(existing.status);
-          res.setHeader('Idempotent-Replayed', 'true');
+          void res.code(existing.status).header('Idempotent-Replayed', 'true');
           return of(existing.response);
         }
         return next.handle().pipe(

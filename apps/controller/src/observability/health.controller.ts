@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { Public } from '../auth/principal.js';
@@ -36,9 +36,9 @@ export class HealthController {
   }
 
   @Get('health/ready')
-  async ready(@Res() res: Response): Promise<void> {
+  async ready(@Res() reply: FastifyReply): Promise<void> {
     if (this.drain.draining) {
-      res.status(503).json({ status: 'draining', controller: this.config.controllerName, checks: {} });
+      void reply.code(503).send({ status: 'draining', controller: this.config.controllerName, checks: {} });
       return;
     }
     const checks: Record<string, { status: 'up' | 'down'; error?: string }> = {};
@@ -74,13 +74,13 @@ export class HealthController {
     // taking it out of rotation would hide the master from clients exactly when it moves. Its state is
     // shown here and in `vigil_jobs_backend_up`.
     const up = checks['postgres']?.status === 'up';
-    res.status(up ? 200 : 503).json({ status: up ? 'ok' : 'unavailable', controller: this.config.controllerName, checks });
+    void reply.code(up ? 200 : 503).send({ status: up ? 'ok' : 'unavailable', controller: this.config.controllerName, checks });
   }
 
   @Get('metrics')
   @Header('Cache-Control', 'no-store')
-  async scrape(@Res() res: Response): Promise<void> {
-    res.setHeader('Content-Type', this.metrics.registry.contentType);
-    res.send(await this.metrics.registry.metrics());
+  async scrape(@Res() reply: FastifyReply): Promise<void> {
+    const text = await this.metrics.registry.metrics();
+    void reply.type(this.metrics.registry.contentType).send(text);
   }
 }

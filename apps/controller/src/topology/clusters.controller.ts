@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal, RequireRole } from '../auth/principal.js';
 import { ApiErrors } from '../common/api-docs.js';
 import { clusterNameParam, uuidParam } from '../common/params.js';
@@ -9,7 +9,7 @@ import { ClusterListQueryDto, CreateClusterDto, NodeInputDto, NodeUpdateDto, Upd
 import { Idempotent } from '../idempotency/idempotency.interceptor.js';
 import { TopologyService } from './topology.service.js';
 
-const requestIdOf = (req: Request): string | undefined => (req as Request & { id?: string }).id;
+const requestIdOf = (req: FastifyRequest): string => req.id;
 
 /** The `name` path parameter, on the routes that have one. */
 const CLUSTER_NAME = ApiParam({ name: 'name', description: 'Cluster name', example: 'orders', required: true, schema: { type: 'string' } });
@@ -24,7 +24,7 @@ export class ClustersController {
   @ApiOperation({ summary: 'Create a cluster with its nodes; the master is found by asking the nodes' })
   @ApiCreatedResponse({ type: ClusterDto })
   @ApiErrors(400, 403, 409)
-  async create(@Body() body: CreateClusterDto, @CurrentPrincipal() principal: Principal, @Req() req: Request): Promise<ClusterDto> {
+  async create(@Body() body: CreateClusterDto, @CurrentPrincipal() principal: Principal, @Req() req: FastifyRequest): Promise<ClusterDto> {
     const view = await this.topology.create(body, principal, requestIdOf(req));
     return ClusterDto.from(view.cluster, view.nodes);
   }
@@ -94,7 +94,7 @@ export class ClustersController {
     @Param('name', clusterNameParam()) name: string,
     @Body() body: NodeInputDto,
     @CurrentPrincipal() principal: Principal,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ): Promise<NodeDto> {
     return NodeDto.from(await this.topology.addNode(name, body, principal, requestIdOf(req)));
   }
