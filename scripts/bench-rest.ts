@@ -207,10 +207,11 @@ Run ${at} on ${machine}; load average before the run ${load}; ${buildText}.
 
 **Method.** One controller (\`LOG_LEVEL=warn\`, its own PostgreSQL database, no agents) holding ${f(CLUSTERS)} clusters
 of 3 nodes (a master and two replicas of the benchmark node farm), created through the REST API. Each read route is
-driven by \`wrk -t1 -c${CONNECTIONS} --timeout ${TIMEOUT_SECONDS}s --latency\` with a viewer bearer token (\`-H\`): ${WARMUP_SECONDS} s of warm-up (a run
+driven by \`wrk -t1 -c${CONNECTIONS} --timeout ${TIMEOUT_SECONDS}s --latency\` with a viewer bearer token and \`Accept-Encoding: gzip\`
+(\`-H\`, as most HTTP clients send it: answers from 1 kB come back gzipped, and *Bytes per response* counts them so): ${WARMUP_SECONDS} s of warm-up (a run
 of its own, discarded), then ${SECONDS} s measured. A route that takes a cluster name gets a random cluster per request
 (\`scripts/bench/wrk-paths.lua\`, the requests formatted once). The routes are the GETs of the controller's own
-OpenAPI document that a viewer token may call; left out: ${skipped.length > 0 ? skipped.join('; ') : 'none'}.
+OpenAPI document that a viewer token may call, with their default paging (\`GET /clusters\`: 100 clusters a page); left out: ${skipped.length > 0 ? skipped.join('; ') : 'none'}.
 \`/health/live\` (no auth) and a bare node:http server answering the master lookup's body and headers
 (\`scripts/bench/http-baseline-server.ts\`, through the same wrk script and names) are the floor of the controller's
 pipeline and the ceiling of wrk on this machine. Every path is checked to answer 200 before it is measured; *Errors*
@@ -264,13 +265,14 @@ async function main(): Promise<void> {
   cleanups.push(() => baseline.stop('SIGTERM', 2000));
   const { port } = await nextMessage<{ port: number }>(baseline, 'ready');
   const masterPaths = concretePaths({ path: MASTER_ROUTE, auth: true }, names);
-  rows.push(await measure('bare node:http server (wrk ceiling)', '', `http://127.0.0.1:${port}`, masterPaths, {}, baseline.child.pid!));
+  rows.push(await measure('bare node:http server (wrk ceiling)', '', `http://127.0.0.1:${port}`, masterPaths, { 'Accept-Encoding': 'gzip' }, baseline.child.pid!));
   await baseline.stop('SIGTERM', 2000);
 
   for (const route of routes) {
     const paths = concretePaths(route, names);
     for (const build of builds) {
-      const headers: Record<string, string> = route.auth ? { Authorization: `Bearer ${build.viewer}` } : {};
+      // As most HTTP clients do (Go's, Python's, browsers): answers from 1 kB come back compressed.
+      const headers: Record<string, string> = { 'Accept-Encoding': 'gzip', ...(route.auth ? { Authorization: `Bearer ${build.viewer}` } : {}) };
       await checkAnswers(build.base, paths, headers);
       rows.push(await measure(route.path, build.label, build.base, paths, headers, build.proc.child.pid!, databasePid));
     }
