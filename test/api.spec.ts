@@ -128,6 +128,8 @@ describe('REST API on a real controller, PostgreSQL and redis-server', () => {
       });
       expect(res.body.master).toEqual({ host: group[0]!.host, port: group[0]!.port });
       expect(res.body.nodes.map((n: { role: string }) => n.role).sort()).toEqual(['master', 'replica', 'replica']);
+      // The answer is built from the rows as written: a read gives the same.
+      expect((await ctl.api('GET', '/api/v1/clusters/orders')).body).toEqual(res.body);
     });
 
     it('never returns the Redis password and stores it encrypted', async () => {

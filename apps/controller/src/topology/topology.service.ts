@@ -123,15 +123,16 @@ export class TopologyService {
         ],
         em,
       );
-      return cluster;
+      return { cluster, nodes };
     }).catch(async (err: unknown) => {
       throw (await this.takenBy(err, input.name, input.nodes, 'nodes')) ?? err;
     });
     if (!round.probed.every((p) => p.probe.ok)) {
       // Bounded: a job backend that is away keeps the retry in the outbox instead of holding the request.
-      await this.jobs.add(QUEUES.topology, TOPOLOGY_JOBS.discoverRoles, { clusterId: created.id, requestId }, discoverRolesJobOptions(created.id));
+      await this.jobs.add(QUEUES.topology, TOPOLOGY_JOBS.discoverRoles, { clusterId: created.cluster.id, requestId }, discoverRolesJobOptions(created.cluster.id));
     }
-    return this.get(input.name);
+    // The rows as written (the insert returned their generated columns), in the order a read gives them.
+    return { cluster: created.cluster, nodes: [...created.nodes].sort(byAddress) };
   }
 
   /** The 409 for a write refused by the name or address constraint (null for any other error). */
@@ -290,6 +291,11 @@ export class TopologyService {
     const nodes = await em.getRepository(NodeEntity).find({ where: { clusterId: cluster.id }, order: { host: 'ASC', port: 'ASC' } });
     return { cluster, nodes };
   }
+}
+
+/** Nodes as reads order them: by host, then port. */
+function byAddress(a: NodeEntity, b: NodeEntity): number {
+  return a.host < b.host ? -1 : a.host > b.host ? 1 : a.port - b.port;
 }
 
 function nameTaken(name: string): VigilError {
