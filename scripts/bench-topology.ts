@@ -31,6 +31,8 @@ const DIST = resolve(option('dist') ?? 'dist');
 const SIZES = (option('sizes') ?? '100,1000,5000').split(',').map(Number);
 const LABEL = option('label') ?? 'this build';
 const CONCURRENCY = 8;
+/** 2,500 groups: 7,500 ports and up to 5,000 Sentinel links from the two replicas, well inside 20,000 files. */
+const FARM_GROUPS_PER_PROCESS = 2500;
 const PATCHES = 50;
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
@@ -93,9 +95,9 @@ async function measure(adminUrl: string, groups: number[][], size: number): Prom
         ['a', a],
         ['b', b],
       ] as const) {
-        for (const path of [`/api/v1/clusters/${last}/master`, `/api/v1/clusters/${last}`]) {
+        for (const path of [`/api/v1/clusters/${last}/master`, `/api/v1/clusters/${last}`, `/api/v1/events?cluster=${last}`]) {
           const res = await fetch(`${r.base}${path}`, { headers }).catch((e: unknown) => e as Error);
-          console.error(`${name} ${path}: ${res instanceof Error ? res.message : `${res.status} ${(await res.text()).slice(0, 600)}`}`);
+          console.error(`${name} ${path}: ${res instanceof Error ? res.message : `${res.status} ${(await res.text()).slice(0, 1500)}`}`);
         }
       }
       throw err;
@@ -151,13 +153,19 @@ async function main(): Promise<void> {
     cleanups.push(() => pg.stop());
     adminUrl = pg.adminUrl;
   }
-  // 5,000 clusters: 15,000 farm ports, and each replica's Sentinel endpoint keeps a link to every master.
+  // 5,000 clusters: 15,000 farm ports, and each replica's Sentinel endpoint keeps a link to every master:
+  // more descriptors than one process may hold where the open-file limit cannot be raised (20,000 here),
+  // so the farm is split into processes of at most FARM_GROUPS_PER_PROCESS groups.
   raiseFileLimit();
   const largest = Math.max(...SIZES);
-  const farm = startNodeChild('dist/scripts/bench/node-farm-process.js', [String(largest), '2']);
-  cleanups.push(() => farm.stop('SIGTERM', 2000));
-  const groups = (await nextMessage<{ groups: number[][] }>(farm, 'ready')).groups;
-  console.log(`node farm: ${groups.length * 3} nodes`);
+  const groups: number[][] = [];
+  for (let first = 0; first < largest; first += FARM_GROUPS_PER_PROCESS) {
+    const count = Math.min(FARM_GROUPS_PER_PROCESS, largest - first);
+    const farm = startNodeChild('dist/scripts/bench/node-farm-process.js', [String(count), '2', String(10_000 + first * 3)]);
+    cleanups.push(() => farm.stop('SIGTERM', 2000));
+    groups.push(...(await nextMessage<{ groups: number[][] }>(farm, 'ready')).groups);
+  }
+  console.log(`node farm: ${groups.length * 3} nodes in ${Math.ceil(largest / FARM_GROUPS_PER_PROCESS)} processes`);
 
   const rows: Row[] = [];
   for (const size of SIZES) {

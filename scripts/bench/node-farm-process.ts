@@ -12,7 +12,7 @@ type Command = { type: 'kill'; port: number } | { type: 'stats' } | { type: 'res
 async function main(): Promise<void> {
   const groups = Number(process.argv[2] ?? 1000);
   const replicas = Number(process.argv[3] ?? 2);
-  const farm = await NodeFarm.start(groups, replicas);
+  const farm = await NodeFarm.start(groups, replicas, Number(process.argv[4] ?? 10_000));
   // Lateness of a 10 ms interval timer: how long the farm's event loop was busy or not scheduled.
   let delays: number[] = [];
   let last = performance.now();

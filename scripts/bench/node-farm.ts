@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { array, bulk, error, RespProtocolError, RespRequestParser, simple } from '../../libs/resp/src/index.js';
 
@@ -10,6 +11,8 @@ import { array, bulk, error, RespProtocolError, RespRequestParser, simple } from
  */
 const PING = Buffer.from('*1\r\n$4\r\nping\r\n');
 const PONG = '+PONG\r\n';
+/** The low end of the kernel's range for outgoing connections' local ports. */
+const EPHEMERAL_LOW = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
 
 export interface FarmNode {
   port: number;
@@ -26,9 +29,12 @@ export class NodeFarm {
   readonly nodes = new Map<number, FarmNode>();
   readonly groups: FarmNode[][] = [];
   private readonly started = Date.now();
+  private candidatePort = 10_000;
 
-  static async start(groups: number, replicasPerGroup: number): Promise<NodeFarm> {
+  /** `firstPort`: where this farm starts counting its ports (farms side by side keep apart this way). */
+  static async start(groups: number, replicasPerGroup: number, firstPort = 10_000): Promise<NodeFarm> {
     const farm = new NodeFarm();
+    farm.candidatePort = firstPort;
     for (let g = 0; g < groups; g++) {
       const master = await farm.open({ role: 'master', replicaPorts: [] });
       const group = [master];
@@ -56,13 +62,34 @@ export class NodeFarm {
     for (const port of this.nodes.keys()) this.kill(port);
   }
 
+  /**
+   * Listens on the next free port counting up from the first port (10000), below the kernel's ephemeral range (any port,
+   * once that is used up): thousands of listeners inside the ephemeral range would leave outgoing
+   * connections short of local ports, and a port picked for a controller could be taken by one of
+   * them before the controller listens on it.
+   */
+  private async listen(server: Server): Promise<void> {
+    for (;;) {
+      const port = this.candidatePort < EPHEMERAL_LOW ? this.candidatePort++ : 0;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(port, '127.0.0.1', () => {
+            server.off('error', reject);
+            resolve();
+          });
+        });
+        return;
+      } catch (err) {
+        if (port === 0 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      }
+    }
+  }
+
   private async open(spec: Pick<FarmNode, 'role' | 'masterPort' | 'replicaPorts'>): Promise<FarmNode> {
     const node: FarmNode = { ...spec, port: 0, runId: randomBytes(20).toString('hex'), alive: true, sockets: new Set() };
     const server = createServer((socket) => this.serve(node, socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
+    await this.listen(server);
     node.port = (server.address() as { port: number }).port;
     node.server = server;
     this.nodes.set(node.port, node);
