@@ -147,7 +147,7 @@ describe('failure detection with three probe agents', () => {
     const answered = new Promise<string>((resolve) => admin.once('data', (d) => resolve(String(d))));
     // Every agent has replaced its connection since (it waits in its handshake, behind the command).
     await waitFor(
-      async () => (await health(api, 'wake')).nodes.find((n) => n.port === master!.port)!.agents.every((a) => (a.error ?? '') === HANDSHAKE_PENDING),
+      async () => (await health(api, 'wake')).nodes.find((n) => n.port === master!.port)!.agents.every((a) => (a.error ?? '').includes(HANDSHAKE_PENDING)),
       10_000,
       'every agent to wait on a new connection to the hung master',
     );

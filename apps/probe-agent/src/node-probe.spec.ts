@@ -1,6 +1,7 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { parseReplicationInfo } from '../../../libs/redis-admin/src/index.js';
-import { classifyProbeError, probeTimeoutMs, toObservation } from './node-probe.js';
+import { classifyProbeError, NodeProbe, probeTimeoutMs, toObservation } from './node-probe.js';
 
 describe('classifyProbeError', () => {
   it('counts -LOADING and -MASTERDOWN as valid replies, as Sentinel does', () => {
@@ -54,5 +55,42 @@ describe('toObservation', () => {
     const master = toObservation(parseReplicationInfo('# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_repl_offset:7\r\n'));
     expect(master).toEqual({ role: 'master', offset: 7, replicas: 0 });
     expect('lastIoS' in master).toBe(false);
+  });
+});
+
+describe('NodeProbe against a node slow to answer its handshake', () => {
+  const INFO = '# Replication\r\nrole:master\r\nconnected_slaves:0\r\n';
+  it('waits for the first reply instead of reporting the node down while its handshake is pending', async () => {
+    // Accepts at once, answers everything 150 ms late (as a farm of nodes does when thousands of probe
+    // connections arrive together): under the PING timeout for down-after 1000 ms (250 ms).
+    const server = createServer((socket) => {
+      socket.on('data', (d) => {
+        const replies = String(d)
+          .split('*')
+          .filter((c) => c.length > 0)
+          .map((c) => (c.includes('PING') ? '+PONG\r\n' : c.includes('INFO') ? `$${INFO.length}\r\n${INFO}\r\n` : '+OK\r\n'));
+        setTimeout(() => socket.write(replies.join('')), 150);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const probe = new NodeProbe(
+      { id: 'n1', host: '127.0.0.1', port, tls: false, downAfterMs: 1000 },
+      { intervalMs: 100, infoEveryMs: 1000, replRepeatMs: 5000 },
+      'test',
+    );
+    try {
+      const tick = setInterval(() => probe.tick(), 100);
+      let first: ReturnType<NodeProbe['observe']>;
+      for (let i = 0; i < 50 && first === undefined; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        first = probe.observe();
+      }
+      clearInterval(tick);
+      expect(first).toMatchObject({ id: 'n1', st: 'ok' });
+    } finally {
+      probe.close();
+      server.close();
+    }
   });
 });

@@ -72,8 +72,9 @@ function sameShape(a: Omit<ReplicationObservation, 'ageMs'> | undefined, b: Omit
 const PING = encodeCommand('PING');
 const PING_INFO = Buffer.concat([PING, encodeCommand('INFO', 'replication')]);
 const PING_INFO_SERVER = Buffer.concat([PING, encodeCommand('INFO', 'server'), encodeCommand('INFO', 'replication')]);
-/** What a PING sent while the connection is not ready says (the connect error, when there is one, says more). */
-export const HANDSHAKE_PENDING = 'connected, the handshake not answered yet';
+/** Added to a PING timeout on a connection whose handshake was never answered (accepted, then silent). */
+export const HANDSHAKE_PENDING = 'the handshake not answered yet';
+/** What a probe says while its connection is not up (the connect error, when there is one, says more). */
 const NOT_CONNECTED = 'not connected';
 
 /** A reply's failure as an Error (an error reply or a lost connection), or undefined for a valid reply. */
@@ -131,8 +132,10 @@ export class NodeProbe implements ProbeConnectionListener {
     this.conn = this.open();
   }
 
-  /** A new connection; events of one that was replaced are ignored. */
+  /** A new connection (INFO, run_id included, is read again on it); events of one that was replaced are ignored. */
   private open(): ProbeConnection {
+    this.infoDue = true;
+    this.runIdDue = true;
     const { host, port, username, password, tls } = this.target;
     const listener: ProbeConnectionListener = {
       onReady: () => {
@@ -152,8 +155,6 @@ export class NodeProbe implements ProbeConnectionListener {
   onReady(): void {
     this.notReadySince = undefined;
     this.connectError = undefined;
-    this.infoDue = true;
-    this.runIdDue = true;
   }
 
   onError(message: string, auth: boolean): void {
@@ -183,7 +184,7 @@ export class NodeProbe implements ProbeConnectionListener {
         // A hung peer or a silent path: say so (liveness itself is measured from the last valid reply).
         this.pingTimedOut = true;
         this.status = this.authError !== undefined ? 'auth' : 'down';
-        this.error = this.authError ?? `PING timed out after ${this.timeoutMs} ms`;
+        this.error = this.authError ?? `PING timed out after ${this.timeoutMs} ms${this.conn.state === 'handshake' ? ` (${HANDSHAKE_PENDING})` : ''}`;
         this.probed = true;
       }
       // Past down-after the connection is presumed dead (a half-open TCP never errors): open a new one,
@@ -235,12 +236,16 @@ export class NodeProbe implements ProbeConnectionListener {
     old.destroy();
   }
 
-  /** A PING, with INFO (replication, and server for run_id after a reconnect) in the same write when due. */
+  /**
+   * A PING, with INFO (replication, and server for run_id after a reconnect) in the same write when due.
+   * During the handshake they go out behind it: a node that answers slowly at first (thousands of agents'
+   * connections arriving at once) is waited for like any slow reply, not called down for it.
+   */
   private probe(now: number): void {
-    if (this.conn.state !== 'ready') {
-      // Nothing can be sent: this tick's probe fails at once, with the most telling reason.
+    if (this.conn.state !== 'ready' && this.conn.state !== 'handshake') {
+      // Not connected: this tick's probe fails at once, with the most telling reason.
       this.status = this.authError !== undefined ? 'auth' : 'down';
-      this.error = this.authError ?? this.connectError ?? (this.conn.state === 'handshake' ? HANDSHAKE_PENDING : NOT_CONNECTED);
+      this.error = this.authError ?? this.connectError ?? NOT_CONNECTED;
       this.probed = true;
       return;
     }

@@ -142,3 +142,29 @@ describe('ProbeConnection against a misbehaving peer', () => {
     server.close();
   });
 });
+
+describe('ProbeConnection before its handshake is answered', () => {
+  it('sends commands behind the pending handshake and hands out the replies in order', async () => {
+    let release!: () => void;
+    const answered = new Promise<void>((r) => (release = r));
+    const port = await freePort();
+    const server = createServer((socket) => {
+      let seen = '';
+      socket.on('data', (d) => {
+        seen += String(d);
+        // The handshake (CLIENT SETNAME) and the PING behind it arrive before anything is answered.
+        if (seen.includes('PING')) void answered.then(() => socket.write('+OK\r\n+PONG\r\n'));
+      });
+    });
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    const { conn, log } = connectTo({ port });
+    await new Promise<void>((r) => conn['socket'].once('connect', () => r()));
+    expect(conn.state).toBe('handshake');
+    const pong = reply(conn, encodeCommand('PING'));
+    release();
+    expect(await pong).toEqual(['PONG']);
+    expect(log).toEqual(['ready']);
+    conn.destroy();
+    server.close();
+  });
+});

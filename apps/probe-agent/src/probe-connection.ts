@@ -63,9 +63,13 @@ export class ProbeConnection {
     this.socket.on('close', () => this.onClose());
   }
 
-  /** Sends `commands` (already encoded, one write) when ready; `handlers` take their replies in order. */
+  /**
+   * Sends `commands` (already encoded, one write) once connected, behind the handshake while it is
+   * pending (replies come in order; a refused AUTH fails them with the connection); `handlers` take their
+   * replies in order. False while connecting or closed.
+   */
   send(commands: Buffer, ...handlers: ReplyHandler[]): boolean {
-    if (this.state !== 'ready') return false;
+    if (this.state !== 'ready' && this.state !== 'handshake') return false;
     for (const h of handlers) this.handlers.push(h);
     this.socket.write(commands);
     return true;
