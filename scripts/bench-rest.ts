@@ -265,7 +265,9 @@ async function main(): Promise<void> {
   cleanups.push(() => baseline.stop('SIGTERM', 2000));
   const { port } = await nextMessage<{ port: number }>(baseline, 'ready');
   const masterPaths = concretePaths({ path: MASTER_ROUTE, auth: true }, names);
-  rows.push(await measure('bare node:http server (wrk ceiling)', '', `http://127.0.0.1:${port}`, masterPaths, { 'Accept-Encoding': 'gzip' }, baseline.child.pid!));
+  rows.push(
+    await measure('bare node:http server (wrk ceiling)', '', `http://127.0.0.1:${port}`, masterPaths, { 'Accept-Encoding': 'gzip' }, baseline.child.pid!),
+  );
   await baseline.stop('SIGTERM', 2000);
 
   for (const route of routes) {

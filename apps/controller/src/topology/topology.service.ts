@@ -129,7 +129,12 @@ export class TopologyService {
     });
     if (!round.probed.every((p) => p.probe.ok)) {
       // Bounded: a job backend that is away keeps the retry in the outbox instead of holding the request.
-      await this.jobs.add(QUEUES.topology, TOPOLOGY_JOBS.discoverRoles, { clusterId: created.cluster.id, requestId }, discoverRolesJobOptions(created.cluster.id));
+      await this.jobs.add(
+        QUEUES.topology,
+        TOPOLOGY_JOBS.discoverRoles,
+        { clusterId: created.cluster.id, requestId },
+        discoverRolesJobOptions(created.cluster.id),
+      );
     }
     // The rows as written (the insert returned their generated columns), in the order a read gives them.
     return { cluster: created.cluster, nodes: [...created.nodes].sort(byAddress) };
