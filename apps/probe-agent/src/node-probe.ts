@@ -1,6 +1,6 @@
 import { RespErrorReply, type ReplyValue } from '../../../libs/resp/src/index.js';
 import { parseReplicationInfo, type ReplicationInfo } from '../../../libs/redis-admin/src/index.js';
-import { encodeCommand, ProbeConnection, type ProbeConnectionListener } from './probe-connection.js';
+import { encodeCommand, isCredentialsRefusal, ProbeConnection, type ProbeConnectionListener } from './probe-connection.js';
 import type { NodeObservation, ProbeStatus, ReplicationObservation } from '../../../libs/contracts/src/index.js';
 
 /** Everything a probe needs to reach one node; a change to any field means a new connection. */
@@ -26,7 +26,7 @@ export interface ProbeTimings {
 export function classifyProbeError(err: unknown): { st: Exclude<ProbeStatus, 'ok'>; err: string } {
   const message = err instanceof Error ? err.message : String(err);
   if (/^(LOADING|MASTERDOWN)\b/.test(message)) return { st: 'busy', err: message.slice(0, 120) };
-  if (/^(NOAUTH|WRONGPASS|NOPERM)\b|invalid password|invalid username-password/i.test(message)) return { st: 'auth', err: message.slice(0, 120) };
+  if (isCredentialsRefusal(message)) return { st: 'auth', err: message.slice(0, 120) };
   return { st: 'down', err: message.slice(0, 120) };
 }
 

@@ -168,3 +168,32 @@ describe('ProbeConnection before its handshake is answered', () => {
     server.close();
   });
 });
+
+describe('ProbeConnection turned away during its handshake', () => {
+  /** A server that answers the handshake's first command with `first` and closes, as a full Redis does. */
+  async function refusingNode(first: string): Promise<{ server: Server; port: number }> {
+    const port = await freePort();
+    const server = createServer((socket) => {
+      socket.once('data', () => socket.end(first));
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    return { server, port };
+  }
+
+  it('reports an error reply to AUTH that is not about the credentials as an ordinary failure, not as refused credentials', async () => {
+    const { server, port } = await refusingNode('-ERR max number of clients reached\r\n');
+    const { log, isClosed } = connectTo({ port, password: 'secret' });
+    await isClosed;
+    expect(log).toEqual(['error: ERR max number of clients reached', 'close']);
+    server.close();
+  });
+
+  it('keeps the reason of a server that turns the connection away at CLIENT SETNAME', async () => {
+    const { server, port } = await refusingNode('-ERR max number of clients reached\r\n');
+    const { log, isClosed } = connectTo({ port });
+    await isClosed;
+    expect(log).toEqual(['error: ERR max number of clients reached', 'close']);
+    server.close();
+  });
+});

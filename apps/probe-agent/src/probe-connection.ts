@@ -36,6 +36,14 @@ export function encodeCommand(...args: string[]): Buffer {
 /** AUTH errors that mean "no password is needed here" (client libraries let them pass with a warning). */
 const HARMLESS_AUTH_ERROR = /no password is set|without any password configured|wrong number of arguments for 'auth'/;
 
+/** An error that says the credentials (or their permissions) were refused: a configuration fault, not a node down. */
+export function isCredentialsRefusal(message: string): boolean {
+  return /^(NOAUTH|WRONGPASS|NOPERM)\b|invalid password|invalid username-password/i.test(message);
+}
+
+/** Refusals to CLIENT SETNAME that mean the server is turning this connection away (it closes it next). */
+const TURNED_AWAY = /^ERR max number of clients|^DENIED\b/;
+
 /**
  * One probe's connection to a Redis node: a socket, the handshake, and replies handed to their
  * commands in order. Deliberately small (no queue while disconnected, no retries, no timers): the
@@ -95,13 +103,20 @@ export class ProbeConnection {
     if (password !== undefined && password !== '') {
       commands.push(username ? encodeCommand('AUTH', username, password) : encodeCommand('AUTH', password));
       this.handlers.push((reply) => {
-        if (reply instanceof RespErrorReply && !HARMLESS_AUTH_ERROR.test(reply.message)) this.fail(reply.message.slice(0, 120), true);
+        // A refusal of the credentials is a configuration fault; any other error (a full server, a proxy) is an ordinary failure.
+        if (reply instanceof RespErrorReply && !HARMLESS_AUTH_ERROR.test(reply.message))
+          this.fail(reply.message.slice(0, 120), isCredentialsRefusal(reply.message));
       });
     }
-    // Any answer to SETNAME ends the handshake: a refusal (an ACL without CLIENT, NOAUTH) shows on the PINGs.
+    // Any answer to SETNAME ends the handshake (a refusal such as NOAUTH, an ACL or a renamed CLIENT command
+    // shows on the PINGs), except a server turning the connection away, whose reason is kept.
     commands.push(encodeCommand('CLIENT', 'SETNAME', name));
     this.handlers.push((reply) => {
       if (this.failed || this.state !== 'handshake' || (reply instanceof Error && !(reply instanceof RespErrorReply))) return;
+      if (reply instanceof RespErrorReply && TURNED_AWAY.test(reply.message)) {
+        this.fail(reply.message.slice(0, 120));
+        return;
+      }
       this.state = 'ready';
       this.listener.onReady();
     });
