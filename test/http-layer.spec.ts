@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findConsoleDir } from '../apps/controller/src/console/console-static.js';
 import { ADMIN_TOKEN, freshDatabase, startTestController, type TestController } from './support/controller.js';
@@ -124,6 +124,32 @@ describe('HTTP layer', () => {
       message: `request body must not be larger than ${ctl.config.bodyLimitBytes} bytes`,
       details: [{ field: 'body', reason: `must not be larger than ${ctl.config.bodyLimitBytes} bytes` }],
     });
+  });
+
+  it('refuses a body it cannot decompress, or an unknown Content-Encoding, with 400 naming it, and reads a JSON body after a byte order mark', async () => {
+    const unknown = await raw(`${ctl.url}/health/live`, { 'content-encoding': 'foo' });
+    expect(unknown.status).toBe(400);
+    expect(JSON.parse(unknown.body.toString('utf8'))).toMatchObject({ error: 'validation_failed', details: [{ field: 'Content-Encoding' }] });
+    const json = { 'content-type': 'application/json' };
+    const notGzip = await raw(`${ctl.url}/api/v1/tokens`, { ...json, 'content-encoding': 'gzip' }, 'POST', '{"name":"x","role":"viewer"}');
+    expect(notGzip.status).toBe(400);
+    expect(JSON.parse(notGzip.body.toString('utf8'))).toMatchObject({ error: 'validation_failed', details: [{ field: 'body' }] });
+    const gzipped = await new Promise<RawAnswer>((resolve, reject) => {
+      const req = request(
+        `${ctl.url}/api/v1/tokens`,
+        { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...json, 'content-encoding': 'gzip' } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        },
+      );
+      req.on('error', reject);
+      req.end(gzipSync('{"name":"gzipped-token","role":"viewer"}'));
+    });
+    expect(gzipped.status, gzipped.body.toString('utf8')).toBe(201);
+    const bom = await raw(`${ctl.url}/api/v1/tokens`, json, 'POST', '\uFEFF{"name":"bom-token","role":"viewer"}');
+    expect(bom.status, bom.body.toString('utf8')).toBe(201);
   });
 
   it.skipIf(findConsoleDir(undefined) === undefined)('serves the console at /, /index.html and /assets/* only, with its CSP and caching headers', async () => {

@@ -38,7 +38,8 @@ export interface JsonBodyOptions {
 export function installJsonBodyParser(fastify: FastifyInstance, options: JsonBodyOptions): void {
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (request, text, done) => {
-    const body = text as string;
+    // A leading byte order mark (some Windows clients send one) is not part of the JSON text.
+    const body = (text as string).charCodeAt(0) === 0xfeff ? (text as string).slice(1) : (text as string);
     let value: unknown;
     const start = firstNonSpace(body);
     if (start === -1) {

@@ -85,6 +85,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
         return { statusCode: status, error: HTTP_CODES[status] ?? ErrorCode.VALIDATION, message, details };
       }
     }
+    const plugin = pluginRefusal(exception);
+    if (plugin) return plugin;
     if (exception instanceof QueryFailedError) {
       const driver = (exception as QueryFailedError & { driverError?: { code?: string; detail?: string; constraint?: string } }).driverError;
       const code = driver?.code ? PG_CLIENT_ERRORS[driver.code] : undefined;
@@ -118,6 +120,19 @@ function frameworkError(exception: HttpException, req: FastifyRequest): ErrorBod
     default:
       return undefined;
   }
+}
+
+/**
+ * Refusals of Fastify plugins that reach the filter as they were thrown (Nest wraps only FastifyErrors):
+ * a request body `@fastify/compress` cannot decode. Any other 4xx such error keeps its status.
+ */
+function pluginRefusal(exception: unknown): ErrorBody | undefined {
+  const { code, statusCode, message } = (exception ?? {}) as { code?: unknown; statusCode?: unknown; message?: unknown };
+  if (typeof code !== 'string' || !code.startsWith('FST_') || typeof statusCode !== 'number' || statusCode < 400 || statusCode > 499) return undefined;
+  if (code === 'FST_CP_ERR_INVALID_CONTENT_ENCODING') return validation('Content-Encoding', 'must be gzip, deflate, br or identity');
+  if (code === 'FST_CP_ERR_INVALID_CONTENT') return validation('body', 'could not be decompressed with its Content-Encoding');
+  const text = typeof message === 'string' ? message : 'refused';
+  return { statusCode, error: HTTP_CODES[statusCode] ?? ErrorCode.VALIDATION, message: text };
 }
 
 function validation(field: string, reason: string): ErrorBody {
