@@ -1,6 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { RespErrorReply, RespReplyReader, type ReplyValue } from '../../../libs/resp/src/index.js';
+import { array, bulk, RespErrorReply, RespReplyReader, type ReplyValue } from '../../../libs/resp/src/index.js';
 
 /** `connecting`: TCP (and TLS) not up yet; `handshake`: AUTH / CLIENT SETNAME sent, not answered; `ready`. */
 export type ConnectionState = 'connecting' | 'handshake' | 'ready' | 'closed';
@@ -28,9 +28,7 @@ export interface ProbeConnectionListener {
 
 /** A command as the protocol carries it (an array of bulk strings), encoded once. */
 export function encodeCommand(...args: string[]): Buffer {
-  let out = `*${args.length}\r\n`;
-  for (const a of args) out += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
-  return Buffer.from(out);
+  return Buffer.from(array(args.map(bulk)));
 }
 
 /** AUTH errors that mean "no password is needed here" (client libraries let them pass with a warning). */
