@@ -62,7 +62,7 @@ describe('NodeProbe against a node slow to answer its handshake', () => {
   const INFO = '# Replication\r\nrole:master\r\nconnected_slaves:0\r\n';
   it('waits for the first reply instead of reporting the node down while its handshake is pending', async () => {
     // Accepts at once, answers everything 150 ms late (as a farm of nodes does when thousands of probe
-    // connections arrive together): under the PING timeout for down-after 1000 ms (250 ms).
+    // connections arrive together): well under the PING timeout for down-after 8000 ms (2 s).
     const server = createServer((socket) => {
       socket.on('data', (d) => {
         const replies = String(d)
@@ -75,7 +75,7 @@ describe('NodeProbe against a node slow to answer its handshake', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
     const probe = new NodeProbe(
-      { id: 'n1', host: '127.0.0.1', port, tls: false, downAfterMs: 1000 },
+      { id: 'n1', host: '127.0.0.1', port, tls: false, downAfterMs: 8000 },
       { intervalMs: 100, infoEveryMs: 1000, replRepeatMs: 5000 },
       'test',
     );

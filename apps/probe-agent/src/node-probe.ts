@@ -30,11 +30,6 @@ export function classifyProbeError(err: unknown): { st: Exclude<ProbeStatus, 'ok
   return { st: 'down', err: message.slice(0, 120) };
 }
 
-/** How long a connection may sit in its handshake before it is started over (see `NodeProbe.tick`). */
-export function handshakeLimitMs(downAfterMs: number): number {
-  return Math.max(downAfterMs, 5000);
-}
-
 /** Command and connect timeout: a quarter of down-after, between 100 ms and 2 s (well below down-after). */
 export function probeTimeoutMs(downAfterMs: number): number {
   return Math.min(2000, Math.max(100, Math.floor(downAfterMs / 4)));
@@ -77,16 +72,11 @@ export const HANDSHAKE_PENDING = 'the handshake not answered yet';
 /** What a probe says while its connection is not up (the connect error, when there is one, says more). */
 const NOT_CONNECTED = 'not connected';
 
-/** A reply's failure as an Error (an error reply or a lost connection), or undefined for a valid reply. */
-function failureOf(reply: ReplyValue | Error): Error | undefined {
-  return reply instanceof Error ? reply : undefined;
-}
-
 /**
  * Watches one Redis node over one long-lived connection: a PING every tick (never two in flight), with
  * INFO replication in the same write when due. Holds only the latest state; never throws.
  */
-export class NodeProbe implements ProbeConnectionListener {
+export class NodeProbe {
   private conn: ProbeConnection;
   private readonly watchingSince = Date.now();
   private lastOkAt: number | undefined;
@@ -115,8 +105,6 @@ export class NodeProbe implements ProbeConnectionListener {
   private authError: string | undefined;
   /** Why the connection is not up (ECONNREFUSED, ETIMEDOUT, …). */
   private connectError: string | undefined;
-  /** Since when the connection has not been ready (undefined while it is). */
-  private notReadySince: number | undefined;
   private replacedAt = 0;
   private readonly onPing = (reply: ReplyValue | Error): void => this.pingReply(reply);
   private readonly onInfoServer = (reply: ReplyValue | Error): void => this.infoServerReply(reply);
@@ -128,7 +116,6 @@ export class NodeProbe implements ProbeConnectionListener {
     private readonly connectionName: string,
   ) {
     this.timeoutMs = probeTimeoutMs(target.downAfterMs);
-    this.notReadySince = Date.now();
     this.conn = this.open();
   }
 
@@ -139,25 +126,19 @@ export class NodeProbe implements ProbeConnectionListener {
     const { host, port, username, password, tls } = this.target;
     const listener: ProbeConnectionListener = {
       onReady: () => {
-        if (conn === this.conn) this.onReady();
+        if (conn === this.conn) this.connectError = undefined;
       },
       onError: (message, auth) => {
-        if (conn === this.conn) this.onError(message, auth);
+        if (conn === this.conn) this.connectionFailed(message, auth);
       },
-      onClose: () => {
-        if (conn === this.conn) this.onClose();
-      },
+      // Seen on the next tick (state `closed`), which reconnects.
+      onClose: () => undefined,
     };
     const conn = new ProbeConnection({ host, port, username, password, tls, name: this.connectionName }, listener);
     return conn;
   }
 
-  onReady(): void {
-    this.notReadySince = undefined;
-    this.connectError = undefined;
-  }
-
-  onError(message: string, auth: boolean): void {
+  private connectionFailed(message: string, auth: boolean): void {
     // A refused AUTH at connect surfaces here (the connection is then dropped), not on the PING.
     if (auth) this.authError = message;
     else {
@@ -165,10 +146,6 @@ export class NodeProbe implements ProbeConnectionListener {
       this.connectError = message;
       this.error = message;
     }
-  }
-
-  onClose(): void {
-    this.notReadySince ??= Date.now();
   }
 
   /** Starts this tick's probes; the results land in the state read by `observe`. */
@@ -187,18 +164,11 @@ export class NodeProbe implements ProbeConnectionListener {
         this.error = this.authError ?? `PING timed out after ${this.timeoutMs} ms${this.conn.state === 'handshake' ? ` (${HANDSHAKE_PENDING})` : ''}`;
         this.probed = true;
       }
-      // Past down-after the connection is presumed dead (a half-open TCP never errors): open a new one,
-      // which also fails the PING in flight, so a node that comes back is seen at once. Not sooner: under
-      // load, reconnect storms would make slow replies slower.
+      // Past down-after the connection is presumed dead (a half-open TCP never errors, a path that accepts
+      // and drops never answers the handshake the PING waits behind): open a new one, which also fails the
+      // PING in flight, so a node that comes back is seen at once. Not sooner: under load, reconnect storms
+      // would make slow replies slower.
       if (waited > this.target.downAfterMs) this.replaceConnection(now);
-    } else if (this.conn.state === 'handshake' && this.notReadySince !== undefined && now - this.notReadySince > handshakeLimitMs(this.target.downAfterMs)) {
-      // Connected at the TCP level but its handshake never completes (a silent path, as across a
-      // partition that accepts and drops): no PING can be in flight, so nothing above would ever replace
-      // it. Start over, so the node is seen again soon after the path heals. Not sooner than a few
-      // seconds: an agent opening thousands of connections at once is slow to finish handshakes, and
-      // starting them over would only make it slower. (A TCP connect that hangs is the connect timeout above.)
-      this.notReadySince = now;
-      this.replaceConnection(now);
     } else {
       this.probe(now);
     }
@@ -231,7 +201,6 @@ export class NodeProbe implements ProbeConnectionListener {
     if (now - this.replacedAt < this.target.downAfterMs) return;
     this.replacedAt = now;
     const old = this.conn;
-    this.notReadySince = now;
     this.conn = this.open();
     old.destroy();
   }
@@ -267,19 +236,18 @@ export class NodeProbe implements ProbeConnectionListener {
 
   private pingReply(reply: ReplyValue | Error): void {
     this.pingInFlight = false;
-    const failure = failureOf(reply);
-    if (failure === undefined) {
+    if (!(reply instanceof Error)) {
       this.valid('ok');
       return;
     }
-    const outcome = classifyProbeError(failure);
+    const outcome = classifyProbeError(reply);
     if (outcome.st === 'busy') {
       this.valid('busy');
       this.error = outcome.err;
     } else if (!this.pingTimedOut) {
       this.status = this.authError !== undefined ? 'auth' : outcome.st;
       // An error reply says what is wrong; a lost connection, what its error said (ECONNRESET, …).
-      this.error = this.authError ?? (failure instanceof RespErrorReply ? outcome.err : (this.connectError ?? outcome.err));
+      this.error = this.authError ?? (reply instanceof RespErrorReply ? outcome.err : (this.connectError ?? outcome.err));
       this.probed = true;
     }
   }
