@@ -115,8 +115,6 @@ function frameworkError(exception: HttpException, req: FastifyRequest): ErrorBod
     }
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return validation('body', 'does not match its Content-Length');
-    case 'FST_CP_ERR_INVALID_CONTENT':
-      return validation('body', 'could not be decompressed with its Content-Encoding');
     default:
       return undefined;
   }
