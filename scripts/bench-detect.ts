@@ -7,6 +7,7 @@
  * Environment: BENCH_CLUSTERS (1000), BENCH_KILLS (20), BENCH_WINDOW_S (30), PROBE_INTERVAL_MS (500, the agents' default),
  * BENCH_DOWN_AFTER_MS (1000), BENCH_DATABASE_URL (else a temporary PostgreSQL is started).
  */
+import { farmSlices } from './bench/node-farm.js';
 import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -237,9 +238,8 @@ const FARM_GROUPS_PER_PROCESS = 1000;
 /** Forks the node farm (in processes of at most FARM_GROUPS_PER_PROCESS groups) and waits for its ports. */
 async function startFarm(groups: number, replicas: number): Promise<FarmProcess> {
   const parts: { child: ChildProcess; groups: number[][]; next: <T>(type: string) => Promise<T> }[] = [];
-  for (let first = 0; first < groups; first += FARM_GROUPS_PER_PROCESS) {
-    const count = Math.min(FARM_GROUPS_PER_PROCESS, groups - first);
-    const child = fork('dist/scripts/bench/node-farm-process.js', [String(count), String(replicas), String(10_000 + first * (replicas + 1))], {
+  for (const slice of farmSlices(groups, replicas + 1, FARM_GROUPS_PER_PROCESS)) {
+    const child = fork('dist/scripts/bench/node-farm-process.js', [String(slice.groups), String(replicas), String(slice.firstPort)], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       execArgv: PROFILE,
     });

@@ -14,6 +14,7 @@
  * `bench:topology`); `--write` forces it.
  */
 import { inBatches, startBenchController } from './bench/controller.js';
+import { farmSlices } from './bench/node-farm.js';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDatabase, freePort, type PostgresServer, startPostgres, waitFor } from '../libs/testing/src/index.js';
@@ -159,13 +160,13 @@ async function main(): Promise<void> {
   raiseFileLimit();
   const largest = Math.max(...SIZES);
   const groups: number[][] = [];
-  for (let first = 0; first < largest; first += FARM_GROUPS_PER_PROCESS) {
-    const count = Math.min(FARM_GROUPS_PER_PROCESS, largest - first);
-    const farm = startNodeChild('dist/scripts/bench/node-farm-process.js', [String(count), '2', String(10_000 + first * 3)]);
+  const slices = farmSlices(largest, 3, FARM_GROUPS_PER_PROCESS);
+  for (const slice of slices) {
+    const farm = startNodeChild('dist/scripts/bench/node-farm-process.js', [String(slice.groups), '2', String(slice.firstPort)]);
     cleanups.push(() => farm.stop('SIGTERM', 2000));
     groups.push(...(await nextMessage<{ groups: number[][] }>(farm, 'ready')).groups);
   }
-  console.log(`node farm: ${groups.length * 3} nodes in ${Math.ceil(largest / FARM_GROUPS_PER_PROCESS)} processes`);
+  console.log(`node farm: ${groups.length * 3} nodes in ${slices.length} processes`);
 
   const rows: Row[] = [];
   for (const size of SIZES) {

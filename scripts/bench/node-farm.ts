@@ -25,6 +25,18 @@ export interface FarmNode {
   sockets: Set<Socket>;
 }
 
+/**
+ * How to split a farm of `groups` groups into processes of at most `perProcess` groups, and the first
+ * port of each (farms side by side count their ports from there, apart). One process may hold 20,000
+ * open files on the machines these benchmarks run on, a limit a container often cannot raise.
+ */
+export function farmSlices(groups: number, nodesPerGroup: number, perProcess: number): { groups: number; firstPort: number }[] {
+  const slices: { groups: number; firstPort: number }[] = [];
+  for (let first = 0; first < groups; first += perProcess)
+    slices.push({ groups: Math.min(perProcess, groups - first), firstPort: 10_000 + first * nodesPerGroup });
+  return slices;
+}
+
 export class NodeFarm {
   readonly nodes = new Map<number, FarmNode>();
   readonly groups: FarmNode[][] = [];
