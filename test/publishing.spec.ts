@@ -136,6 +136,9 @@ describe('publishing the master: REST, Sentinel-compatible endpoint, built-in DN
     expect(traced.headers.get('x-request-id')).toBe('trace-1');
     const agentToken = (await api('POST', '/api/v1/tokens', { body: { name: 'lookup-agent', role: 'agent' } })).body.token;
     expect((await api('GET', '/api/v1/clusters/orders/master', { token: agentToken })).status).toBe(403);
+    // Once verified and remembered, a token without the role is still refused, and errors keep the request id.
+    const refused = await api('GET', '/api/v1/clusters/orders/master', { token: agentToken, headers: { 'x-request-id': 'trace-2' } });
+    expect([refused.status, refused.headers.get('x-request-id')]).toEqual([403, 'trace-2']);
     // Counted in the metrics like every route.
     expect(await (await fetch(`${controller.url}/metrics`)).text()).toMatch(
       /vigil_http_requests_total\{[^}]*route="\/api\/v1\/clusters\/:name\/master"[^}]*status="200"/,

@@ -103,6 +103,18 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
       .catch(() => undefined);
   }
 
+  /**
+   * The principal of a token verified here within the cache's lifetime, or undefined (then `authenticate`
+   * decides, and may need PostgreSQL). Lets a hot route answer without a promise.
+   */
+  cachedPrincipal(presented: string): Principal | undefined {
+    const cached = this.cache.get(cacheKey(presented));
+    if (cached === undefined) return undefined;
+    const now = Date.now();
+    if (cached.tokenExpiresAt !== null && cached.tokenExpiresAt <= now) return undefined;
+    return cached.expiresAt > now ? cached.principal : undefined;
+  }
+
   private async verify(presented: string | undefined, address: string | undefined): Promise<Principal> {
     if (!presented) throw new VigilError(ErrorCode.UNAUTHENTICATED, 'missing bearer token');
     const key = cacheKey(presented);

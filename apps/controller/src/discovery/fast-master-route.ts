@@ -13,7 +13,7 @@ import { flattenValidationErrors } from '../common/validation.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { DiscoveryController } from './discovery.controller.js';
 import { MasterQueryDto } from './dto/master.dto.js';
-import { MasterLookup } from './master-lookup.service.js';
+import { type MasterAnswer, MasterLookup } from './master-lookup.service.js';
 
 const PATH = /^\/api\/v1\/clusters\/([^/?#]+)\/master(?:\?([^#]*))?$/;
 const ROUTE_LABEL = '/api/v1/clusters/:name/master';
@@ -45,47 +45,81 @@ export function installFastMasterRoute(app: INestApplication): void {
       for (const listener of next) listener.call(server, req, res);
       return;
     }
-    void serve(req, res, match[1]!, match[2]);
+    serve(req, res, match[1]!, match[2]);
   });
+  // The route's metric series, labelled once.
+  const duration = metrics.httpDuration.labels({ method: 'GET', route: ROUTE_LABEL });
+  const counted = new Map<number, { inc(): void }>();
+  const count = (status: number) => {
+    let counter = counted.get(status);
+    if (counter === undefined) counted.set(status, (counter = metrics.httpRequests.labels({ method: 'GET', route: ROUTE_LABEL, status: String(status) })));
+    counter.inc();
+  };
 
-  async function serve(req: IncomingMessage, res: ServerResponse, rawName: string, search: string | undefined): Promise<void> {
-    const stop = metrics.httpDuration.startTimer();
+  /**
+   * The common case — a token verified here within the cache's lifetime, no watch — is answered at once,
+   * without a promise; anything else (a token to verify, a watch, an error) takes `serveAsync`.
+   */
+  function serve(req: IncomingMessage, res: ServerResponse, rawName: string, search: string | undefined): void {
+    const started = performance.now();
     const given = req.headers['x-request-id'];
-    res.setHeader('X-Request-Id', typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID());
+    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    if (search === undefined && authorizedNow(req.headers.authorization)) {
+      let status = 500;
+      try {
+        const answer = lookup.answerNow(clusterName(rawName), header(req.headers['if-none-match']));
+        status = answer.status;
+        reply(res, requestId, answer);
+      } catch (err) {
+        status = fail(req, res, requestId, err);
+      }
+      count(status);
+      duration.observe((performance.now() - started) / 1000);
+      return;
+    }
+    void serveAsync(req, res, requestId, rawName, search).then((status) => {
+      count(status);
+      duration.observe((performance.now() - started) / 1000);
+    });
+  }
+
+  async function serveAsync(req: IncomingMessage, res: ServerResponse, requestId: string, rawName: string, search: string | undefined): Promise<number> {
     const closed = new AbortController();
     const onClose = () => closed.abort();
     res.once('close', onClose);
-    let status = 500;
     try {
       await authorize(req.headers.authorization, req.socket.remoteAddress);
       const name = clusterName(rawName);
       const query = search ? parseQuery(search) : {};
       const answer = await lookup.answer(name, query, header(req.headers['if-none-match']), closed.signal);
-      status = answer.status;
-      res.setHeader('ETag', answer.etag);
-      res.setHeader('Cache-Control', 'no-cache');
-      if (answer.warning !== undefined) res.setHeader('Warning', answer.warning);
-      if (answer.body === undefined) {
-        res.writeHead(answer.status).end();
-      } else {
-        const body = JSON.stringify(answer.body);
-        res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) }).end(body);
-      }
+      reply(res, requestId, answer);
+      return answer.status;
     } catch (err) {
-      if (err instanceof VigilError) {
-        const body = vigilErrorBody(err);
-        status = body.statusCode;
-        send(res, status, body, errorHeaders(status, err.retryAfterS));
-      } else {
-        const errorId = randomUUID();
-        logger.error({ err, errorId, url: req.url }, 'unhandled error');
-        send(res, 500, { statusCode: 500, error: ErrorCode.INTERNAL, message: 'internal error', errorId }, {});
-      }
+      return fail(req, res, requestId, err);
     } finally {
       res.off('close', onClose);
-      metrics.httpRequests.inc({ method: 'GET', route: ROUTE_LABEL, status: String(status) });
-      stop({ method: 'GET', route: ROUTE_LABEL });
     }
+  }
+
+  /** The error answer for `err` (its status returned), as the exception filter would give it. */
+  function fail(req: IncomingMessage, res: ServerResponse, requestId: string, err: unknown): number {
+    if (err instanceof VigilError) {
+      const body = vigilErrorBody(err);
+      send(res, body.statusCode, body, { ...errorHeaders(body.statusCode, err.retryAfterS), 'X-Request-Id': requestId });
+      return body.statusCode;
+    }
+    const errorId = randomUUID();
+    logger.error({ err, errorId, url: req.url }, 'unhandled error');
+    send(res, 500, { statusCode: 500, error: ErrorCode.INTERNAL, message: 'internal error', errorId }, { 'X-Request-Id': requestId });
+    return 500;
+  }
+
+  /** Whether the request may be answered without verifying its token (the route is public, or the token is cached with the role). */
+  function authorizedNow(authorization: string | undefined): boolean {
+    if (access.kind === 'public') return true;
+    const match = authorization ? BEARER.exec(authorization) : null;
+    const principal = match ? auth.cachedPrincipal(match[1]!) : undefined;
+    return principal !== undefined && (access.kind !== 'role' || roleSatisfies(principal.role, access.role));
   }
 
   /** The same check as `AuthGuard` for the documented route. */
@@ -126,6 +160,19 @@ function parseQuery(search: string): { waitEpochAfter?: number; timeoutMs?: numb
 
 function header(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v.join(',') : v;
+}
+
+/** A lookup's answer, its headers in one `writeHead`. */
+function reply(res: ServerResponse, requestId: string, answer: MasterAnswer): void {
+  const headers = ['X-Request-Id', requestId, 'ETag', answer.etag, 'Cache-Control', 'no-cache'];
+  if (answer.warning !== undefined) headers.push('Warning', answer.warning);
+  if (answer.body === undefined) {
+    res.writeHead(answer.status, headers).end();
+    return;
+  }
+  const json = answer.json ?? JSON.stringify(answer.body);
+  headers.push('Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(json)));
+  res.writeHead(200, headers).end(json);
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string>): void {

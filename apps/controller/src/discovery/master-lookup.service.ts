@@ -11,6 +11,8 @@ export interface MasterAnswer {
   status: 200 | 304;
   etag: string;
   body?: MasterDto;
+  /** `body` as JSON (encoded once per recorded master, for routes that write it as it is). */
+  json?: string;
   /** Set on a failsafe answer (the master is the last committed one, PostgreSQL being unreachable). */
   warning?: string;
 }
@@ -23,6 +25,9 @@ export interface MasterAnswer {
  */
 @Injectable()
 export class MasterLookup {
+  /** A recorded master's ETag and answer, made once: a new entry is recorded whenever the master or its epoch moves. */
+  private readonly encoded = new WeakMap<MasterEntry, { etag: string; body: MasterDto; json: string }>();
+
   constructor(
     private readonly directory: MasterDirectory,
     private readonly failsafe: FailsafeService,
@@ -34,18 +39,36 @@ export class MasterLookup {
     ifNoneMatch: string | undefined,
     closed?: AbortSignal,
   ): Promise<MasterAnswer> {
-    let current = this.current(name);
+    const current = this.current(name);
     if (query.waitEpochAfter !== undefined && current.master.epoch <= query.waitEpochAfter) {
       await this.directory.waitEpochAfter(name, query.waitEpochAfter, query.timeoutMs ?? DEFAULT_WATCH_MS, closed);
-      current = this.current(name);
+      return this.answerNow(name, ifNoneMatch);
     }
+    return this.answerFor(current, ifNoneMatch);
+  }
+
+  /** The answer as it stands (no watch): what `answer` gives without `waitEpochAfter`, without a promise. */
+  answerNow(name: string, ifNoneMatch: string | undefined): MasterAnswer {
+    return this.answerFor(this.current(name), ifNoneMatch);
+  }
+
+  private answerFor(current: { master: MasterEntry; stale: boolean }, ifNoneMatch: string | undefined): MasterAnswer {
     const { master, stale } = current;
-    // A stale answer is another representation: a client holding the normal one learns of the failsafe.
-    const etag = stale ? `${masterEtag(master).slice(0, -1)}-stale"` : masterEtag(master);
-    const warning = stale ? { warning: STALE_WARNING } : {};
-    if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim() === etag || t.trim() === `W/${etag}`))
-      return { status: 304, etag, ...warning };
-    return { status: 200, etag, body: MasterDto.from(master, stale), ...warning };
+    if (stale) {
+      // A stale answer is another representation: a client holding the normal one learns of the failsafe.
+      const etag = `${masterEtag(master).slice(0, -1)}-stale"`;
+      if (matches(ifNoneMatch, etag)) return { status: 304, etag, warning: STALE_WARNING };
+      const body = MasterDto.from(master, true);
+      return { status: 200, etag, body, json: JSON.stringify(body), warning: STALE_WARNING };
+    }
+    let encoded = this.encoded.get(master);
+    if (encoded === undefined) {
+      const body = MasterDto.from(master, false);
+      encoded = { etag: masterEtag(master), body, json: JSON.stringify(body) };
+      this.encoded.set(master, encoded);
+    }
+    if (matches(ifNoneMatch, encoded.etag)) return { status: 304, etag: encoded.etag };
+    return { status: 200, etag: encoded.etag, body: { ...encoded.body }, json: encoded.json };
   }
 
   private current(name: string): { master: MasterEntry; stale: boolean } {
@@ -61,4 +84,9 @@ export class MasterLookup {
         throw new VigilError(ErrorCode.UNAVAILABLE, p.reason);
     }
   }
+}
+
+/** Whether an `If-None-Match` header names `etag` (strong or weak). */
+function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+  return ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim() === etag || t.trim() === `W/${etag}`);
 }
