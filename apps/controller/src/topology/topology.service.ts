@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, In, MoreThan } from 'typeorm';
@@ -7,6 +8,7 @@ import { VigilError } from '../common/errors.js';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { discoverRolesJobOptions, QUEUES, TOPOLOGY_JOBS } from '../jobs/queues.js';
+import { clusterInsert, type NewCluster, type NewNode } from './cluster-insert.js';
 import { ClusterEntity } from './cluster.entity.js';
 import type { ClusterSettingsDto, CreateClusterDto, NodeInputDto, NodeUpdateDto } from './dto/cluster.dto.js';
 import { NodeEntity } from './node.entity.js';
@@ -96,48 +98,46 @@ export class TopologyService {
       { username: input.redis?.username, password: input.redis?.password, tls: input.redis?.tls ?? false },
     );
     const checkedAt = new Date();
-    const created = await this.write(async (em, touch) => {
-      const cluster = em.create(ClusterEntity, {
-        name: input.name,
-        ...DEFAULT_CLUSTER_SETTINGS,
-        ...definedSettings(input),
-        redisUsername: input.redis?.username ?? null,
-        redisPasswordSealed: input.redis?.password !== undefined ? this.secrets.seal(input.redis.password) : null,
-        redisTls: input.redis?.tls ?? false,
-        epoch: 0,
-      });
-      await em.save(cluster);
-      touch(cluster.id);
-      const nodes = input.nodes.map((n, i) => {
-        const node = this.newNode(em, cluster.id, n);
-        node.role = round.decision.roles.get(String(i)) ?? 'unknown';
-        if (round.probed[i]!.probe.ok) node.roleCheckedAt = checkedAt;
-        return node;
-      });
-      await em.save(nodes);
-      const discovered = this.discovery.rolesEvent(cluster, round);
-      await this.audit.recordMany(
-        [
-          { type: 'cluster.created', actor: actorOf(by), cluster, data: { settings: describeSettings(input), nodes: input.nodes.map(addressOf) } },
-          ...(discovered ? [discovered] : []),
-        ],
-        em,
-      );
-      return { cluster, nodes };
-    }).catch(async (err: unknown) => {
+    const cluster: NewCluster = {
+      id: randomUUID(),
+      name: input.name,
+      ...DEFAULT_CLUSTER_SETTINGS,
+      ...definedSettings(input),
+      quorum: input.quorum,
+      downAfterMs: input.downAfterMs,
+      redisUsername: input.redis?.username ?? null,
+      redisPasswordSealed: input.redis?.password !== undefined ? this.secrets.seal(input.redis.password) : null,
+      redisTls: input.redis?.tls ?? false,
+      epoch: 0,
+      masterSince: null,
+    };
+    const nodes: NewNode[] = input.nodes.map((n, i) => ({
+      id: randomUUID(),
+      ...this.nodeRow(cluster.id, n),
+      role: round.decision.roles.get(String(i)) ?? 'unknown',
+      roleCheckedAt: round.probed[i]!.probe.ok ? checkedAt : null,
+    }));
+    const discovered = this.discovery.rolesEvent(cluster, round);
+    const events = [
+      { type: 'cluster.created', actor: actorOf(by), cluster, data: { settings: describeSettings(input), nodes: input.nodes.map(addressOf) } },
+      ...(discovered ? [discovered] : []),
+    ];
+    // One statement, so no transaction around it; then this replica's cache, as `write` does.
+    const insert = clusterInsert(cluster, nodes, events);
+    const [written] = await this.db.query<{ created_at: Date; updated_at: Date }[]>(insert.sql, insert.params).catch(async (err: unknown) => {
       throw (await this.takenBy(err, input.name, input.nodes, 'nodes')) ?? err;
     });
+    await this.cache.reloadClusters([cluster.id]);
     if (!round.probed.every((p) => p.probe.ok)) {
       // Bounded: a job backend that is away keeps the retry in the outbox instead of holding the request.
-      await this.jobs.add(
-        QUEUES.topology,
-        TOPOLOGY_JOBS.discoverRoles,
-        { clusterId: created.cluster.id, requestId },
-        discoverRolesJobOptions(created.cluster.id),
-      );
+      await this.jobs.add(QUEUES.topology, TOPOLOGY_JOBS.discoverRoles, { clusterId: cluster.id, requestId }, discoverRolesJobOptions(cluster.id));
     }
-    // The rows as written (the insert returned their generated columns), in the order a read gives them.
-    return { cluster: created.cluster, nodes: [...created.nodes].sort(byAddress) };
+    // The rows as written (the statement returned the generated timestamps), in the order a read gives them.
+    const createdAt = written!.created_at;
+    return {
+      cluster: Object.assign(new ClusterEntity(), cluster, { createdAt, updatedAt: written!.updated_at }),
+      nodes: nodes.map((n) => Object.assign(new NodeEntity(), n, { createdAt })).sort(byAddress),
+    };
   }
 
   /** The 409 for a write refused by the name or address constraint (null for any other error). */
@@ -279,7 +279,12 @@ export class TopologyService {
   }
 
   private newNode(em: EntityManager, clusterId: string, input: NodeInputDto): NodeEntity {
-    return em.create(NodeEntity, {
+    return em.create(NodeEntity, this.nodeRow(clusterId, input));
+  }
+
+  /** A new node's row, as `addNode` and `create` write it (role unknown until asked). */
+  private nodeRow(clusterId: string, input: NodeInputDto): Omit<NewNode, 'id'> {
+    return {
       clusterId,
       host: input.host.toLowerCase(),
       port: input.port,
@@ -287,7 +292,8 @@ export class TopologyService {
       priority: input.priority ?? DEFAULT_NODE_PRIORITY,
       zone: input.zone ?? null,
       roleCheckedAt: null,
-    });
+      roleEpoch: 0,
+    };
   }
 
   private async load(em: EntityManager, name: string, lock = false): Promise<ClusterView> {
