@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager, In, MoreThan } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { actorOf, type Principal } from '../auth/principal.js';
 import { VigilError } from '../common/errors.js';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { discoverRolesJobOptions, QUEUES, TOPOLOGY_JOBS } from '../jobs/queues.js';
+import { CLUSTER_READ_SQL, type ClusterNodeRow, type ClusterView, clusterViews } from './cluster-read.js';
 import { clusterInsert, type NewCluster, type NewNode } from './cluster-insert.js';
 import { ClusterEntity } from './cluster.entity.js';
 import type { ClusterSettingsDto, CreateClusterDto, NodeInputDto, NodeUpdateDto } from './dto/cluster.dto.js';
@@ -50,10 +51,7 @@ const SETTING_KEYS = [
 ] as const satisfies readonly (keyof ClusterSettingsDto)[];
 
 /** A cluster with its nodes, in address order. */
-export interface ClusterView {
-  cluster: ClusterEntity;
-  nodes: NodeEntity[];
-}
+export type { ClusterView } from './cluster-read.js';
 
 @Injectable()
 export class TopologyService {
@@ -155,22 +153,16 @@ export class TopologyService {
 
   /** One page of clusters in name order, after the cluster named `after`, each with its nodes; `next` names the page's last when more follow. */
   async list(page: { after?: string; limit: number }): Promise<{ views: ClusterView[]; next: string | null }> {
-    const clusters = await this.db.getRepository(ClusterEntity).find({
-      where: page.after !== undefined ? { name: MoreThan(page.after) } : {},
-      order: { name: 'ASC' },
-      take: page.limit + 1,
-    });
-    const more = clusters.length > page.limit;
-    if (more) clusters.pop();
-    if (clusters.length === 0) return { views: [], next: null };
-    const nodes = await this.db.getRepository(NodeEntity).find({ where: { clusterId: In(clusters.map((c) => c.id)) }, order: { host: 'ASC', port: 'ASC' } });
-    const byCluster = new Map<string, NodeEntity[]>(clusters.map((c) => [c.id, []]));
-    for (const n of nodes) byCluster.get(n.clusterId)?.push(n);
-    return { views: clusters.map((cluster) => ({ cluster, nodes: byCluster.get(cluster.id)! })), next: more ? clusters[clusters.length - 1]!.name : null };
+    const views = clusterViews(await this.db.query<ClusterNodeRow[]>(CLUSTER_READ_SQL.page, [page.after ?? null, page.limit + 1]));
+    const more = views.length > page.limit;
+    if (more) views.pop();
+    return { views, next: more ? views[views.length - 1]!.cluster.name : null };
   }
 
   async get(name: string): Promise<ClusterView> {
-    return this.load(this.db.manager, name);
+    const [view] = clusterViews(await this.db.query<ClusterNodeRow[]>(CLUSTER_READ_SQL.one, [name]));
+    if (!view) throw VigilError.notFound(`cluster ${name}`);
+    return view;
   }
 
   async update(name: string, input: ClusterSettingsDto, by: Principal, expectedEpoch?: number): Promise<ClusterView> {
