@@ -54,6 +54,8 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
   private listener: pg.Client | undefined;
   private reading: Promise<void> | undefined;
   private readAgain = false;
+  /** A read is queued for the notifications that arrived in this turn of the event loop. */
+  private readQueued = false;
   private stopped = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private relistenTimer: NodeJS.Timeout | undefined;
@@ -166,7 +168,15 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
     };
     client.on('error', retry);
     client.on('end', () => retry());
-    client.on('notification', () => void this.read());
+    // One NOTIFY per event: the ones a commit sends arrive together, and are read once.
+    client.on('notification', () => {
+      if (this.readQueued) return;
+      this.readQueued = true;
+      setImmediate(() => {
+        this.readQueued = false;
+        void this.read();
+      });
+    });
     this.listener = client;
     try {
       await client.connect();
