@@ -9,12 +9,13 @@
  * 3. 50 sequential settings changes (`PATCH`) at that size, and each replica's CPU seconds.
  *
  * `--dist <dir>` runs the controllers from another build (e.g. a worktree of an earlier commit), to
- * measure before and after a change in the same run; `--sizes 100,1000` picks sizes; `--label` names the
+ * measure before and after a change in the same run (`--baseline other-dist --baseline-label name`: that build first at each size); `--sizes 100,1000` picks sizes; `--label` names the
  * build in the table; BENCH_CONTROLLER_NODE_ARGS adds node options to the controllers (e.g. `--cpu-prof`). Only the default build at the default sizes rewrites BENCHMARKS.md (section
  * `bench:topology`); `--write` forces it.
  */
 import { inBatches, startBenchController } from './bench/controller.js';
 import { farmSlices } from './bench/node-farm.js';
+import os from 'node:os';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDatabase, freePort, type PostgresServer, startPostgres, waitFor } from '../libs/testing/src/index.js';
@@ -31,6 +32,9 @@ const option = (name: string) => {
 const DIST = resolve(option('dist') ?? 'dist');
 const SIZES = (option('sizes') ?? '100,1000,5000').split(',').map(Number);
 const LABEL = option('label') ?? 'this build';
+/** Another build measured at each size just before this one, in the same run (`--baseline dist-dir`). */
+const BASELINE = option('baseline') !== undefined ? resolve(option('baseline')!) : undefined;
+const BASELINE_LABEL = option('baseline-label') ?? 'baseline';
 const CONCURRENCY = 8;
 /** 2,500 groups: 7,500 ports and up to 5,000 Sentinel links from the two replicas, well inside 20,000 files. */
 const FARM_GROUPS_PER_PROCESS = 2500;
@@ -43,6 +47,7 @@ async function cleanup(): Promise<void> {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void cleanup().finally(() => process.exit(130)));
 
 interface Row {
+  build: string;
   clusters: number;
   createS: number;
   perClusterMs: number;
@@ -55,11 +60,11 @@ interface Row {
   partialReloadsB?: number;
 }
 
-async function measure(adminUrl: string, groups: number[][], size: number): Promise<Row> {
-  const databaseUrl = await createDatabase(adminUrl, `vigil_topo_${size}`);
+async function measure(adminUrl: string, groups: number[][], size: number, dist = DIST, build = LABEL): Promise<Row> {
+  const databaseUrl = await createDatabase(adminUrl, `vigil_topo_${size}_${build === LABEL ? 'a' : 'b'}`);
   const start = async (name: string, migrate: boolean) =>
     startBenchController({
-      dist: DIST,
+      dist,
       databaseUrl,
       name,
       env: async () => ({ SENTINEL_PORT: String(await freePort()), MIGRATIONS_RUN: migrate ? 'true' : 'false' }),
@@ -113,6 +118,7 @@ async function measure(adminUrl: string, groups: number[][], size: number): Prom
       patches.push(performance.now() - t);
     }
     const row: Row = {
+      build,
       clusters: size,
       createS,
       perClusterMs: (createS * 1000) / size,
@@ -135,12 +141,12 @@ async function measure(adminUrl: string, groups: number[][], size: number): Prom
 
 function table(rows: Row[]): string {
   const lines = [
-    '| clusters | created in | per cluster | replica b has all | PATCH p50 / p95 | CPU a / b | b: full / partial loads |',
-    '| -------: | ---------: | ----------: | ----------------: | --------------: | --------: | ----------------------: |',
+    '| build | clusters | created in | per cluster | replica b has all | PATCH p50 / p95 | CPU a / b | b: full / partial loads |',
+    '| ----- | -------: | ---------: | ----------: | ----------------: | --------------: | --------: | ----------------------: |',
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.clusters.toLocaleString('en')} | ${r.createS.toFixed(2)} s | ${r.perClusterMs.toFixed(2)} ms | ${r.followS.toFixed(2)} s | ${r.patchP50Ms.toFixed(1)} / ${r.patchP95Ms.toFixed(1)} ms | ${r.cpuA.toFixed(1)} / ${r.cpuB.toFixed(1)} s | ${r.fullReloadsB !== undefined ? `${r.fullReloadsB} / ${r.partialReloadsB ?? 0}` : 'n/a'} |`,
+      `| ${r.build} | ${r.clusters.toLocaleString('en')} | ${r.createS.toFixed(2)} s | ${r.perClusterMs.toFixed(2)} ms | ${r.followS.toFixed(2)} s | ${r.patchP50Ms.toFixed(1)} / ${r.patchP95Ms.toFixed(1)} ms | ${r.cpuA.toFixed(1)} / ${r.cpuB.toFixed(1)} s | ${r.fullReloadsB !== undefined ? `${r.fullReloadsB} / ${r.partialReloadsB ?? 0}` : 'n/a'} |`,
     );
   }
   return lines.join('\n');
@@ -170,16 +176,18 @@ async function main(): Promise<void> {
 
   const rows: Row[] = [];
   for (const size of SIZES) {
-    const row = await measure(adminUrl, groups, size);
-    rows.push(row);
-    console.log(
-      `${size} clusters: created in ${row.createS.toFixed(2)} s (${row.perClusterMs.toFixed(2)} ms each), replica b has all after ${row.followS.toFixed(2)} s; PATCH p50 ${row.patchP50Ms.toFixed(1)} ms; CPU a ${row.cpuA.toFixed(1)} s, b ${row.cpuB.toFixed(1)} s`,
-    );
+    for (const [dist, build] of [...(BASELINE ? [[BASELINE, BASELINE_LABEL]] : []), [DIST, LABEL]] as [string, string][]) {
+      const row = await measure(adminUrl, groups, size, dist, build);
+      rows.push(row);
+      console.log(
+        `${build}: ${size} clusters: created in ${row.createS.toFixed(2)} s (${row.perClusterMs.toFixed(2)} ms each), replica b has all after ${row.followS.toFixed(2)} s; PATCH p50 ${row.patchP50Ms.toFixed(1)} ms; CPU a ${row.cpuA.toFixed(1)} s, b ${row.cpuB.toFixed(1)} s`,
+      );
+    }
   }
   const result = table(rows);
   console.log(`\n${result}\n`);
 
-  const isDefault = option('dist') === undefined && option('sizes') === undefined;
+  const isDefault = option('dist') === undefined && option('sizes') === undefined && BASELINE === undefined;
   if (isDefault || args.includes('--write')) {
     writeBenchmarkSection(
       'bench:topology',
@@ -191,7 +199,7 @@ in flight, as a bulk import would; "replica b has all" is when b's in-memory dir
 cluster's master (\`GET /clusters/{name}/master\`); then 50 sequential \`PATCH\`es of a setting. CPU is
 each controller's user + system time over the creation. Each write reloads only the cluster it touched on
 both replicas (\`vigil_topology_reloads_total\`); b's full loads are its start-up and 10 s safety reloads.
-${new Date().toISOString().slice(0, 10)}, ${LABEL}, same 2 cores.
+${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; ${BASELINE ? `each size measured with ${BASELINE_LABEL} first, then ${LABEL}` : LABEL}.
 
 ${result}
 `,
