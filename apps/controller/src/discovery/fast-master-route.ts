@@ -65,7 +65,7 @@ export function installFastMasterRoute(app: INestApplication): void {
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     if (search === undefined && authorizedNow(req.headers.authorization)) {
-      let status = 500;
+      let status: number;
       try {
         const answer = lookup.answerNow(clusterName(rawName), header(req.headers['if-none-match']));
         status = answer.status;
