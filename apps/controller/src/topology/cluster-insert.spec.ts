@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ClusterEntity } from './cluster.entity.js';
 import { clusterInsert, type NewCluster, type NewNode } from './cluster-insert.js';
 import { NodeEntity } from './node.entity.js';
+import { DEFAULT_CLUSTER_SETTINGS } from './topology.service.js';
 
 /** The database columns an entity declares, by TypeORM's own metadata. */
 function columnsOf(target: object): string[] {
@@ -16,19 +17,11 @@ const cluster: NewCluster = {
   name: 'orders',
   quorum: 2,
   downAfterMs: 5000,
-  failoverTimeoutMs: 60_000,
-  cooldownMs: 300_000,
-  autoFailover: true,
-  requireMasterDeadEvidence: true,
-  maintenanceUntil: null,
-  minReplicasToWrite: 0,
-  minReplicasMaxLagS: 10,
-  maxReplicaLagBytes: 0,
+  ...DEFAULT_CLUSTER_SETTINGS,
+  dnsNames: ['orders.example.'],
   redisUsername: null,
   redisPasswordSealed: null,
   redisTls: false,
-  dnsNames: ['orders.example.'],
-  dnsTtl: null,
   epoch: 0,
   masterSince: null,
 };

@@ -1,5 +1,6 @@
 import { ClusterEntity } from './cluster.entity.js';
 import { NodeEntity } from './node.entity.js';
+import type { ClusterRow } from './topology-snapshot.js';
 
 /** What `GET /clusters/{name}` and the list read: entities as TypeORM would give them, from one statement. */
 export interface ClusterView {
@@ -8,26 +9,7 @@ export interface ClusterView {
 }
 
 /** One row of `CLUSTER_READ_SQL`: the cluster's columns, and one node's (null for a cluster without nodes). */
-export interface ClusterNodeRow {
-  id: string;
-  name: string;
-  quorum: number;
-  down_after_ms: number;
-  failover_timeout_ms: number;
-  cooldown_ms: number;
-  auto_failover: boolean;
-  require_master_dead_evidence: boolean;
-  maintenance_until: Date | null;
-  min_replicas_to_write: number;
-  min_replicas_max_lag_s: number;
-  max_replica_lag_bytes: string;
-  redis_username: string | null;
-  redis_password_sealed: string | null;
-  redis_tls: boolean;
-  dns_names: string[];
-  dns_ttl: number | null;
-  epoch: string;
-  master_since: Date | null;
+export interface ClusterNodeRow extends ClusterRow {
   created_at: Date;
   updated_at: Date;
   n_id: string | null;
