@@ -23,6 +23,8 @@ describe('token expiry and revocation', () => {
     const created = (await api('POST', '/api/v1/tokens', { body: { name: 'revoke-me', role: 'operator' } })).body;
     // Verified, hence cached, on the other replica.
     expect((await other.api('GET', '/api/v1/whoami', { token: created.token })).status).toBe(200);
+    // The master lookup's own route answers a remembered token without asking PostgreSQL (404: no such cluster, but authorized).
+    expect((await other.api('GET', '/api/v1/clusters/nope/master', { token: created.token })).status).toBe(404);
     expect((await api('DELETE', `/api/v1/tokens/${created.id}`)).status).toBe(200);
     const refused = await waitFor(
       async () => {
@@ -33,6 +35,8 @@ describe('token expiry and revocation', () => {
       'the revocation to reach the other replica',
     );
     expect(refused.body.message).toBe('invalid or revoked token');
+    const lookup = await other.api('GET', '/api/v1/clusters/nope/master', { token: created.token });
+    expect([lookup.status, lookup.body.message]).toEqual([401, 'invalid or revoked token']);
   });
 
   it('accepts a token until its expiresAt, then answers 401 "token expired" (even from the cache)', async () => {
@@ -53,6 +57,8 @@ describe('token expiry and revocation', () => {
     );
     expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(expiresAt));
     expect(refused.body).toMatchObject({ error: 'unauthenticated', message: 'token expired' });
+    // The master lookup's own route, which answers remembered tokens without a promise, refuses it too.
+    expect((await api('GET', '/api/v1/clusters/nope/master', { token })).body).toMatchObject({ error: 'unauthenticated', message: 'token expired' });
     const listed = (await api('GET', '/api/v1/tokens')).body.items.find((t: { name: string }) => t.name === 'short-lived');
     expect(listed.expiresAt).toBe(expiresAt);
     const event = (await api('GET', '/api/v1/events?type=token.created')).body.items.find((e: any) => e.data.name === 'short-lived');

@@ -59,6 +59,7 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
   private stopped = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private relistenTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -78,6 +79,7 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
     this.stopped = true;
     clearInterval(this.pollTimer);
     clearTimeout(this.relistenTimer);
+    clearTimeout(this.retryTimer);
     const l = this.listener;
     this.listener = undefined;
     await l?.end().catch(() => undefined);
@@ -115,7 +117,13 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
         try {
           await this.readOnce();
         } catch (err) {
-          this.logger.warn({ err: (err as Error).message }, 'event feed read failed');
+          this.logger.warn({ err: (err as Error).message }, 'event feed read failed; retried in a second');
+          // The notifications that asked for this read are spent: read again without waiting for the next one.
+          if (!this.stopped)
+            this.retryTimer ??= setTimeout(() => {
+              this.retryTimer = undefined;
+              void this.read();
+            }, POLL_MS);
         }
       } while (this.readAgain && !this.stopped);
     })().finally(() => (this.reading = undefined));
