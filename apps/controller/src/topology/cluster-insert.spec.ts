@@ -67,6 +67,11 @@ describe('clusterInsert', () => {
     expect(params).toContain('{}');
   });
 
+  it('writes the nodes in address order, whatever order they were given in (two creates sharing addresses cannot deadlock)', () => {
+    const { params } = clusterInsert(cluster, [node(6381), node(6379), node(6380)], []);
+    expect(params.filter((p) => typeof p === 'number' && p >= 6379 && p <= 6381)).toEqual([6379, 6380, 6381]);
+  });
+
   it('leaves out the node and event parts when there are none', () => {
     const { sql } = clusterInsert(cluster, [], []);
     expect(sql).not.toMatch(/INSERT INTO nodes|INSERT INTO events/);

@@ -46,10 +46,14 @@ export function clusterInsert(cluster: NewCluster, nodes: readonly NewNode[], ev
     `c AS (INSERT INTO clusters (${CLUSTER_COLUMNS.map(([c]) => c).join(', ')}) VALUES (${clusterValues.join(', ')}) RETURNING created_at, updated_at)`,
   ];
   if (nodes.length > 0) {
-    const rows = nodes.map(
-      (n) =>
-        `(${p(n.id)}::uuid, ${p(n.clusterId)}::uuid, ${p(n.host)}, ${p(n.port)}::integer, ${p(n.role)}, ${p(n.priority)}::integer, ${p(n.zone)}, ${p(n.roleCheckedAt)}::timestamptz, ${p(n.roleEpoch)}::bigint)`,
-    );
+    // In address order: two creates that share addresses then meet them in the same order, so the later one
+    // waits for the first and gets the unique violation (409), never a deadlock with each holding one.
+    const rows = [...nodes]
+      .sort(byAddress)
+      .map(
+        (n) =>
+          `(${p(n.id)}::uuid, ${p(n.clusterId)}::uuid, ${p(n.host)}, ${p(n.port)}::integer, ${p(n.role)}, ${p(n.priority)}::integer, ${p(n.zone)}, ${p(n.roleCheckedAt)}::timestamptz, ${p(n.roleEpoch)}::bigint)`,
+      );
     parts.push(`n AS (INSERT INTO nodes (id, cluster_id, host, port, role, priority, zone, role_checked_at, role_epoch) VALUES ${rows.join(', ')})`);
   }
   if (events.length > 0) {
@@ -59,4 +63,9 @@ export function clusterInsert(cluster: NewCluster, nodes: readonly NewNode[], ev
     parts.push(`e AS (INSERT INTO events (type, cluster_id, cluster_name, actor, data) VALUES ${rows.join(', ')})`);
   }
   return { sql: `WITH ${parts.join(', ')} SELECT created_at, updated_at FROM c`, params };
+}
+
+/** Nodes as reads order them: by host, then port. */
+export function byAddress(a: { host: string; port: number }, b: { host: string; port: number }): number {
+  return a.host < b.host ? -1 : a.host > b.host ? 1 : a.port - b.port;
 }

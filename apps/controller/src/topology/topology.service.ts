@@ -9,7 +9,7 @@ import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/config.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { discoverRolesJobOptions, QUEUES, TOPOLOGY_JOBS } from '../jobs/queues.js';
 import { CLUSTER_READ_SQL, type ClusterNodeRow, type ClusterView, clusterViews } from './cluster-read.js';
-import { clusterInsert, type NewCluster, type NewNode } from './cluster-insert.js';
+import { byAddress, clusterInsert, type NewCluster, type NewNode } from './cluster-insert.js';
 import { ClusterEntity } from './cluster.entity.js';
 import type { ClusterSettingsDto, CreateClusterDto, NodeInputDto, NodeUpdateDto } from './dto/cluster.dto.js';
 import { NodeEntity } from './node.entity.js';
@@ -294,11 +294,6 @@ export class TopologyService {
     const nodes = await em.getRepository(NodeEntity).find({ where: { clusterId: cluster.id }, order: { host: 'ASC', port: 'ASC' } });
     return { cluster, nodes };
   }
-}
-
-/** Nodes as reads order them: by host, then port. */
-function byAddress(a: NodeEntity, b: NodeEntity): number {
-  return a.host < b.host ? -1 : a.host > b.host ? 1 : a.port - b.port;
 }
 
 function nameTaken(name: string): VigilError {
