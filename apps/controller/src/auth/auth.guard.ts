@@ -32,7 +32,7 @@ export class AuthGuard implements CanActivate {
     if (access.kind === 'public') return true;
     const req = context.switchToHttp().getRequest<FastifyRequest & { principal?: Principal | null }>();
     const header = req.headers.authorization;
-    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    const match = header ? BEARER.exec(header) : null;
     if (header && !match) throw new VigilError(ErrorCode.UNAUTHENTICATED, 'Authorization header must be "Bearer <token>"');
     const cached = match ? this.auth.cachedPrincipal(match[1]!) : undefined;
     if (cached !== undefined) return admit(req, cached, access);
@@ -40,11 +40,24 @@ export class AuthGuard implements CanActivate {
   }
 }
 
-/** Records the caller on the request, and refuses a role below the route's. */
-function admit(req: { principal?: Principal | null }, principal: Principal, access: RouteAccess): true {
-  req.principal = principal;
+/** `Authorization: Bearer <token>`, the token captured. */
+export const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/** Whether the principal's role is enough for the route. */
+export function allows(principal: Principal, access: RouteAccess): boolean {
+  return access.kind !== 'role' || roleSatisfies(principal.role, access.role);
+}
+
+/** Refuses a principal whose role is below the route's (403). */
+export function assertAllowed(principal: Principal, access: RouteAccess): void {
   if (access.kind === 'role' && !roleSatisfies(principal.role, access.role)) {
     throw new VigilError(ErrorCode.FORBIDDEN, `this action needs the ${access.role} role; the token has ${principal.role}`);
   }
+}
+
+/** Records the caller on the request, and refuses a role below the route's. */
+function admit(req: { principal?: Principal | null }, principal: Principal, access: RouteAccess): true {
+  req.principal = principal;
+  assertAllowed(principal, access);
   return true;
 }

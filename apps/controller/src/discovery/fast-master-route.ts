@@ -4,7 +4,8 @@ import { type INestApplication, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { CLUSTER_NAME_PATTERN, roleSatisfies } from '../../../../libs/contracts/src/index.js';
+import { CLUSTER_NAME_PATTERN } from '../../../../libs/contracts/src/index.js';
+import { allows, assertAllowed, BEARER } from '../auth/auth.guard.js';
 import { AuthService } from '../auth/auth.service.js';
 import { routeAccess } from '../auth/route-access.js';
 import { ErrorCode, VigilError } from '../common/errors.js';
@@ -17,7 +18,6 @@ import { type MasterAnswer, MasterLookup } from './master-lookup.service.js';
 
 const PATH = /^\/api\/v1\/clusters\/([^/?#]+)\/master(?:\?([^#]*))?$/;
 const ROUTE_LABEL = '/api/v1/clusters/:name/master';
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -119,7 +119,7 @@ export function installFastMasterRoute(app: INestApplication): void {
     if (access.kind === 'public') return true;
     const match = authorization ? BEARER.exec(authorization) : null;
     const principal = match ? auth.cachedPrincipal(match[1]!) : undefined;
-    return principal !== undefined && (access.kind !== 'role' || roleSatisfies(principal.role, access.role));
+    return principal !== undefined && allows(principal, access);
   }
 
   /** The same check as `AuthGuard` for the documented route. */
@@ -127,10 +127,7 @@ export function installFastMasterRoute(app: INestApplication): void {
     if (access.kind === 'public') return;
     const match = authorization ? BEARER.exec(authorization) : null;
     if (authorization && !match) throw new VigilError(ErrorCode.UNAUTHENTICATED, 'Authorization header must be "Bearer <token>"');
-    const principal = await auth.authenticate(match?.[1], address);
-    if (access.kind === 'role' && !roleSatisfies(principal.role, access.role)) {
-      throw new VigilError(ErrorCode.FORBIDDEN, `this action needs the ${access.role} role; the token has ${principal.role}`);
-    }
+    assertAllowed(await auth.authenticate(match?.[1], address), access);
   }
 }
 

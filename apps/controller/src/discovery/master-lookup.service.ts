@@ -11,7 +11,7 @@ export interface MasterAnswer {
   status: 200 | 304;
   etag: string;
   body?: MasterDto;
-  /** `body` as JSON (encoded once per recorded master, for routes that write it as it is). */
+  /** `body` as JSON, when it was encoded once for its recorded master (not for a failsafe answer). */
   json?: string;
   /** Set on a failsafe answer (the master is the last committed one, PostgreSQL being unreachable). */
   warning?: string;
@@ -59,7 +59,7 @@ export class MasterLookup {
       const etag = `${masterEtag(master).slice(0, -1)}-stale"`;
       if (matches(ifNoneMatch, etag)) return { status: 304, etag, warning: STALE_WARNING };
       const body = MasterDto.from(master, true);
-      return { status: 200, etag, body, json: JSON.stringify(body), warning: STALE_WARNING };
+      return { status: 200, etag, body, warning: STALE_WARNING };
     }
     let encoded = this.encoded.get(master);
     if (encoded === undefined) {
@@ -68,7 +68,7 @@ export class MasterLookup {
       this.encoded.set(master, encoded);
     }
     if (matches(ifNoneMatch, encoded.etag)) return { status: 304, etag: encoded.etag };
-    return { status: 200, etag: encoded.etag, body: { ...encoded.body }, json: encoded.json };
+    return { status: 200, etag: encoded.etag, body: encoded.body, json: encoded.json };
   }
 
   private current(name: string): { master: MasterEntry; stale: boolean } {

@@ -37,6 +37,8 @@ const SELECT = `SELECT c.id, c.name, c.quorum, c.down_after_ms, c.failover_timeo
 export const CLUSTER_READ_SQL = {
   /** $1: the name. */
   one: `${SELECT} FROM clusters c LEFT JOIN nodes n ON n.cluster_id = c.id WHERE c.name = $1 ORDER BY n.host, n.port`,
+  /** As `one`, locking the cluster's row for the transaction (a write's read). */
+  oneForUpdate: `${SELECT} FROM clusters c LEFT JOIN nodes n ON n.cluster_id = c.id WHERE c.name = $1 ORDER BY n.host, n.port FOR UPDATE OF c`,
   /** $1: the name to start after (null: from the first), $2: how many clusters. */
   page: `${SELECT} FROM (SELECT * FROM clusters WHERE $1::text IS NULL OR name > $1 ORDER BY name LIMIT $2) c
   LEFT JOIN nodes n ON n.cluster_id = c.id ORDER BY c.name, n.host, n.port`,

@@ -160,9 +160,7 @@ export class TopologyService {
   }
 
   async get(name: string): Promise<ClusterView> {
-    const [view] = clusterViews(await this.db.query<ClusterNodeRow[]>(CLUSTER_READ_SQL.one, [name]));
-    if (!view) throw VigilError.notFound(`cluster ${name}`);
-    return view;
+    return this.load(this.db.manager, name);
   }
 
   async update(name: string, input: ClusterSettingsDto, by: Principal, expectedEpoch?: number): Promise<ClusterView> {
@@ -289,10 +287,9 @@ export class TopologyService {
   }
 
   private async load(em: EntityManager, name: string, lock = false): Promise<ClusterView> {
-    const cluster = await em.getRepository(ClusterEntity).findOne({ where: { name }, lock: lock ? { mode: 'pessimistic_write' } : undefined });
-    if (!cluster) throw VigilError.notFound(`cluster ${name}`);
-    const nodes = await em.getRepository(NodeEntity).find({ where: { clusterId: cluster.id }, order: { host: 'ASC', port: 'ASC' } });
-    return { cluster, nodes };
+    const [view] = clusterViews(await em.query<ClusterNodeRow[]>(lock ? CLUSTER_READ_SQL.oneForUpdate : CLUSTER_READ_SQL.one, [name]));
+    if (!view) throw VigilError.notFound(`cluster ${name}`);
+    return view;
   }
 }
 
